@@ -1,0 +1,197 @@
+"""Built-in Azure role definitions used by the stack and the role presets built from them.
+
+GUIDs verified against DEMO/AVM sources listed in shared/reference/anchors-infra.md section 3.
+Presets map a principal's job to (role, resource) pairs, always at resource scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ResourceKey = Literal["search", "openai", "document_intelligence", "registry", "container_app"]
+RESOURCE_KEYS: tuple[ResourceKey, ...] = (
+    "search",
+    "openai",
+    "document_intelligence",
+    "registry",
+    "container_app",
+)
+PRINCIPAL_TYPES: tuple[str, ...] = ("User", "Group", "ServicePrincipal")
+
+
+@dataclass(frozen=True)
+class BuiltinRole:
+    """One built-in role definition: its display name, GUID and what it is for."""
+
+    name: str
+    guid: str
+    description: str
+
+
+BUILTIN_ROLES: dict[str, BuiltinRole] = {
+    role.name: role
+    for role in (
+        BuiltinRole(
+            "Cognitive Services OpenAI User",
+            "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+            "Call OpenAI inference APIs (chat, embeddings).",
+        ),
+        BuiltinRole(
+            "Cognitive Services OpenAI Contributor",
+            "a001fd3d-188f-4b5d-821b-7da978bf7442",
+            "Call OpenAI APIs and manage fine-tunes and deployments' data plane.",
+        ),
+        BuiltinRole(
+            "Cognitive Services User",
+            "a97b65f3-24c7-4388-baec-2e87135dc908",
+            "Call any Cognitive Services data plane, e.g. Document Intelligence.",
+        ),
+        BuiltinRole(
+            "Cognitive Services Contributor",
+            "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68",
+            "Manage Cognitive Services accounts (includes purge of soft-deleted accounts).",
+        ),
+        BuiltinRole(
+            "Search Index Data Reader",
+            "1407120a-92aa-4202-b7e9-c0e197c71c8f",
+            "Query search indexes.",
+        ),
+        BuiltinRole(
+            "Search Index Data Contributor",
+            "8ebe5a00-799e-43f5-93ac-243d3dce84a7",
+            "Load and change documents in search indexes.",
+        ),
+        BuiltinRole(
+            "Search Service Contributor",
+            "7ca78c08-252a-4471-8644-bb5ff32d4ba0",
+            "Manage indexes, indexers and skillsets of a search service.",
+        ),
+        BuiltinRole(
+            "AcrPull",
+            "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+            "Pull images from a container registry.",
+        ),
+        BuiltinRole(
+            "AcrPush",
+            "8311e382-0749-4cb8-b61a-304f252e45ec",
+            "Push and pull images to and from a container registry.",
+        ),
+        BuiltinRole(
+            "ContainerApp Reader",
+            "ad2dd5fb-cd4b-4fd4-a9b6-4fed3630980b",
+            "Read container apps, their revisions and logs configuration.",
+        ),
+        BuiltinRole(
+            "Reader",
+            "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "Read any resource's management-plane settings.",
+        ),
+        BuiltinRole(
+            "Contributor",
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            "Manage resources, without granting access.",
+        ),
+        BuiltinRole(
+            "Owner",
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+            "Manage resources and access.",
+        ),
+        BuiltinRole(
+            "User Access Administrator",
+            "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+            "Manage access to resources.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One (role, resource) pair of a preset."""
+
+    role: str
+    resource: ResourceKey
+
+
+@dataclass(frozen=True)
+class RolePreset:
+    """A named bundle of least-privilege grants at resource scope."""
+
+    name: str
+    description: str
+    grants: tuple[Grant, ...]
+
+
+ROLE_PRESETS: dict[str, RolePreset] = {
+    preset.name: preset
+    for preset in (
+        RolePreset(
+            "app",
+            "The container app's identity: pull its image, query search, call models and DI.",
+            (
+                Grant("AcrPull", "registry"),
+                Grant("Search Index Data Reader", "search"),
+                Grant("Cognitive Services OpenAI User", "openai"),
+                Grant("Cognitive Services User", "document_intelligence"),
+            ),
+        ),
+        RolePreset(
+            "search",
+            "The search service's own identity: integrated vectorization and skillsets.",
+            (
+                Grant("Cognitive Services OpenAI User", "openai"),
+                Grant("Cognitive Services User", "document_intelligence"),
+            ),
+        ),
+        RolePreset(
+            "developer",
+            "A developer: build indexes, load data, call models, push images, read the app.",
+            (
+                Grant("Search Service Contributor", "search"),
+                Grant("Search Index Data Contributor", "search"),
+                Grant("Cognitive Services OpenAI User", "openai"),
+                Grant("Cognitive Services User", "document_intelligence"),
+                Grant("AcrPush", "registry"),
+                Grant("ContainerApp Reader", "container_app"),
+            ),
+        ),
+        RolePreset(
+            "ingestion",
+            "An ingestion pipeline: crack documents, embed them and load the index.",
+            (
+                Grant("Search Index Data Contributor", "search"),
+                Grant("Cognitive Services OpenAI User", "openai"),
+                Grant("Cognitive Services User", "document_intelligence"),
+            ),
+        ),
+        RolePreset(
+            "reader",
+            "Read-only: query the index and read every resource's settings.",
+            (
+                Grant("Search Index Data Reader", "search"),
+                Grant("Reader", "search"),
+                Grant("Reader", "openai"),
+                Grant("Reader", "document_intelligence"),
+                Grant("Reader", "registry"),
+                Grant("ContainerApp Reader", "container_app"),
+            ),
+        ),
+    )
+}
+
+# Presets reserved for identities the stack creates itself; operators cannot grant them by hand.
+INTERNAL_PRESETS: frozenset[str] = frozenset({"app", "search"})
+
+
+def role_guid(role_name: str) -> str:
+    """The GUID of a built-in role by display name (KeyError names the role)."""
+    return BUILTIN_ROLES[role_name].guid
+
+
+def role_definition_id(subscription_id: str, role_name: str) -> str:
+    """The subscription-level role definition id ARM expects in a role assignment."""
+    return (
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization"
+        f"/roleDefinitions/{role_guid(role_name)}"
+    )

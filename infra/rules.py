@@ -1,0 +1,178 @@
+"""Azure's cross-field rules over typed settings, checked before any resource is declared.
+
+Each check yields `SettingsError(key, value, problem)` naming the `ragstack:` key, so a stack author
+sees one actionable line. The limits themselves live in `infra.catalog`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from infra import naming
+from infra.catalog import container_apps
+from infra.catalog import search as search_catalog
+from infra.catalog.regions import REGIONS
+from infra.catalog.roles import INTERNAL_PRESETS, ROLE_PRESETS
+from infra.settings import SettingsError, StackSettings
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
+ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TAG_NAME_FORBIDDEN = set("<>%&\\?/")
+RESERVED_TAGS = frozenset({"project", "environment", "managed-by", "ephemeral", "expires-at"})
+STACK_ENV_VARS = frozenset(
+    {
+        "AZURE_CLIENT_ID",
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_SEARCH_ENDPOINT",
+        "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT",
+        "AZURE_OPENAI_DEPLOYMENTS",
+        "RAGSTACK_ENVIRONMENT",
+    }
+)
+LOG_RETENTION_DAYS = (30, 730)
+
+
+def check(settings: StackSettings) -> None:
+    """Raise the first rule the settings break."""
+    for problem in problems(settings):
+        raise problem
+
+
+def problems(settings: StackSettings) -> Iterator[SettingsError]:
+    """Every rule the settings break, in config-file order."""
+    yield from _environment(settings)
+    yield from _tags(settings)
+    yield from _search(settings)
+    yield from _deployments(settings)
+    yield from _app(settings)
+    yield from _access(settings)
+    yield from _names(settings)
+    if not LOG_RETENTION_DAYS[0] <= settings.log_retention_days <= LOG_RETENTION_DAYS[1]:
+        yield SettingsError(
+            "ragstack:logRetentionDays",
+            settings.log_retention_days,
+            f"must be {LOG_RETENTION_DAYS[0]}-{LOG_RETENTION_DAYS[1]} days (PerGB2018 workspace)",
+        )
+
+
+def search_capacity_problem(
+    sku: str, replicas: int, partitions: int, hosting_mode: str = "default"
+) -> tuple[str, int, str] | None:
+    """The first broken search capacity rule as (field, value, problem); shared with opsctl scale."""
+    checks = (
+        ("replicas", replicas, search_catalog.replica_problem(sku, replicas)),
+        ("partitions", partitions, search_catalog.partition_problem(sku, partitions, hosting_mode)),
+        ("replicas", replicas, search_catalog.search_units_problem(sku, replicas, partitions)),
+    )
+    return next(((f, v, p) for f, v, p in checks if p), None)
+
+
+def _environment(s: StackSettings) -> Iterator[SettingsError]:
+    if problem := naming.ENVIRONMENT_RULE.problem(s.environment):
+        yield SettingsError("ragstack:environment", s.environment, problem)
+    if s.location not in REGIONS:
+        yield SettingsError(
+            "ragstack:location", s.location, "not an Azure region name (e.g. eastus2, swedencentral)"
+        )
+    if s.subscription_id and not GUID.fullmatch(s.subscription_id):
+        yield SettingsError("ragstack:subscriptionId", s.subscription_id, "must be a GUID")
+
+
+def _tags(s: StackSettings) -> Iterator[SettingsError]:
+    for name, value in s.tags.items():
+        key = f"ragstack:tags.{name}"
+        if name.lower() in RESERVED_TAGS:
+            yield SettingsError(key, value, "is set by ragstack itself; choose another tag name")
+        elif not 1 <= len(name) <= 512 or TAG_NAME_FORBIDDEN & set(name):
+            yield SettingsError(key, value, "tag names are 1-512 characters without < > % & \\ ? /")
+        elif len(value) > 256:
+            yield SettingsError(key, value, "tag values are at most 256 characters")
+
+
+def _search(s: StackSettings) -> Iterator[SettingsError]:
+    cfg = s.search
+    if problem := search_catalog.hosting_mode_problem(cfg.sku, cfg.hosting_mode):
+        yield SettingsError("ragstack:search.hostingMode", cfg.hosting_mode, problem)
+    elif broken := search_capacity_problem(cfg.sku, cfg.replicas, cfg.partitions, cfg.hosting_mode):
+        field, value, problem = broken
+        yield SettingsError(f"ragstack:search.{field}", value, problem)
+    if problem := search_catalog.semantic_ranker_problem(cfg.sku, cfg.semantic_ranker):
+        yield SettingsError("ragstack:search.semanticRanker", cfg.semantic_ranker, problem)
+
+
+def _deployments(s: StackSettings) -> Iterator[SettingsError]:
+    seen: set[str] = set()
+    for index, deployment in enumerate(s.openai.deployments):
+        key = f"ragstack:openai.deployments[{index}]"
+        if not DEPLOYMENT_NAME.fullmatch(deployment.name):
+            yield SettingsError(
+                f"{key}.name",
+                deployment.name,
+                "must be 2-64 letters, digits, '.', '_' or '-', starting alphanumeric",
+            )
+        if deployment.name.lower() in seen:
+            yield SettingsError(f"{key}.name", deployment.name, "duplicate deployment name")
+        seen.add(deployment.name.lower())
+        if deployment.capacity <= 0:
+            yield SettingsError(f"{key}.capacity", deployment.capacity, "must be greater than 0")
+        for field in ("model", "version"):
+            if not getattr(deployment, field):
+                yield SettingsError(f"{key}.{field}", getattr(deployment, field), "is required")
+
+
+def _app(s: StackSettings) -> Iterator[SettingsError]:
+    app = s.app
+    if problem := container_apps.cpu_memory_problem(app.cpu, app.memory):
+        key = "memory" if "needs memory" in problem else "cpu"
+        yield SettingsError(f"ragstack:app.{key}", getattr(app, key), problem)
+    if problem := container_apps.replica_bounds_problem(app.min_replicas, app.max_replicas):
+        key = "maxReplicas" if problem.startswith("maxReplicas") else "minReplicas"
+        yield SettingsError(f"ragstack:app.{key}", getattr(app, _snake(key)), problem)
+    for name in app.env:
+        if not ENV_VAR_NAME.fullmatch(name):
+            yield SettingsError(
+                f"ragstack:app.env.{name}", app.env[name], "names are letters, digits and '_'"
+            )
+        elif name.upper() in STACK_ENV_VARS:
+            yield SettingsError(f"ragstack:app.env.{name}", app.env[name], "is set by the stack; remove it")
+
+
+def _access(s: StackSettings) -> Iterator[SettingsError]:
+    grantable = sorted(set(ROLE_PRESETS) - INTERNAL_PRESETS)
+    seen: set[tuple[str, str]] = set()
+    for index, grant in enumerate(s.access):
+        key = f"ragstack:access[{index}]"
+        if not GUID.fullmatch(grant.principal_id):
+            yield SettingsError(f"{key}.principalId", grant.principal_id, "must be an Entra object id (GUID)")
+        if grant.preset not in grantable:
+            yield SettingsError(f"{key}.preset", grant.preset, f"allowed presets: {', '.join(grantable)}")
+        pair = (grant.principal_id.lower(), grant.preset)
+        if pair in seen:
+            yield SettingsError(f"{key}.preset", grant.preset, "granted twice to this principal")
+        seen.add(pair)
+
+
+def _names(s: StackSettings) -> Iterator[SettingsError]:
+    names = naming.environment_names(s)
+    overrides = s.names.model_dump()
+    for kind, name in names.as_dict().items():
+        problem = naming.name_problem(kind, name)
+        if problem is None:
+            continue
+        if overrides.get(kind):
+            yield SettingsError(f"ragstack:names.{_camel(kind)}", name, problem)
+        else:
+            yield SettingsError(
+                "ragstack:environment", s.environment, f"derived {kind} name '{name}' {problem}"
+            )
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)

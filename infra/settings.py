@@ -1,0 +1,272 @@
+"""Typed stack settings: one model built from `ragstack:*` config, validated before any resource.
+
+Pure Python (pydantic, no pulumi) so `opsctl`, tests and the Pulumi program share it. Shape and types
+are checked by pydantic; Azure's cross-field rules (search tiers, Container Apps allocations, names)
+are checked afterwards by `infra.rules`, each failure naming the config key, the value and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from infra.catalog import cognitive
+
+PROJECT = "ragstack"
+NAMESPACE = "ragstack"
+PROVIDER_LOCATION_KEY = "azure-native:location"
+SUBSCRIPTION_ENV_VARS = ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID")
+
+Profile = Literal["free", "dev", "prod"]
+SearchSku = Literal[
+    "free",
+    "basic",
+    "standard",
+    "standard2",
+    "standard3",
+    "storage_optimized_l1",
+    "storage_optimized_l2",
+]
+SemanticRanker = Literal["disabled", "free", "standard"]
+PrincipalType = Literal["User", "Group", "ServicePrincipal"]
+
+
+class SettingsError(ValueError):
+    """An invalid setting: which key, which value, what is allowed. Printed as one line."""
+
+    def __init__(self, key: str, value: Any, problem: str, *, source: str | None = None) -> None:
+        self.key = key
+        self.value = value
+        self.problem = problem
+        self.source = source
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.key} = {self.value!r}: {self.problem}"
+
+    def with_source(self, source: str) -> SettingsError:
+        return SettingsError(self.key, self.value, self.problem, source=source)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+class SearchSettings(_Model):
+    sku: SearchSku = "basic"
+    replicas: int = 1
+    partitions: int = 1
+    semantic_ranker: SemanticRanker = "free"
+    hosting_mode: Literal["default", "highDensity"] = "default"
+    public_network_access: Literal["enabled", "disabled"] = "enabled"
+
+    @field_validator("public_network_access", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def search_units(self) -> int:
+        return self.replicas * self.partitions
+
+
+class ModelDeployment(_Model):
+    name: str
+    model: str
+    version: str
+    format: Literal["OpenAI"] = "OpenAI"
+    sku: Literal[
+        "Standard",
+        "GlobalStandard",
+        "DataZoneStandard",
+        "ProvisionedManaged",
+        "GlobalProvisionedManaged",
+        "DataZoneProvisionedManaged",
+    ] = "GlobalStandard"
+    capacity: int = 1
+    version_upgrade_option: Literal[
+        "OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"
+    ] = "OnceNewDefaultVersionAvailable"
+    rai_policy: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        """YAML reads an unquoted 2024-07-18 as a date; the API wants the text."""
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    @property
+    def quota_name(self) -> str:
+        return cognitive.quota_usage_name(self.sku, self.model)
+
+
+class OpenAISettings(_Model):
+    kind: Literal["OpenAI", "AIServices"] = "OpenAI"
+    sku: Literal["S0"] = "S0"
+    public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
+    deployments: tuple[ModelDeployment, ...] = ()
+
+
+class DocumentIntelligenceSettings(_Model):
+    sku: Literal["F0", "S0"] = "S0"
+    public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
+
+
+class RegistrySettings(_Model):
+    sku: Literal["Basic", "Standard", "Premium"] = "Basic"
+
+
+class AppSettings(_Model):
+    image: str = "mcr.microsoft.com/k8se/quickstart:latest"
+    cpu: float = 0.5
+    memory: str = "1Gi"
+    min_replicas: int = 0
+    max_replicas: int = 3
+    target_port: int = Field(default=80, ge=1, le=65535)
+    external: bool = True
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class AccessGrant(_Model):
+    principal_id: str
+    principal_type: PrincipalType
+    preset: str
+    description: str | None = None
+
+
+class NameOverrides(_Model):
+    resource_group: str | None = None
+    search: str | None = None
+    openai: str | None = None
+    document_intelligence: str | None = None
+    registry: str | None = None
+    log_analytics: str | None = None
+    container_apps_environment: str | None = None
+    container_app: str | None = None
+    identity: str | None = None
+
+
+class StackSettings(_Model):
+    """Everything one environment is made of. Defaults come from the cost profile."""
+
+    stack: str
+    environment: str
+    location: str
+    profile: Profile = "dev"
+    subscription_id: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    search: SearchSettings = SearchSettings()
+    openai: OpenAISettings = OpenAISettings()
+    document_intelligence: DocumentIntelligenceSettings = DocumentIntelligenceSettings()
+    registry: RegistrySettings = RegistrySettings()
+    app: AppSettings = AppSettings()
+    access: tuple[AccessGrant, ...] = ()
+    names: NameOverrides = NameOverrides()
+    log_retention_days: int = 30
+    protect: bool = False
+    ephemeral: bool = False
+    expires_at: dt.datetime | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile == "prod"
+
+    def resolved_subscription_id(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The stack's subscription, else the one ARM_/AZURE_SUBSCRIPTION_ID names."""
+        if self.subscription_id:
+            return self.subscription_id
+        env = os.environ if environ is None else environ
+        return next((env[v] for v in SUBSCRIPTION_ENV_VARS if env.get(v)), None)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, stack: str) -> StackSettings:
+        """Build and validate settings from a stack's `config:` mapping (`ragstack:*` keys)."""
+        from infra import rules
+        from infra.profiles import apply_profile
+
+        values = _namespace_values(config)
+        values.setdefault("stack", stack)
+        values.setdefault("environment", stack)
+        if "location" not in values and PROVIDER_LOCATION_KEY in config:
+            values["location"] = config[PROVIDER_LOCATION_KEY]
+        try:
+            explicit = cls.model_validate(values)
+        except ValidationError as exc:
+            raise _first_problem(exc) from None
+        settings = apply_profile(explicit)
+        rules.check(settings)
+        return settings
+
+    @classmethod
+    def config_keys(cls) -> tuple[str, ...]:
+        """The `ragstack:` keys a stack file may set."""
+        hidden = {"stack"}
+        return tuple(
+            f"{NAMESPACE}:{field.alias or name}"
+            for name, field in cls.model_fields.items()
+            if name not in hidden
+        )
+
+
+def _namespace_values(config: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = {key.split(":", 1)[1] for key in StackSettings.config_keys()}
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        namespace, _, name = str(key).partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if name not in allowed:
+            raise SettingsError(key, value, f"unknown key; allowed: {', '.join(sorted(allowed))}")
+        values[name] = value
+    return values
+
+
+def _first_problem(exc: ValidationError) -> SettingsError:
+    error = exc.errors()[0]
+    location = [part for part in error["loc"] if not str(part).startswith("function-")]
+    key = _config_key(location)
+    value = error.get("input")
+    problem = error["msg"]
+    if error["type"] == "extra_forbidden":
+        problem = f"unknown key; allowed: {', '.join(_allowed_keys(location[:-1]))}"
+    elif error["type"] == "missing":
+        problem, value = "is required", None
+    elif error["type"] == "literal_error":
+        problem = problem.replace("Input should be", "must be one of")
+    return SettingsError(key, value, problem)
+
+
+def _allowed_keys(location: list[Any]) -> list[str]:
+    """The keys the model at `location` accepts, for an 'unknown key' message."""
+    model: Any = StackSettings
+    for part in location:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[str(part)].annotation
+        model = getattr(annotation, "__args__", (annotation,))[0]
+    if not isinstance(model, type) or not issubclass(model, BaseModel):
+        return []
+    return sorted(field.alias or name for name, field in model.model_fields.items())
+
+
+def _config_key(location: list[Any]) -> str:
+    if not location:
+        return f"{NAMESPACE}:"
+    head, *rest = location
+    key = f"{NAMESPACE}:{to_camel(str(head))}"
+    for part in rest:
+        key += f"[{part}]" if isinstance(part, int) else f".{to_camel(str(part))}"
+    return key

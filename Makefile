@@ -1,0 +1,31 @@
+# The two Quickstart entry points: `make demo` (main job) and `make test` (what CI runs).
+# Both create the virtualenv from the pinned requirements on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup test lint demo clean
+
+$(STAMP):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check infra opsctl tests bench
+	$(VENV)/bin/ruff format --check infra opsctl tests bench
+	$(VENV)/bin/mypy infra opsctl
+
+test: lint
+	$(PY) -m pytest -q -n 2
+
+demo: $(STAMP)
+	$(VENV)/bin/opsctl plan --stack dev
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,92 @@
+"""Where opsctl sends ARM calls: real Azure or the local sandbox, through the same SDK clients.
+
+Only `base_url`, the CA bundle and the credential differ between the two (issue 3's contract), so
+every operation is written once against `Target.client(...)`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from opsctl.errors import OpsError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+ClientT = TypeVar("ClientT")
+TargetKind = Literal["azure", "sandbox"]
+SANDBOX_HOME_ENV = "RAGSTACK_SANDBOX_HOME"
+
+
+@dataclass
+class Target:
+    """An ARM endpoint plus the credential and TLS settings to reach it."""
+
+    kind: TargetKind
+    subscription_id: str
+    credential: TokenCredential
+    client_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, client_class: type[ClientT], **kwargs: Any) -> ClientT:
+        """An official azure-mgmt client for this target and subscription."""
+        options = {**self.client_kwargs, **kwargs}
+        return client_class(self.credential, self.subscription_id, **options)  # type: ignore[call-arg]
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.kind == "sandbox"
+
+
+def sandbox_home() -> Path:
+    """The state directory of the sandbox that `opsctl sandbox start` runs."""
+    return Path(os.environ.get(SANDBOX_HOME_ENV, Path.home() / ".ragstack" / "sandbox"))
+
+
+def sandbox_target(subscription_id: str | None = None, *, home: Path | None = None) -> Target:
+    """The running sandbox, as recorded by `opsctl sandbox start`."""
+    from opsctl.sandbox import SandboxConnection
+
+    path = (home or sandbox_home()) / "sandbox.json"
+    if not path.exists():
+        raise OpsError(
+            f"no sandbox is running (no {path})",
+            hint="start one with `opsctl sandbox start`",
+        )
+    connection = SandboxConnection.load(path)
+    return connection_target(connection, subscription_id)
+
+
+def connection_target(connection: Any, subscription_id: str | None = None) -> Target:
+    """A Target for an in-process or background sandbox connection."""
+    subscription = subscription_id or connection.subscription_id
+    probe = connection.client_kwargs() if hasattr(connection, "client_kwargs") else {}
+    return Target("sandbox", subscription, connection.credential(), probe)
+
+
+def azure_target(subscription_id: str) -> Target:
+    """Real Azure with the operator's usual credentials (az login, env, workload/managed identity)."""
+    from azure.identity import DefaultAzureCredential
+
+    return Target("azure", subscription_id, DefaultAzureCredential())
+
+
+def resolve_target(
+    *, subscription_id: str | None, kind: TargetKind | None = None, sandbox_subscription: str | None = None
+) -> Target:
+    """Pick the target: explicit kind first, else the sandbox when the subscription is the sandbox's."""
+    from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+
+    if kind is None:
+        sandbox_sub = sandbox_subscription or SANDBOX_SUBSCRIPTION_ID
+        kind = "sandbox" if subscription_id in (None, sandbox_sub) else "azure"
+    if kind == "sandbox":
+        return sandbox_target(subscription_id)
+    if not subscription_id:
+        raise OpsError(
+            "no subscription given",
+            hint="pass --subscription, set AZURE_SUBSCRIPTION_ID, or set ragstack:subscriptionId",
+        )
+    return azure_target(subscription_id)

@@ -56,7 +56,7 @@ class StackFile:
             raise SettingsError(where, "", problem, source=str(path)) from None
         if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
             raise SettingsError("config", "", "must be a mapping of keys", source=str(path))
-        return cls(path, document)
+        return cls(path, document)  # type: ignore[arg-type]
 
     @property
     def config(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ every operation is written once against `Target.client(...)`.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -29,6 +30,11 @@ class Target:
     subscription_id: str
     credential: TokenCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)
+    time_scale: float = 1.0
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of the target's time: the sandbox's clock may run faster than the wall."""
+        time.sleep(max(seconds, 0.0) / self.time_scale)
 
     def client(self, client_class: type[ClientT], **kwargs: Any) -> ClientT:
         """An official azure-mgmt client for this target and subscription."""

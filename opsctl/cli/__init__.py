@@ -12,6 +12,7 @@ import sys
 import typer
 
 from opsctl.cli import sandbox as sandbox_cmd
+from opsctl.cli import scale as scale_cmd
 
 app = typer.Typer(
     name="opsctl",
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(scale_cmd.app, name="scale")
 
 
 @app.callback()
@@ -44,7 +46,9 @@ def main(argv: list[str] | None = None) -> None:
     except _click_exceptions() as exc:
         if getattr(exc, "exit_code", None) == 0:
             sys.exit(0)
-        exc.show()
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
         sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -1,0 +1,40 @@
+"""Options every environment command shares, and the one place that opens an environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from opsctl.environment import Environment
+    from opsctl.target import Target, TargetKind
+
+STACK = typer.Option(..., "--stack", "-s", help="Stack name: reads Pulumi.<stack>.yaml.")
+SUBSCRIPTION = typer.Option(
+    None, "--subscription", envvar="AZURE_SUBSCRIPTION_ID", help="Subscription id (default: the stack's)."
+)
+SANDBOX = typer.Option(
+    None,
+    "--sandbox/--azure",
+    help="Target the local sandbox or real Azure (default: sandbox when the stack uses its subscription).",
+)
+PROJECT_DIR = typer.Option(Path("."), "--project-dir", help="Directory holding Pulumi.<stack>.yaml.")
+DRY_RUN = typer.Option(False, "--dry-run", help="Show exactly what would change; write nothing.")
+WRITE_BACK = typer.Option(
+    True, "--write-back/--no-write-back", help="Record the new value in Pulumi.<stack>.yaml (default on)."
+)
+
+
+def open_environment(
+    stack: str, *, subscription: str | None, sandbox: bool | None, project_dir: Path
+) -> tuple[Environment, Target]:
+    """Load the stack and pick its target; bad config fails here, before any ARM call."""
+    from opsctl.environment import load_environment
+    from opsctl.target import resolve_target
+
+    env = load_environment(stack, project_dir=project_dir, subscription_id=subscription)
+    kind: TargetKind | None = None if sandbox is None else ("sandbox" if sandbox else "azure")
+    target = resolve_target(subscription_id=env.subscription_id, kind=kind)
+    return env, target

@@ -1,0 +1,303 @@
+"""Scaling an environment: search replicas/partitions, app replicas, model deployment capacity.
+
+Each operation validates against the catalog's rules before the first ARM call, sends only the fields
+it changes, waits for Azure to finish, and writes the new value back to the stack file so the next
+`pulumi up` keeps it (ops-pitfalls A-3/A-4, C-3, O-1, O-4, P-3).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.catalog import container_apps
+from infra.rules import search_capacity_problem
+from opsctl.arm_errors import arm_errors, status_code
+from opsctl.environment import Environment
+from opsctl.errors import InvalidInput, OpsError
+from opsctl.target import Target
+from opsctl.waiting import Progress, _quiet, retry_conflicts, wait_until
+from opsctl.writeback import ConfigChange, deployment_change, write_back
+
+SEARCH_POLL_SECONDS = 30.0
+SEARCH_TIMEOUT_SECONDS = 4 * 3600.0
+SEARCH_BUSY_MARKER = "previous request"
+_ACCOUNT_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+
+@dataclass
+class ScaleResult:
+    """What changed (or would change), as printed by the CLI."""
+
+    resource: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    applied: bool
+    written_back: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _require_change(**values: int | None) -> None:
+    if all(v is None for v in values.values()):
+        raise InvalidInput(f"nothing to change: pass at least one of {', '.join('--' + k for k in values)}")
+
+
+def _check_search(sku: str, replicas: int, partitions: int, hosting_mode: str, where: str) -> None:
+    broken = search_capacity_problem(sku, replicas, partitions, hosting_mode)
+    if broken:
+        name, value, problem = broken
+        raise InvalidInput(f"--{name} {value}: {problem} ({where})")
+
+
+def _search_state(service: Any) -> dict[str, Any]:
+    return {"replicas": service.replica_count, "partitions": service.partition_count}
+
+
+def _search_busy(service: Any) -> bool:
+    return str(service.provisioning_state).lower() == "provisioning"
+
+
+def _is_search_busy_error(exc: BaseException | None) -> bool:
+    return exc is not None and status_code(exc) in (400, 409) and SEARCH_BUSY_MARKER in str(exc)
+
+
+def scale_search(
+    env: Environment,
+    target: Target,
+    *,
+    replicas: int | None = None,
+    partitions: int | None = None,
+    wait_busy: bool = False,
+    dry_run: bool = False,
+    write_config: bool = True,
+    progress: Progress = _quiet,
+) -> ScaleResult:
+    """Scale the search service, validating the tier rules first and patching only what changes."""
+    from azure.mgmt.search import SearchManagementClient
+    from azure.mgmt.search.models import SearchServiceUpdate
+
+    _require_change(replicas=replicas, partitions=partitions)
+    cfg = env.settings.search
+    _check_search(
+        cfg.sku, replicas or cfg.replicas, partitions or cfg.partitions, cfg.hosting_mode, "stack config"
+    )
+    client: Any = target.client(SearchManagementClient)
+    name = env.names.search
+    with arm_errors(f"reading search service '{name}'"):
+        service = client.services.get(env.resource_group, name)
+    before = _search_state(service)
+    after = {"replicas": replicas or before["replicas"], "partitions": partitions or before["partitions"]}
+    _check_search(
+        service.sku.name, after["replicas"], after["partitions"], service.hosting_mode or "default", "live"
+    )
+    result = ScaleResult(name, before, after, applied=False)
+    if dry_run or not result.changed:
+        return _finish_search(env, result, write_config and not dry_run)
+    if _search_busy(service):
+        _wait_search_idle(client, env, target, name, wait_busy, progress)
+    # The update model serializes default counts unless they are None (arm-facts section 4 GOTCHA).
+    fields: dict[str, Any] = {"hosting_mode": None, "public_network_access": None}
+    fields["replica_count"] = after["replicas"] if after["replicas"] != before["replicas"] else None
+    fields["partition_count"] = after["partitions"] if after["partitions"] != before["partitions"] else None
+    update = SearchServiceUpdate(**fields)
+    _patch_search(client, env, target, name, update, wait_busy, progress)
+    wait_until(
+        lambda: _search_done(client, env.resource_group, name),
+        target=target,
+        what=f"search service '{name}' to finish scaling",
+        interval=SEARCH_POLL_SECONDS,
+        timeout=SEARCH_TIMEOUT_SECONDS,
+        progress=progress,
+    )
+    result.applied = True
+    return _finish_search(env, result, write_config)
+
+
+def _patch_search(
+    client: Any, env: Environment, target: Target, name: str, update: Any, wait_busy: bool, progress: Progress
+) -> None:
+    while True:
+        try:
+            with arm_errors(f"scaling search service '{name}'"):
+                client.services.update(env.resource_group, name, update)
+            return
+        except OpsError as exc:
+            if not (wait_busy and _is_search_busy_error(exc.__cause__)):
+                raise
+        _wait_search_idle(client, env, target, name, True, progress)
+
+
+def _wait_search_idle(
+    client: Any, env: Environment, target: Target, name: str, wait_busy: bool, progress: Progress
+) -> None:
+    if not wait_busy:
+        raise OpsError(
+            f"search service '{name}' is still processing a previous update",
+            code="Conflict",
+            hint="re-run with --wait-busy to wait for it, then scale",
+        )
+    wait_until(
+        lambda: _search_done(client, env.resource_group, name),
+        target=target,
+        what=f"the previous update of '{name}' to finish",
+        interval=SEARCH_POLL_SECONDS,
+        timeout=SEARCH_TIMEOUT_SECONDS,
+        progress=progress,
+    )
+
+
+def _search_done(client: Any, resource_group: str, name: str) -> Any:
+    with arm_errors(f"reading search service '{name}'"):
+        service = client.services.get(resource_group, name)
+    state = str(service.provisioning_state).lower()
+    if state == "failed":
+        raise OpsError(f"search service '{name}' failed to scale", code="ProvisioningFailed")
+    return service if state == "succeeded" else None
+
+
+def _finish_search(env: Environment, result: ScaleResult, write_config: bool) -> ScaleResult:
+    cfg = env.settings.search
+    changes = [
+        ConfigChange("search", (key,), value)
+        for key, value in result.after.items()
+        if getattr(cfg, key) != value
+    ]
+    if write_config and changes:
+        result.written_back = write_back(env.stack_file, changes)
+    return result
+
+
+def scale_app(
+    env: Environment,
+    target: Target,
+    *,
+    min_replicas: int | None = None,
+    max_replicas: int | None = None,
+    dry_run: bool = False,
+    write_config: bool = True,
+    progress: Progress = _quiet,
+) -> ScaleResult:
+    """Set the container app's replica bounds, then read the app back to confirm Azure applied them."""
+    from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+    _require_change(min=min_replicas, max=max_replicas)
+    cfg = env.settings.app
+    if problem := container_apps.replica_bounds_problem(
+        cfg.min_replicas if min_replicas is None else min_replicas,
+        cfg.max_replicas if max_replicas is None else max_replicas,
+    ):
+        raise InvalidInput(f"{problem} (with the stack config's other bound)")
+    client: Any = target.client(ContainerAppsAPIClient)
+    name = env.names.container_app
+    with arm_errors(f"reading container app '{name}'"):
+        app = client.container_apps.get(env.resource_group, name)
+    scale = (app.properties.template.scale if app.properties.template else None) or {}
+    before = {"min": scale.get("minReplicas", 0), "max": scale.get("maxReplicas", 10)}
+    after = {
+        "min": before["min"] if min_replicas is None else min_replicas,
+        "max": before["max"] if max_replicas is None else max_replicas,
+    }
+    if problem := container_apps.replica_bounds_problem(after["min"], after["max"]):
+        raise InvalidInput(f"{problem} (with the app's live other bound)")
+    result = ScaleResult(name, before, after, applied=False)
+    if not dry_run and result.changed:
+        patch = {
+            "properties": {"template": {"scale": {"minReplicas": after["min"], "maxReplicas": after["max"]}}}
+        }
+        progress(f"updating '{name}' (a new revision)")
+        with arm_errors(f"scaling container app '{name}'"):
+            client.container_apps.begin_update(env.resource_group, name, patch).result()
+            live = client.container_apps.get(env.resource_group, name).properties.template.scale
+        if (live.get("minReplicas"), live.get("maxReplicas")) != (after["min"], after["max"]):
+            raise OpsError(
+                f"container app '{name}' reports min/max {live.get('minReplicas')}/{live.get('maxReplicas')} "
+                f"after the update, not {after['min']}/{after['max']}",
+                hint="check the app's revisions with `opsctl status`",
+            )
+        result.applied = True
+    changes = [
+        ConfigChange("app", (key,), after[short])
+        for key, short in (("minReplicas", "min"), ("maxReplicas", "max"))
+        if getattr(cfg, "min_replicas" if short == "min" else "max_replicas") != after[short]
+    ]
+    if write_config and not dry_run and changes:
+        result.written_back = write_back(env.stack_file, changes)
+    return result
+
+
+def scale_openai(
+    env: Environment,
+    target: Target,
+    *,
+    deployment: str,
+    capacity: int,
+    dry_run: bool = False,
+    write_config: bool = True,
+    progress: Progress = _quiet,
+) -> ScaleResult:
+    """Change one deployment's capacity after checking regional quota; one write per account."""
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    if capacity <= 0:
+        raise InvalidInput(f"--capacity {capacity}: must be greater than 0")
+    declared = {d.name.lower(): d for d in env.settings.openai.deployments}
+    if deployment.lower() not in declared:
+        allowed = ", ".join(d.name for d in env.settings.openai.deployments) or "none"
+        raise InvalidInput(f"--deployment {deployment}: not declared in the stack; declared: {allowed}")
+    client: Any = target.client(CognitiveServicesManagementClient)
+    account = env.names.openai
+    with arm_errors(f"reading deployment '{deployment}' of '{account}'"):
+        live = client.deployments.get(env.resource_group, account, deployment)
+    before = {"capacity": live.sku.capacity}
+    result = ScaleResult(f"{account}/{deployment}", before, {"capacity": capacity}, applied=False)
+    if result.changed:
+        _check_quota(client, env, live, capacity - (live.sku.capacity or 0))
+    if not dry_run and result.changed:
+        live.sku.capacity = capacity
+        with _ACCOUNT_LOCKS[account.lower()]:
+            retry_conflicts(
+                lambda: _put_deployment(client, env, account, deployment, live),
+                target=target,
+                is_conflict=lambda exc: isinstance(exc, OpsError) and exc.code == "RequestConflict",
+                what=f"deployment '{deployment}'",
+                progress=progress,
+            )
+        result.applied = True
+    stack_capacity = declared[deployment.lower()].capacity
+    if write_config and not dry_run and stack_capacity != capacity:
+        change = deployment_change(env.stack_file, deployment, "capacity", capacity)
+        result.written_back = write_back(env.stack_file, [change])
+    return result
+
+
+def _put_deployment(client: Any, env: Environment, account: str, name: str, body: Any) -> Any:
+    with arm_errors(f"updating deployment '{name}' of '{account}'"):
+        return client.deployments.begin_create_or_update(env.resource_group, account, name, body).result()
+
+
+def _check_quota(client: Any, env: Environment, live: Any, delta: int) -> None:
+    """Refuse before writing when the regional quota cannot cover the extra capacity (O-4)."""
+    if delta <= 0:
+        return
+    from infra.catalog.cognitive import quota_usage_name
+
+    quota = quota_usage_name(live.sku.name, live.properties.model.name)
+    with arm_errors(f"reading {env.settings.location} quota usage"):
+        usages = {u.name.value: u for u in client.usages.list(env.settings.location)}
+    usage = usages.get(quota)
+    if usage is None:
+        return
+    available = int(usage.limit - usage.current_value)
+    if delta > available:
+        raise OpsError(
+            f"capacity +{delta} does not fit quota '{quota}' in {env.settings.location}: "
+            f"limit {usage.limit:g}, used {usage.current_value:g}, available {available}",
+            code="InsufficientQuota",
+            hint="lower another deployment, pick another sku or region, or request quota",
+        )

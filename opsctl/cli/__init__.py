@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from opsctl.cli import access as access_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
 
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(access_cmd.app, name="access")
 app.add_typer(scale_cmd.app, name="scale")
 
 

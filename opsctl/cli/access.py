@@ -1,0 +1,98 @@
+"""`opsctl access grant|revoke|list`: role presets at resource scope."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from opsctl.cli import common
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table
+
+app = typer.Typer(help="Grant, revoke and list access to an environment.", no_args_is_help=True)
+
+PRINCIPAL = typer.Option(..., "--principal", help="Entra object id of the user, group or service principal.")
+PRINCIPAL_TYPE = typer.Option(..., "--principal-type", help="User, Group or ServicePrincipal.")
+PRESET = typer.Option(..., "--preset", help="Role preset: developer, ingestion or reader.")
+CHANGE_COLUMNS = ["action", "role", "resource", "principal_id", "assignment"]
+
+
+@app.command("grant")
+def grant(
+    stack: str = common.STACK,
+    principal: str = PRINCIPAL,
+    principal_type: str = PRINCIPAL_TYPE,
+    preset: str = PRESET,
+    dry_run: bool = common.DRY_RUN,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Give a principal a preset's roles on the environment's resources (idempotent)."""
+    from opsctl import access
+
+    access.validate_grant(principal, principal_type, preset)
+    env, target = common.open_environment(
+        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    )
+    changes = access.grant(
+        env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
+    )
+    _emit([asdict(c) for c in changes], output, f"grant {preset} on {stack}")
+
+
+@app.command("revoke")
+def revoke(
+    stack: str = common.STACK,
+    principal: str = PRINCIPAL,
+    principal_type: str = PRINCIPAL_TYPE,
+    preset: str = PRESET,
+    dry_run: bool = common.DRY_RUN,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Remove a preset's roles from a principal (a no-op where absent)."""
+    from opsctl import access
+
+    access.validate_grant(principal, principal_type, preset)
+    env, target = common.open_environment(
+        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    )
+    changes = access.revoke(
+        env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
+    )
+    _emit([asdict(c) for c in changes], output, f"revoke {preset} on {stack}")
+
+
+@app.command("list")
+def list_(
+    stack: str = common.STACK,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Who has which role on which resource of the environment."""
+    from opsctl import access
+
+    env, target = common.open_environment(
+        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    )
+    rows = [asdict(a) for a in access.list_access(env, target)]
+    if output is OutputFormat.json:
+        print_json(rows)
+    else:
+        print_table(
+            rows, ["resource", "role", "principal_id", "principal_type", "name"], title=f"access: {stack}"
+        )
+
+
+def _emit(rows: list[dict[str, str]], output: OutputFormat, title: str) -> None:
+    if output is OutputFormat.json:
+        print_json(rows)
+    else:
+        print_table(rows, CHANGE_COLUMNS, title=title)

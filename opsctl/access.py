@@ -179,7 +179,7 @@ def _create(
     name: str,
     progress: Progress,
 ) -> str:
-    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+    from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
     parameters = RoleAssignmentCreateParameters(
         role_definition_id=binding.role_definition_id(target.subscription_id),

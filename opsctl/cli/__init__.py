@@ -14,6 +14,7 @@ import typer
 from opsctl.cli import access as access_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
+from opsctl.cli import teardown as teardown_cmd
 
 app = typer.Typer(
     name="opsctl",
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(access_cmd.app, name="access")
+app.command("teardown")(teardown_cmd.teardown)
 app.add_typer(scale_cmd.app, name="scale")
 
 

@@ -32,9 +32,14 @@ def open_environment(
 ) -> tuple[Environment, Target]:
     """Load the stack and pick its target; bad config fails here, before any ARM call."""
     from opsctl.environment import load_environment
-    from opsctl.target import resolve_target
 
     env = load_environment(stack, project_dir=project_dir, subscription_id=subscription)
+    return env, open_target(env.subscription_id, sandbox=sandbox)
+
+
+def open_target(subscription: str | None, *, sandbox: bool | None) -> Target:
+    """The ARM target for a subscription; `sandbox` None means: decide from the subscription."""
+    from opsctl.target import resolve_target
+
     kind: TargetKind | None = None if sandbox is None else ("sandbox" if sandbox else "azure")
-    target = resolve_target(subscription_id=env.subscription_id, kind=kind)
-    return env, target
+    return resolve_target(subscription_id=subscription, kind=kind)

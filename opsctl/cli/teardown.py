@@ -1,0 +1,113 @@
+"""`opsctl teardown`: delete one stack, or every expired ephemeral environment, in the safe order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from opsctl.cli import common
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from opsctl.teardown import EnvironmentTeardown
+
+
+def teardown(
+    stack: str | None = typer.Option(None, "--stack", "-s", help="Stack to tear down."),
+    all_ephemeral: bool = typer.Option(False, "--all-ephemeral", help="Every expired ephemeral environment."),
+    older_than: str = typer.Option(
+        "24h", "--older-than", help="With --all-ephemeral: minimum age (30m, 24h, 3d)."
+    ),
+    purge: bool | None = typer.Option(
+        None,
+        "--purge/--no-purge",
+        help="Purge soft-deleted accounts (default: on for ephemeral environments).",
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
+    confirm: str | None = typer.Option(
+        None, "--confirm", help="Protected environments: the name, typed back."
+    ),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, max=16, help="Environments deleted at once."),
+    dry_run: bool = common.DRY_RUN,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Delete environments found by their ragstack tags: deployments, accounts, group, then purge."""
+    from opsctl import teardown as lib
+
+    if bool(stack) == all_ephemeral:
+        raise InvalidInput("pass exactly one of --stack NAME or --all-ephemeral")
+    age = lib.parse_age(older_than)
+    if stack:
+        env, target = common.open_environment(
+            stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+        )
+        plans = [lib.plan_stack_teardown(target, env)]
+        plans = [p for p in plans if p.resource_groups]
+    else:
+        target = common.open_target(subscription, sandbox=sandbox)
+        found = [lib.inspect_environment(target, e) for e in lib.find_environments(target)]
+        plans = lib.select_expired(found, older_than=age)
+    _show(plans, output)
+    if dry_run or not plans:
+        return
+    for plan in plans:
+        lib.check_allowed(plan, yes=yes, confirm=_confirmation(plan, yes, confirm))
+    if not yes and not typer.confirm(f"Delete {len(plans)} environment(s)?", err=True):
+        raise typer.Exit(1)
+    with console().status("tearing down") as status:
+        results = lib.teardown_many(
+            target,
+            plans,
+            purge=purge if purge is not None else all(p.ephemeral for p in plans),
+            concurrency=concurrency,
+            progress=status.update,
+        )
+    _done(results, output)
+
+
+def _confirmation(plan: EnvironmentTeardown, yes: bool, confirm: str | None) -> str | None:
+    if not plan.protected or confirm is not None or not yes:
+        return confirm
+    return typer.prompt(f"'{plan.environment}' is protected; type its name to confirm", err=True)
+
+
+def _rows(plans: list[EnvironmentTeardown]) -> list[dict[str, object]]:
+    return [
+        {
+            "environment": p.environment,
+            "resource_groups": ", ".join(p.resource_groups),
+            "accounts": ", ".join(f"{a.name} ({len(a.deployments)} deployments)" for a in p.accounts),
+            "protected": p.protected,
+            "locks": "; ".join(p.locks) or None,
+            "ephemeral": p.ephemeral,
+        }
+        for p in plans
+    ]
+
+
+def _show(plans: list[EnvironmentTeardown], output: OutputFormat) -> None:
+    if output is OutputFormat.table:
+        if not plans:
+            console().print("nothing to tear down")
+            return
+        columns = ["environment", "resource_groups", "accounts", "protected", "locks", "ephemeral"]
+        print_table(_rows(plans), columns, title="will be deleted")
+
+
+def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        print_json([{"environment": r.environment, "done": r.done, "error": r.error} for r in results])
+    else:
+        for result in results:
+            for step in result.done:
+                console().print(f"{result.environment}: {step}")
+            if result.error:
+                console().print(f"{result.environment}: [red]{result.error}[/red]")
+    if any(r.error for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,283 @@
+"""Safe, ordered, resumable environment teardown.
+
+Environments are found only by their tags (project, managed-by, environment), never by name
+patterns. Order (ops-pitfalls S-4/S-5, T-1..T-6): refuse on locks; delete model deployments one at a
+time (stops provisioned billing); delete Cognitive Services accounts, noting their locations; delete
+the resource group; purge the soft-deleted accounts so names and subdomains are free at once. Every
+step checks live state first, so a re-run after an interruption continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.settings import PROJECT
+from opsctl.arm_errors import arm_errors
+from opsctl.environment import Environment
+from opsctl.errors import InvalidInput, OpsError
+from opsctl.target import Target
+from opsctl.waiting import Progress, _quiet
+
+MANAGED_BY = "ragstack"
+COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class CognitiveAccount:
+    name: str
+    resource_group: str
+    location: str
+    kind: str
+    deployments: tuple[str, ...] = ()
+
+
+@dataclass
+class EnvironmentTeardown:
+    """What teardown found for one environment, and what it did."""
+
+    environment: str
+    resource_groups: list[str]
+    tags: dict[str, str]
+    accounts: list[CognitiveAccount] = field(default_factory=list)
+    soft_deleted: list[CognitiveAccount] = field(default_factory=list)
+    locks: list[str] = field(default_factory=list)
+    created_at: dt.datetime | None = None
+    done: list[str] = field(default_factory=list)
+    error: str | None = None
+    protect_setting: bool = False
+
+    @property
+    def protected(self) -> bool:
+        return self.protect_setting or self.tags.get("profile") == "prod"
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.tags.get("ephemeral") == "true"
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        value = self.tags.get("expires-at")
+        return _parse_time(value) if value else None
+
+
+def _parse_time(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """`30m`, `24h`, `3d` -> timedelta; anything else is one clear InvalidInput line."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise InvalidInput(f"--older-than {text}: use a positive number with m, h or d (e.g. 24h)")
+    return dt.timedelta(**{units[unit]: int(number)})
+
+
+def _resources_client(target: Target) -> Any:
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    return target.client(ResourceManagementClient)
+
+
+def _cognitive_client(target: Target) -> Any:
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    return target.client(CognitiveServicesManagementClient)
+
+
+def find_environments(target: Target, *, environment: str | None = None) -> list[EnvironmentTeardown]:
+    """Resource groups carrying ragstack's ownership tags, grouped by environment tag."""
+    client = _resources_client(target)
+    query = f"tagName eq 'environment' and tagValue eq '{environment}'" if environment else None
+    query = query or f"tagName eq 'managed-by' and tagValue eq '{MANAGED_BY}'"
+    with arm_errors("listing resource groups"):
+        groups = list(client.resource_groups.list(filter=query))
+    found: dict[str, EnvironmentTeardown] = {}
+    for group in groups:
+        tags = dict(group.tags or {})
+        if tags.get("project") != PROJECT or tags.get("managed-by") != MANAGED_BY:
+            continue
+        name = tags.get("environment", "")
+        if environment and name != environment:
+            continue
+        entry = found.setdefault(name, EnvironmentTeardown(name, [], tags))
+        entry.resource_groups.append(group.name)
+    return sorted(found.values(), key=lambda e: e.environment)
+
+
+def inspect_environment(target: Target, env: EnvironmentTeardown) -> EnvironmentTeardown:
+    """Fill in locks, Cognitive Services accounts with deployments, soft-deleted leftovers and age."""
+    resources = _resources_client(target)
+    cognitive = _cognitive_client(target)
+    env.locks, env.accounts = [], []
+    for group in env.resource_groups:
+        if not resources.resource_groups.check_existence(group):
+            continue
+        env.locks += _locks(target, group)
+        with arm_errors(f"listing resources of {group}"):
+            items = list(resources.resources.list_by_resource_group(group, expand="createdTime"))
+        created = [i.created_time for i in items if getattr(i, "created_time", None)]
+        if created:
+            oldest = min(created)
+            env.created_at = min(filter(None, [env.created_at, oldest]))
+        for item in items:
+            if (item.type or "").lower() == COGNITIVE_TYPE:
+                env.accounts.append(_account(cognitive, group, item))
+    env.soft_deleted = _soft_deleted(cognitive, env.resource_groups)
+    return env
+
+
+def _locks(target: Target, group: str) -> list[str]:
+    from azure.mgmt.resource.locks import ManagementLockClient
+
+    client: Any = target.client(ManagementLockClient)
+    with arm_errors(f"listing locks of {group}"):
+        return [
+            f"{lock.name} ({lock.level}) on {group}"
+            for lock in client.management_locks.list_at_resource_group_level(group)
+        ]
+
+
+def _account(cognitive: Any, group: str, item: Any) -> CognitiveAccount:
+    with arm_errors(f"listing deployments of {item.name}"):
+        deployments = tuple(d.name for d in cognitive.deployments.list(group, item.name))
+    return CognitiveAccount(item.name, group, item.location, item.kind or "", deployments)
+
+
+def _soft_deleted(cognitive: Any, groups: Sequence[str]) -> list[CognitiveAccount]:
+    wanted = {g.lower() for g in groups}
+    with arm_errors("listing soft-deleted Cognitive Services accounts"):
+        deleted = list(cognitive.deleted_accounts.list())
+    leftovers = []
+    for account in deleted:
+        group = _id_segment(account.id, "resourceGroups")
+        if group and group.lower() in wanted:
+            leftovers.append(CognitiveAccount(account.name, group, account.location, account.kind or ""))
+    return leftovers
+
+
+def _id_segment(resource_id: str, key: str) -> str | None:
+    parts = resource_id.split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index(key.lower()) + 1] if key.lower() in lowered else None
+
+
+def check_allowed(env: EnvironmentTeardown, *, yes: bool, confirm: str | None) -> None:
+    """Protected environments need --yes and the environment name typed back; locks stop everything."""
+    if env.locks:
+        raise OpsError(
+            f"environment '{env.environment}' has management locks: {'; '.join(env.locks)}",
+            code="ScopeLocked",
+            hint="remove the locks deliberately, then re-run; teardown never deletes around them",
+        )
+    if env.protected and not (yes and confirm == env.environment):
+        raise OpsError(
+            f"environment '{env.environment}' is protected (production)",
+            hint=f"re-run with --yes and confirm by typing the name '{env.environment}'",
+        )
+
+
+def begin_teardown(
+    target: Target, env: EnvironmentTeardown, *, purge: bool, progress: Progress = _quiet
+) -> EnvironmentTeardown:
+    """Delete one environment in the safe order; safe to call again after an interruption."""
+    cognitive = _cognitive_client(target)
+    for account in env.accounts:
+        for deployment in account.deployments:
+            progress(f"{env.environment}: deleting deployment {account.name}/{deployment}")
+            with arm_errors(f"deleting deployment {account.name}/{deployment}"):
+                cognitive.deployments.begin_delete(account.resource_group, account.name, deployment).result()
+            env.done.append(f"deleted deployment {account.name}/{deployment}")
+        progress(f"{env.environment}: deleting account {account.name}")
+        with arm_errors(f"deleting account {account.name}"):
+            cognitive.accounts.begin_delete(account.resource_group, account.name).result()
+        env.done.append(f"deleted account {account.name} ({account.location})")
+    _delete_groups(target, env, progress)
+    if purge:
+        _purge(cognitive, env, progress)
+    return env
+
+
+def _delete_groups(target: Target, env: EnvironmentTeardown, progress: Progress) -> None:
+    resources = _resources_client(target)
+    for group in env.resource_groups:
+        with arm_errors(f"checking resource group {group}"):
+            exists = resources.resource_groups.check_existence(group)
+        if not exists:
+            continue
+        progress(f"{env.environment}: deleting resource group {group}")
+        with arm_errors(f"deleting resource group {group}"):
+            resources.resource_groups.begin_delete(group).result()
+        env.done.append(f"deleted resource group {group}")
+
+
+def _purge(cognitive: Any, env: EnvironmentTeardown, progress: Progress) -> None:
+    for account in _soft_deleted(cognitive, env.resource_groups):
+        progress(f"{env.environment}: purging {account.name} in {account.location}")
+        with arm_errors(f"purging soft-deleted account {account.name}"):
+            cognitive.deleted_accounts.begin_purge(
+                account.location, account.resource_group, account.name
+            ).result()
+        env.done.append(f"purged account {account.name} ({account.location})")
+
+
+def select_expired(
+    envs: Sequence[EnvironmentTeardown], *, older_than: dt.timedelta, now: dt.datetime | None = None
+) -> list[EnvironmentTeardown]:
+    """Ephemeral environments past their expiry tag, or older than `older_than`."""
+    now = now or dt.datetime.now(dt.UTC)
+    chosen = []
+    for env in envs:
+        if not env.ephemeral or env.protected:
+            continue
+        expired = env.expires_at is not None and env.expires_at <= now
+        old = env.created_at is not None and now - env.created_at >= older_than
+        if expired or old:
+            chosen.append(env)
+    return chosen
+
+
+def teardown_many(
+    target: Target,
+    envs: Sequence[EnvironmentTeardown],
+    *,
+    purge: bool,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress = _quiet,
+) -> list[EnvironmentTeardown]:
+    """Tear several environments down at once with a bounded pool; one failure doesn't stop the rest."""
+
+    def run(env: EnvironmentTeardown) -> EnvironmentTeardown:
+        try:
+            return begin_teardown(target, env, purge=purge, progress=progress)
+        except OpsError as exc:
+            env.error = exc.one_line()
+            return env
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(run, envs))
+
+
+def plan_stack_teardown(target: Target, env: Environment) -> EnvironmentTeardown:
+    """The teardown of one stack: its tagged groups, or just leftovers to purge after an interruption."""
+    found = find_environments(target, environment=env.settings.environment)
+    if found:
+        plan = found[0]
+    else:
+        plan = EnvironmentTeardown(env.settings.environment, [], {})
+        leftovers = _soft_deleted(_cognitive_client(target), [env.resource_group])
+        if leftovers:
+            plan.resource_groups = [env.resource_group]
+    plan.protect_setting = env.settings.protect or env.settings.is_production
+    if plan.resource_groups:
+        inspect_environment(target, plan)
+    return plan

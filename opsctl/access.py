@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.access import RoleBinding, preset_bindings
-from infra.catalog.roles import BUILTIN_ROLES, INTERNAL_PRESETS, PRINCIPAL_TYPES, ROLE_PRESETS
+from infra.catalog.roles import INTERNAL_PRESETS, PRINCIPAL_TYPES, ROLE_NAMES_BY_GUID, ROLE_PRESETS
 from infra.rules import GUID
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
@@ -21,7 +21,6 @@ from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
 
 PRINCIPAL_RETRY_SECONDS = 300.0
-ROLE_NAMES_BY_GUID = {role.guid: role.name for role in BUILTIN_ROLES.values()}
 
 
 @dataclass(frozen=True)

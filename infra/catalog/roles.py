@@ -195,3 +195,6 @@ def role_definition_id(subscription_id: str, role_name: str) -> str:
         f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization"
         f"/roleDefinitions/{role_guid(role_name)}"
     )
+
+
+ROLE_NAMES_BY_GUID: dict[str, str] = {role.guid: role.name for role in BUILTIN_ROLES.values()}

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from opsctl.cli import access as access_cmd
+from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
 from opsctl.cli import teardown as teardown_cmd
@@ -26,6 +27,8 @@ app = typer.Typer(
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(access_cmd.app, name="access")
 app.command("teardown")(teardown_cmd.teardown)
+app.command("status")(inspect_cmd.status)
+app.command("drift")(inspect_cmd.drift)
 app.add_typer(scale_cmd.app, name="scale")
 
 

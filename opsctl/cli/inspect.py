@@ -1,0 +1,91 @@
+"""`opsctl status` and `opsctl drift`: read-only views of a live environment."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from opsctl.cli import common
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+
+DRIFT_EXIT_CODE = 2
+
+
+def status(
+    stack: str = common.STACK,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Every resource of the environment: state, sku, scale and endpoint."""
+    from opsctl.live import read_environment
+
+    env, target = common.open_environment(
+        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    )
+    live = read_environment(env, target)
+    rows = [
+        {
+            "resource": r.key,
+            "name": r.name,
+            "exists": r.exists,
+            "state": r.state,
+            "sku": r.sku,
+            "scale": _scale(r.key, r.settings),
+            "endpoint": r.endpoint,
+        }
+        for r in live.resources.values()
+    ]
+    deployments = [{"deployment": name, **values} for name, values in live.deployments.items()]
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "stack": stack,
+                "target": target.kind,
+                "resourceGroup": {"name": env.resource_group, "exists": live.resource_group_exists},
+                "resources": rows,
+                "deployments": deployments,
+                "settings": {r.key: r.settings for r in live.resources.values()},
+            }
+        )
+        return
+    title = f"{stack} ({target.kind}) - resource group {env.resource_group}"
+    print_table(rows, ["resource", "name", "exists", "state", "sku", "scale", "endpoint"], title=title)
+    if deployments:
+        print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "state"])
+
+
+def _scale(key: str, settings: dict[str, object]) -> str | None:
+    if key == "search":
+        return f"{settings.get('replicas')} replicas x {settings.get('partitions')} partitions"
+    if key == "container_app":
+        return f"{settings.get('minReplicas')}-{settings.get('maxReplicas')} replicas"
+    return None
+
+
+def drift(
+    stack: str = common.STACK,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Compare live settings and role assignments with the stack config (exit 0 in sync, 2 drift)."""
+    from opsctl.drift import detect_drift
+
+    env, target = common.open_environment(
+        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    )
+    items = detect_drift(env, target)
+    rows = [asdict(item) for item in items]
+    if output is OutputFormat.json:
+        print_json({"stack": stack, "inSync": not items, "drift": rows})
+    elif items:
+        print_table(rows, ["resource", "setting", "expected", "actual"], title=f"drift: {stack}")
+    else:
+        console().print(f"{stack}: in sync with Pulumi.{stack}.yaml")
+    if items:
+        raise typer.Exit(DRIFT_EXIT_CODE)

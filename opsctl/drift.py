@@ -1,0 +1,143 @@
+"""Drift: live settings and role assignments compared with what the stack config declares.
+
+Covers what operators change by hand and what breaks keyless posture: skus, counts, capacities,
+replica bounds, image, local auth, public access, the registry admin user and role assignments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra.access import operator_bindings, preset_bindings
+from infra.settings import StackSettings
+from opsctl.environment import Environment
+from opsctl.live import LiveEnvironment, read_environment
+from opsctl.target import Target
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    resource: str
+    setting: str
+    expected: Any
+    actual: Any
+
+
+def expected_settings(settings: StackSettings) -> dict[str, dict[str, Any]]:
+    """What each resource's live settings should be, by resource key."""
+    s = settings
+    return {
+        "search": {
+            "sku": s.search.sku,
+            "replicas": s.search.replicas,
+            "partitions": s.search.partitions,
+            "semanticRanker": s.search.semantic_ranker,
+            "disableLocalAuth": True,
+            "publicNetworkAccess": s.search.public_network_access,
+        },
+        "openai": {
+            "sku": s.openai.sku,
+            "kind": s.openai.kind,
+            "disableLocalAuth": True,
+            "publicNetworkAccess": s.openai.public_network_access,
+        },
+        "document_intelligence": {
+            "sku": s.document_intelligence.sku,
+            "disableLocalAuth": True,
+            "publicNetworkAccess": s.document_intelligence.public_network_access,
+        },
+        "registry": {"sku": s.registry.sku, "adminUserEnabled": False},
+        "container_app": {
+            "minReplicas": s.app.min_replicas,
+            "maxReplicas": s.app.max_replicas,
+            "image": s.app.image,
+        },
+        "log_analytics": {"retentionInDays": s.log_retention_days},
+        "identity": {},
+        "container_apps_environment": {},
+    }
+
+
+def compare(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
+    """Every difference between the stack config and the live environment."""
+    if not live.resource_group_exists:
+        return [DriftItem(env.resource_group, "exists", True, False)]
+    items: list[DriftItem] = []
+    for key, expected in expected_settings(env.settings).items():
+        resource = live.get(key)
+        if not resource.exists:
+            items.append(DriftItem(resource.name, "exists", True, False))
+            continue
+        actual = {**resource.settings, "sku": resource.sku}
+        items += [
+            DriftItem(resource.name, setting, want, actual.get(setting))
+            for setting, want in expected.items()
+            if not _same(want, actual.get(setting))
+        ]
+    items += _deployment_drift(env, live)
+    items += _assignment_drift(env, live)
+    return items
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, str) and isinstance(actual, str):
+        return expected.lower() == actual.lower()
+    return bool(expected == actual)
+
+
+def _deployment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
+    if not live.get("openai").exists:
+        return []
+    account = env.names.openai
+    items = []
+    declared = {d.name: d for d in env.settings.openai.deployments}
+    for name, want in declared.items():
+        got = live.deployments.get(name)
+        if got is None:
+            items.append(DriftItem(f"{account}/{name}", "exists", True, False))
+            continue
+        for setting, value in (("sku", want.sku), ("capacity", want.capacity), ("version", want.version)):
+            if not _same(value, got.get(setting)):
+                items.append(DriftItem(f"{account}/{name}", setting, value, got.get(setting)))
+    items += [
+        DriftItem(f"{account}/{n}", "exists", False, True) for n in live.deployments if n not in declared
+    ]
+    return items
+
+
+def _assignment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
+    scopes = env.scopes()
+    bindings = operator_bindings(env.settings.access)
+    app_principal = live.get("identity").settings.get("principalId")
+    if app_principal:
+        bindings += preset_bindings("app", app_principal, "ServicePrincipal")
+    search_principal = live.get("search").settings.get("principalId")
+    if search_principal:
+        bindings += preset_bindings("search", search_principal, "ServicePrincipal")
+    expected = {
+        (b.scope(scopes).lower(), b.principal_id.lower(), b.role_guid): b
+        for b in bindings
+        if live.get(b.resource).exists
+    }
+    actual = {(a.scope.lower(), a.principal_id.lower(), a.role_guid): a for a in live.assignments}
+    items = [
+        DriftItem(
+            b.scope(scopes).rsplit("/", 1)[-1], f"role {b.role} for {b.principal_id}", "assigned", "missing"
+        )
+        for key, b in expected.items()
+        if key not in actual
+    ]
+    items += [
+        DriftItem(
+            a.scope.rsplit("/", 1)[-1], f"role {a.role_guid} for {a.principal_id}", "absent", "assigned"
+        )
+        for key, a in actual.items()
+        if key not in expected
+    ]
+    return items
+
+
+def detect_drift(env: Environment, target: Target) -> list[DriftItem]:
+    """Read the environment and compare it with its stack config."""
+    return compare(env, read_environment(env, target))

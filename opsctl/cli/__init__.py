@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     from opsctl.errors import OpsError
 
     try:
-        app(args=argv, standalone_mode=False)
+        exit_code = app(args=argv, standalone_mode=False)
     except OpsError as exc:
         _fail(exc, exc.one_line(), exc.exit_code)
     except _click_exceptions() as exc:
@@ -60,7 +60,19 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
-    sys.exit(0)
+    except Exception as exc:
+        if not _is_azure_error(exc):
+            raise
+        from opsctl.arm_errors import error_code, error_message
+
+        code = error_code(exc)
+        _fail(exc, f"error: {f'[{code}] ' if code else ''}{error_message(exc)} (--debug shows the trace)", 1)
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
+
+def _is_azure_error(exc: BaseException) -> bool:
+    """Azure SDK failures (network, TLS, HTTP) are expected in operations: one line, not a trace."""
+    return type(exc).__module__.startswith(("azure.core", "azure.identity"))
 
 
 def _click_exceptions() -> tuple[type[BaseException], ...]:

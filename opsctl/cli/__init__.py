@@ -12,6 +12,7 @@ import sys
 import typer
 
 from opsctl.cli import access as access_cmd
+from opsctl.cli import app as app_cmd
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(access_cmd.app, name="access")
+app.add_typer(app_cmd.app, name="app")
 app.command("teardown")(teardown_cmd.teardown)
 app.command("status")(inspect_cmd.status)
 app.command("drift")(inspect_cmd.drift)

@@ -1,0 +1,123 @@
+"""Image rollout: a new Container App revision with a new image, waited on until it runs.
+
+The image is written back to the stack file like a scale change, so `pulumi up` keeps the image CI
+rolled out instead of reverting to the one in config (ops-pitfalls C-4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from opsctl.arm_errors import arm_errors
+from opsctl.environment import Environment
+from opsctl.errors import InvalidInput, OpsError
+from opsctl.target import Target
+from opsctl.waiting import Progress, _quiet, wait_until
+from opsctl.writeback import ConfigChange, write_back
+
+# Docker reference grammar (distribution/reference): [registry[:port]/]path[:tag][@digest]
+IMAGE_REFERENCE = re.compile(
+    r"(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    r"(?P<path>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+REVISION_POLL_SECONDS = 10.0
+REVISION_TIMEOUT_SECONDS = 900.0
+
+
+@dataclass
+class Rollout:
+    app: str
+    before: str | None
+    after: str
+    applied: bool
+    revision: str | None = None
+    url: str | None = None
+    written_back: list[str] = field(default_factory=list)
+
+
+def validate_image(image: str) -> None:
+    """One clear line for a malformed reference, before any call."""
+    match = IMAGE_REFERENCE.fullmatch(image)
+    if not match or len(image) > 255 or not (match["tag"] or match["digest"]):
+        raise InvalidInput(
+            f"--image {image!r}: not an image reference with a tag or digest "
+            "(e.g. crdevabc.azurecr.io/rag-app:1.4.2 or ...@sha256:<64 hex>)"
+        )
+
+
+def set_image(
+    env: Environment,
+    target: Target,
+    *,
+    image: str,
+    dry_run: bool = False,
+    write_config: bool = True,
+    progress: Progress = _quiet,
+) -> Rollout:
+    """Roll `image` out to the app's containers as a new revision and wait until it runs."""
+    from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+    validate_image(image)
+    client: Any = target.client(ContainerAppsAPIClient)
+    name = env.names.container_app
+    with arm_errors(f"reading container app '{name}'"):
+        app = client.container_apps.get(env.resource_group, name)
+    containers = [dict(c) for c in (app.properties.template or {}).get("containers") or []]
+    if not containers:
+        raise OpsError(f"container app '{name}' has no containers to update")
+    result = Rollout(name, containers[0].get("image"), image, applied=False, url=_url(app))
+    if dry_run or result.before == image:
+        result.revision = app.properties.latest_revision_name
+        return _write(env, result, write_config and not dry_run)
+    containers[0]["image"] = image
+    progress(f"creating a new revision of '{name}'")
+    with arm_errors(f"updating container app '{name}'"):
+        patch = {"properties": {"template": {"containers": containers}}}
+        updated = client.container_apps.begin_update(env.resource_group, name, patch).result()
+    result.revision = updated.properties.latest_revision_name
+    _wait_running(client, env, target, name, result.revision, progress)
+    result.applied = True
+    return _write(env, result, write_config)
+
+
+def _url(app: Any) -> str | None:
+    ingress = (app.properties.configuration or {}).get("ingress") or {}
+    return f"https://{ingress['fqdn']}" if ingress.get("fqdn") else None
+
+
+def _wait_running(
+    client: Any, env: Environment, target: Target, app: str, revision: str | None, progress: Progress
+) -> None:
+    if not revision:
+        raise OpsError(f"container app '{app}' reported no latest revision after the update")
+
+    def probe() -> str | None:
+        with arm_errors(f"reading revision '{revision}'"):
+            rev = client.container_apps_revisions.get_revision(env.resource_group, app, revision)
+        props = rev.properties
+        if props.provisioning_state == "Failed" or props.running_state in ("Failed", "Degraded"):
+            raise OpsError(
+                f"revision '{revision}' failed: {props.provisioning_error or props.running_state}",
+                hint="check the image exists and the app identity has AcrPull on the registry",
+            )
+        running = props.provisioning_state == "Provisioned" and props.running_state == "Running"
+        return revision if running else None
+
+    wait_until(
+        probe,
+        target=target,
+        what=f"revision '{revision}' to run",
+        interval=REVISION_POLL_SECONDS,
+        timeout=REVISION_TIMEOUT_SECONDS,
+        progress=progress,
+    )
+
+
+def _write(env: Environment, result: Rollout, write_config: bool) -> Rollout:
+    if write_config and env.settings.app.image != result.after:
+        result.written_back = write_back(env.stack_file, [ConfigChange("app", ("image",), result.after)])
+    return result

@@ -55,3 +55,30 @@ def write_back(stack_file: StackFile, changes: Sequence[ConfigChange]) -> list[s
         ) from None
     stack_file.save()
     return [change.label for change in changes]
+
+
+def record_access(
+    stack_file: StackFile, *, principal_id: str, principal_type: str, preset: str, granted: bool
+) -> list[str]:
+    """Add (grant) or remove (revoke) the `ragstack:access` entry, so drift stays quiet and
+    `pulumi up` manages the assignment from now on."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    config = stack_file.document.setdefault("config", CommentedMap())
+    entries = config.setdefault("ragstack:access", CommentedSeq())
+    matches = [
+        i
+        for i, entry in enumerate(entries)
+        if str(entry.get("principalId", "")).lower() == principal_id.lower() and entry.get("preset") == preset
+    ]
+    if granted and not matches:
+        entries.append(CommentedMap(principalId=principal_id, principalType=principal_type, preset=preset))
+    elif not granted and matches:
+        for index in reversed(matches):
+            del entries[index]
+        if not entries:
+            del config["ragstack:access"]
+    else:
+        return []
+    write_back(stack_file, [])
+    return [f"ragstack:access ({'added' if granted else 'removed'} {preset} for {principal_id})"]

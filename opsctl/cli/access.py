@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+if TYPE_CHECKING:
+    from infra.stackfile import StackFile
+
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
 
 app = typer.Typer(help="Grant, revoke and list access to an environment.", no_args_is_help=True)
 
@@ -25,6 +29,7 @@ def grant(
     principal_type: str = PRINCIPAL_TYPE,
     preset: str = PRESET,
     dry_run: bool = common.DRY_RUN,
+    write_back: bool = common.WRITE_BACK,
     subscription: str | None = common.SUBSCRIPTION,
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
@@ -41,6 +46,8 @@ def grant(
         env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
     )
     _emit([asdict(c) for c in changes], output, f"grant {preset} on {stack}")
+    if write_back and not dry_run:
+        _record(env.stack_file, principal, principal_type, preset, granted=True)
 
 
 @app.command("revoke")
@@ -50,6 +57,7 @@ def revoke(
     principal_type: str = PRINCIPAL_TYPE,
     preset: str = PRESET,
     dry_run: bool = common.DRY_RUN,
+    write_back: bool = common.WRITE_BACK,
     subscription: str | None = common.SUBSCRIPTION,
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
@@ -66,6 +74,8 @@ def revoke(
         env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
     )
     _emit([asdict(c) for c in changes], output, f"revoke {preset} on {stack}")
+    if write_back and not dry_run:
+        _record(env.stack_file, principal, principal_type, preset, granted=False)
 
 
 @app.command("list")
@@ -89,6 +99,17 @@ def list_(
         print_table(
             rows, ["resource", "role", "principal_id", "principal_type", "name"], title=f"access: {stack}"
         )
+
+
+def _record(
+    stack_file: StackFile, principal: str, principal_type: str, preset: str, *, granted: bool
+) -> None:
+    from opsctl.writeback import record_access
+
+    for label in record_access(
+        stack_file, principal_id=principal, principal_type=principal_type, preset=preset, granted=granted
+    ):
+        console().print(f"wrote {label} to the stack file")
 
 
 def _emit(rows: list[dict[str, str]], output: OutputFormat, title: str) -> None:

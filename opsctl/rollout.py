@@ -17,9 +17,11 @@ from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, write_back
 
-# Docker reference grammar (distribution/reference): [registry[:port]/]path[:tag][@digest]
+# Docker reference grammar (distribution/reference): [registry[:port]/]path[:tag][@digest]; the
+# first component is a registry only when it has a '.', a port, or is localhost.
 IMAGE_REFERENCE = re.compile(
-    r"(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    r"(?:(?P<registry>[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?"
+    r"|[a-zA-Z0-9-]+:[0-9]+)/)?"
     r"(?P<path>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"

@@ -3,11 +3,11 @@
 import sys
 from pathlib import Path
 
-try:
-    import infra  # noqa: F401  (installed, or run from the repository root)
-except ImportError:  # run as `infra/__main__.py` with cwd = infra/ and the repo not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Pulumi may start this with cwd = infra/; make `import infra` mean the package next to this file.
+_REPO = str(Path(__file__).resolve().parent.parent)
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
 
-from infra.entrypoint import main
+from infra.entrypoint import main  # noqa: E402
 
 main()

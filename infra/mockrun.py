@@ -91,20 +91,30 @@ class RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
-        self.registrations: list[RenderedResource] = []
+        self._by_slot: dict[int, RenderedResource] = {}
+        self._arrivals = 0
         self.stack_urn: str | None = None
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
+        with self._lock:  # arrival order is registration order; threads may finish out of order
+            slot = self._arrivals
+            self._arrivals += 1
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn
             return response
         _ensure_event_loop()
+        rendered = _rendered(request, response.urn, self.resources.get(response.urn))
         with self._lock:
-            self.registrations.append(_rendered(request, response.urn, self.resources.get(response.urn)))
+            self._by_slot[slot] = rendered
         return response
+
+    @property
+    def registrations(self) -> list[RenderedResource]:
+        with self._lock:
+            return [self._by_slot[slot] for slot in sorted(self._by_slot)]
 
     def Invoke(self, request: Any) -> Any:
         with self._lock:

@@ -87,6 +87,7 @@ class OpenAIAccount(pulumi.ComponentResource):
                 version_upgrade_option=deployment.version_upgrade_option,
                 rai_policy_name=deployment.rai_policy,
             ),
+            tags=dict(placement.tags),
             opts=child_options(
                 self,
                 depends_on=previous,

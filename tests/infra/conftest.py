@@ -35,6 +35,14 @@ def rendered_stack(stack: str) -> Any:
     return render(settings, subscription_id=settings.subscription_id or SUBSCRIPTION)
 
 
+@functools.cache
+def rendered_via_main(stack: str) -> Any:
+    """The same stack rendered a second way: through `infra/__main__.py` with engine-style config."""
+    from infra.mockrun import render_config
+
+    return render_config(stack_file(stack).config, stack=stack)
+
+
 def settings_for(**config: Any) -> StackSettings:
     """Validated settings from `ragstack:` keys given in snake-free camelCase, e.g. search={...}."""
     mapping = {"ragstack:location": "eastus2", "ragstack:subscriptionId": SUBSCRIPTION}

@@ -14,7 +14,7 @@ from pulumi.runtime import MockResourceArgs
 from infra import entrypoint
 from infra.mockrun import ArmMocks, engine_value, render, render_config
 from infra.settings import SearchSettings, SettingsError, StackSettings
-from tests.infra.conftest import ROOT, SUBSCRIPTION, rendered_stack, stack_file
+from tests.infra.conftest import ROOT, SUBSCRIPTION, rendered_stack, rendered_via_main, stack_file
 
 
 class CountingMocks(ArmMocks):
@@ -30,7 +30,7 @@ class CountingMocks(ArmMocks):
 
 
 def test_main_renders_a_stack_file_like_the_engine_would(stack: str) -> None:
-    rendered = render_config(stack_file(stack).config, stack=stack)
+    rendered = rendered_via_main(stack)
     assert rendered.outputs == rendered_stack(stack).outputs
     assert [r.urn for r in rendered.resources] != []
     assert {r.urn for r in rendered.resources} == {r.urn for r in rendered_stack(stack).resources}

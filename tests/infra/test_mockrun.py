@@ -43,12 +43,11 @@ def test_custom_mocks_see_every_registration_and_their_outputs_flow_into_the_pro
 
 
 def test_renders_repeat_in_one_process_without_leaking_state() -> None:
-    settings = stack_settings("dev")
-    first = render(settings, subscription_id=SUBSCRIPTION)
-    second = render(settings, subscription_id=SUBSCRIPTION)
+    first, other = rendered_stack("dev"), rendered_stack("prod")
+    second = render(stack_settings("dev"), subscription_id=SUBSCRIPTION)
     assert len(first.resources) == len(second.resources) == len({r.urn for r in second.resources})
-    other = render(stack_settings("prod"), subscription_id=SUBSCRIPTION)
     assert all(":prod::" in r.urn for r in other.resources)
+    assert all(":dev::" in r.urn for r in second.resources)
 
 
 def test_preview_renders_the_same_plan() -> None:

@@ -15,7 +15,14 @@ from infra.catalog.search import SEARCH_TIERS
 from infra.components.common import environment_tags
 from infra.mockrun import Rendered, RenderedResource, render
 from infra.naming import environment_names
-from tests.infra.conftest import STACKS, SUBSCRIPTION, rendered_stack, stack_file, stack_settings
+from tests.infra.conftest import (
+    STACKS,
+    SUBSCRIPTION,
+    rendered_stack,
+    rendered_via_main,
+    stack_file,
+    stack_settings,
+)
 
 RG = "azure-native:resources:ResourceGroup"
 SEARCH = "azure-native:search:Service"
@@ -298,12 +305,10 @@ def _key(row: dict) -> tuple:
 
 
 def test_names_are_stable_across_renders(stack: str) -> None:
-    settings = stack_settings(stack)
-    again = render(settings, subscription_id=subscription(stack))
-    first = rendered_stack(stack)
-    assert [r.urn for r in again.resources] != [] and {r.urn for r in again.resources} == {
-        r.urn for r in first.resources
-    }
+    """Two independent runs (direct, and through __main__) agree on every URN, name and output."""
+    first, again = rendered_stack(stack), rendered_via_main(stack)
+    assert first is not again and again.resources
+    assert {r.urn for r in again.resources} == {r.urn for r in first.resources}
     names = sorted(r.inputs["roleAssignmentName"] for r in first.of_type(ROLE))
     assert names == sorted(r.inputs["roleAssignmentName"] for r in again.of_type(ROLE))
     assert again.outputs == first.outputs
@@ -369,3 +374,25 @@ def test_stack_outputs(stack: str) -> None:
         d["name"] for d in raw(stack, "openai", {}).get("deployments", [])
     ]
     assert not any("sharedKey" in key or key[-3:] == "Key" for key in outputs)
+
+
+def test_ephemeral_environments_carry_expiry_tags() -> None:
+    import datetime as dt
+
+    from tests.infra.conftest import settings_for
+
+    settings = settings_for(
+        environment="pr-42", ephemeral=True, expiresAt="2030-01-02T03:04:05+02:00", tags={"t": "1"}
+    )
+    rendered = render(settings, subscription_id=SUBSCRIPTION)
+    expected = {
+        "t": "1",
+        "project": "ragstack",
+        "environment": "pr-42",
+        "managed-by": "ragstack",
+        "ephemeral": "true",
+        "expires-at": "2030-01-02T01:04:05Z",
+    }
+    assert all(r.inputs["tags"] == expected for r in rendered.custom_resources if r.type != ROLE)
+    naive = settings.model_copy(update={"expires_at": dt.datetime(2030, 1, 2)})
+    assert environment_tags(naive)["expires-at"] == "2030-01-02T00:00:00Z"

@@ -40,42 +40,16 @@ def declare_environment(settings: StackSettings, *, subscription_id: str) -> dic
     """Declare every resource of the environment, export the stack outputs and return them."""
     rules.check(settings)
     names = environment_names(settings, subscription_id)
+    tags = environment_tags(settings)
     group = ResourceGroup(
-        "rg",
-        ResourceGroupArgs(
-            names.resource_group, settings.location, environment_tags(settings), settings.protect
-        ),
+        "rg", ResourceGroupArgs(names.resource_group, settings.location, tags, settings.protect)
     )
-    where = Placement(group.name, settings.location, environment_tags(settings), settings.protect)
+    where = Placement(group.name, settings.location, tags, settings.protect)
     services = _services(settings, names, where)
     identity = AppIdentity("identity", AppIdentityArgs(names.identity, _unprotected(where)))
-    scopes: dict[ResourceKey, pulumi.Output[str]] = {
-        "search": services["search"].id,
-        "openai": services["openai"].id,
-        "document_intelligence": services["docint"].id,
-        "registry": services["registry"].id,
-    }
-    app_roles = _roles(
-        "roles-app",
-        identity.principal_id,
-        MANAGED_IDENTITY_PRINCIPAL_TYPE,
-        _preset_grants("app"),
-        scopes,
-        subscription_id,
-    )
-    role_sets = [app_roles]
-    if services["search"].has_identity:
-        role_sets.append(
-            _roles(
-                "roles-search",
-                services["search"].principal_id,
-                MANAGED_IDENTITY_PRINCIPAL_TYPE,
-                _preset_grants("search"),
-                scopes,
-                subscription_id,
-            )
-        )
-    environment, container_app = _app(settings, names, where, services, identity, app_roles)
+    scopes = _service_scopes(services)
+    role_sets = _managed_identity_roles(identity, services["search"], scopes, subscription_id)
+    environment, container_app = _app(settings, names, where, services, identity, role_sets[0])
     scopes["container_app"] = container_app.id
     role_sets.extend(_operator_roles(settings.access, scopes, subscription_id))
     services.update(environment=environment, app=container_app)
@@ -83,6 +57,54 @@ def declare_environment(settings: StackSettings, *, subscription_id: str) -> dic
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
+
+
+def _service_scopes(services: dict[str, Any]) -> dict[ResourceKey, pulumi.Output[str]]:
+    """Role scopes are the resources' own ids (never the group or subscription)."""
+    return {
+        "search": services["search"].id,
+        "openai": services["openai"].id,
+        "document_intelligence": services["docint"].id,
+        "registry": services["registry"].id,
+    }
+
+
+def _managed_identity_roles(
+    identity: AppIdentity,
+    search: SearchService,
+    scopes: dict[ResourceKey, pulumi.Output[str]],
+    subscription_id: str,
+) -> list[RoleAssignments]:
+    """The app identity's grants first (the app waits for them), then the search identity's, if any."""
+    sets = [
+        _roles(
+            "roles-app",
+            identity.principal_id,
+            MANAGED_IDENTITY_PRINCIPAL_TYPE,
+            _preset_grants("app"),
+            scopes,
+            subscription_id,
+        )
+    ]
+    if search.has_identity:
+        sets.append(
+            _roles(
+                "roles-search",
+                search.principal_id.apply(_present),
+                MANAGED_IDENTITY_PRINCIPAL_TYPE,
+                _preset_grants("search"),
+                scopes,
+                subscription_id,
+            )
+        )
+    return sets
+
+
+def _present(principal_id: str | None) -> str:
+    """A billable search service always reports its identity; without one no grant can be made."""
+    if not principal_id:
+        raise ValueError("search service returned no identity.principalId")
+    return principal_id
 
 
 def _unprotected(where: Placement) -> Placement:

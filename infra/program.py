@@ -1,0 +1,258 @@
+"""The whole environment: validated settings in, every component declared, stack outputs exported.
+
+`infra/__main__.py` calls this under the Pulumi engine; `infra.mockrun` calls it under mocks (tests,
+`opsctl plan`). Settings are checked again here so a directly built `StackSettings` can never
+register a single resource when it breaks a rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pulumi
+
+from infra import rules
+from infra.catalog.roles import ROLE_PRESETS, ResourceKey
+from infra.components.common import Placement, environment_tags
+from infra.components.container_apps import (
+    ContainerApp,
+    ContainerAppArgs,
+    ContainerAppsEnvironment,
+    ContainerAppsEnvironmentArgs,
+)
+from infra.components.document_intelligence import DocumentIntelligence, DocumentIntelligenceArgs
+from infra.components.identity import AppIdentity, AppIdentityArgs
+from infra.components.monitoring import LogAnalytics, LogAnalyticsArgs
+from infra.components.openai import OpenAIAccount, OpenAIAccountArgs
+from infra.components.registry import ContainerRegistry, ContainerRegistryArgs
+from infra.components.resource_group import ResourceGroup, ResourceGroupArgs
+from infra.components.role_assignments import PresetGrant, RoleAssignments, RoleAssignmentsArgs
+from infra.components.search import SearchService, SearchServiceArgs
+from infra.naming import ResourceNames, environment_names
+from infra.settings import AccessGrant, StackSettings
+
+MANAGED_IDENTITY_PRINCIPAL_TYPE = "ServicePrincipal"
+
+
+def declare_environment(settings: StackSettings, *, subscription_id: str) -> dict[str, Any]:
+    """Declare every resource of the environment, export the stack outputs and return them."""
+    rules.check(settings)
+    names = environment_names(settings, subscription_id)
+    tags = environment_tags(settings)
+    group = ResourceGroup(
+        "rg", ResourceGroupArgs(names.resource_group, settings.location, tags, settings.protect)
+    )
+    where = Placement(group.name, settings.location, tags, settings.protect)
+    services = _services(settings, names, where)
+    identity = AppIdentity("identity", AppIdentityArgs(names.identity, _unprotected(where)))
+    scopes = _service_scopes(services)
+    role_sets = _managed_identity_roles(identity, services["search"], scopes, subscription_id)
+    environment, container_app = _app(settings, names, where, services, identity, role_sets[0])
+    scopes["container_app"] = container_app.id
+    role_sets.extend(_operator_roles(settings.access, scopes, subscription_id))
+    services.update(environment=environment, app=container_app)
+    outputs = _outputs(settings, subscription_id, group, services, identity, role_sets)
+    for key, value in outputs.items():
+        pulumi.export(key, value)
+    return outputs
+
+
+def _service_scopes(services: dict[str, Any]) -> dict[ResourceKey, pulumi.Output[str]]:
+    """Role scopes are the resources' own ids (never the group or subscription)."""
+    return {
+        "search": services["search"].id,
+        "openai": services["openai"].id,
+        "document_intelligence": services["docint"].id,
+        "registry": services["registry"].id,
+    }
+
+
+def _managed_identity_roles(
+    identity: AppIdentity,
+    search: SearchService,
+    scopes: dict[ResourceKey, pulumi.Output[str]],
+    subscription_id: str,
+) -> list[RoleAssignments]:
+    """The app identity's grants first (the app waits for them), then the search identity's, if any."""
+    sets = [
+        _roles(
+            "roles-app",
+            identity.principal_id,
+            MANAGED_IDENTITY_PRINCIPAL_TYPE,
+            _preset_grants("app"),
+            scopes,
+            subscription_id,
+        )
+    ]
+    if search.has_identity:
+        sets.append(
+            _roles(
+                "roles-search",
+                search.principal_id.apply(_present),
+                MANAGED_IDENTITY_PRINCIPAL_TYPE,
+                _preset_grants("search"),
+                scopes,
+                subscription_id,
+            )
+        )
+    return sets
+
+
+def _present(principal_id: str | None) -> str:
+    """A billable search service always reports its identity; without one no grant can be made."""
+    if not principal_id:
+        raise ValueError("search service returned no identity.principalId")
+    return principal_id
+
+
+def _unprotected(where: Placement) -> Placement:
+    return Placement(where.resource_group_name, where.location, where.tags, protect=False)
+
+
+def _services(settings: StackSettings, names: ResourceNames, where: Placement) -> dict[str, Any]:
+    """The stateful services; each is protected when the stack asks for it."""
+    return {
+        "logs": LogAnalytics(
+            "logs", LogAnalyticsArgs(names.log_analytics, where, settings.log_retention_days)
+        ),
+        "search": SearchService("search", SearchServiceArgs(names.search, where, settings.search)),
+        "openai": OpenAIAccount("openai", OpenAIAccountArgs(names.openai, where, settings.openai)),
+        "docint": DocumentIntelligence(
+            "docint",
+            DocumentIntelligenceArgs(names.document_intelligence, where, settings.document_intelligence),
+        ),
+        "registry": ContainerRegistry(
+            "registry", ContainerRegistryArgs(names.registry, where, settings.registry)
+        ),
+    }
+
+
+def _app(
+    settings: StackSettings,
+    names: ResourceNames,
+    where: Placement,
+    services: dict[str, Any],
+    identity: AppIdentity,
+    app_roles: RoleAssignments,
+) -> tuple[ContainerAppsEnvironment, ContainerApp]:
+    logs: LogAnalytics = services["logs"]
+    environment = ContainerAppsEnvironment(
+        "cae",
+        ContainerAppsEnvironmentArgs(
+            names.container_apps_environment, _unprotected(where), logs.customer_id, logs.shared_key
+        ),
+    )
+    container_app = ContainerApp(
+        "app",
+        ContainerAppArgs(
+            name=names.container_app,
+            placement=_unprotected(where),
+            settings=settings.app,
+            environment_id=environment.id,
+            identity_id=identity.id,
+            registry_server=services["registry"].login_server,
+            env=_app_env(settings, services, identity),
+            depends_on=list(app_roles.by_grant.values()),
+        ),
+    )
+    return environment, container_app
+
+
+def _app_env(settings: StackSettings, services: dict[str, Any], identity: AppIdentity) -> dict[str, Any]:
+    """What the app needs to find its services; identities, not secrets (none are passed)."""
+    stack_env: dict[str, Any] = {
+        "AZURE_CLIENT_ID": identity.client_id,
+        "AZURE_OPENAI_ENDPOINT": services["openai"].endpoint,
+        "AZURE_SEARCH_ENDPOINT": services["search"].endpoint,
+        "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT": services["docint"].endpoint,
+        "AZURE_OPENAI_DEPLOYMENTS": json.dumps([d.name for d in settings.openai.deployments]),
+        "RAGSTACK_ENVIRONMENT": settings.environment,
+    }
+    return {**stack_env, **settings.app.env}
+
+
+def _preset_grants(preset: str) -> list[PresetGrant]:
+    return [PresetGrant(preset, g.role, g.resource) for g in ROLE_PRESETS[preset].grants]
+
+
+def _roles(
+    name: str,
+    principal_id: pulumi.Input[str],
+    principal_type: str,
+    grants: list[PresetGrant],
+    scopes: dict[ResourceKey, pulumi.Output[str]],
+    subscription_id: str,
+) -> RoleAssignments:
+    args = RoleAssignmentsArgs(principal_id, principal_type, grants, dict(scopes), subscription_id)
+    return RoleAssignments(name, args)
+
+
+def _operator_roles(
+    access: Iterable[AccessGrant], scopes: dict[ResourceKey, pulumi.Output[str]], subscription_id: str
+) -> list[RoleAssignments]:
+    """One component per principal; a (role, resource) two presets share is assigned once."""
+    principals: dict[str, tuple[AccessGrant, dict[tuple[str, str], PresetGrant]]] = {}
+    for grant in access:
+        _, grants = principals.setdefault(grant.principal_id.lower(), (grant, {}))
+        for preset_grant in _preset_grants(grant.preset):
+            grants.setdefault((preset_grant.role, preset_grant.resource), preset_grant)
+    return [
+        _roles(
+            f"roles-{key}",
+            first.principal_id,
+            first.principal_type,
+            list(grants.values()),
+            scopes,
+            subscription_id,
+        )
+        for key, (first, grants) in principals.items()
+    ]
+
+
+def _outputs(
+    settings: StackSettings,
+    subscription_id: str,
+    group: ResourceGroup,
+    services: dict[str, Any],
+    identity: AppIdentity,
+    role_sets: list[RoleAssignments],
+) -> dict[str, Any]:
+    search, openai, docint = services["search"], services["openai"], services["docint"]
+    registry, logs = services["registry"], services["logs"]
+    environment, container_app = services["environment"], services["app"]
+    return {
+        "environment": settings.environment,
+        "location": settings.location,
+        "subscriptionId": subscription_id,
+        "resourceGroupName": group.name,
+        "resourceGroupId": group.id,
+        "searchName": search.name,
+        "searchId": search.id,
+        "searchEndpoint": search.endpoint,
+        "searchPrincipalId": search.principal_id,
+        "openaiName": openai.name,
+        "openaiId": openai.id,
+        "openaiEndpoint": openai.endpoint,
+        "openaiDeployments": openai.deployment_names,
+        "documentIntelligenceName": docint.name,
+        "documentIntelligenceId": docint.id,
+        "documentIntelligenceEndpoint": docint.endpoint,
+        "registryName": registry.name,
+        "registryId": registry.id,
+        "registryLoginServer": registry.login_server,
+        "logAnalyticsName": logs.name,
+        "logAnalyticsId": logs.id,
+        "logAnalyticsCustomerId": logs.customer_id,
+        "containerAppsEnvironmentName": environment.name,
+        "containerAppsEnvironmentId": environment.id,
+        "containerAppName": container_app.name,
+        "containerAppId": container_app.id,
+        "appUrl": container_app.url,
+        "identityName": identity.name,
+        "identityId": identity.id,
+        "identityClientId": identity.client_id,
+        "identityPrincipalId": identity.principal_id,
+        "roleAssignments": [row for roles in role_sets for row in roles.matrix],
+    }

@@ -1,0 +1,92 @@
+"""The mock harness itself: repeatable, pluggable, and faithful about parents, options and outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.runtime import MockResourceArgs
+
+from infra.mockrun import ArmMocks, render
+from tests.infra.conftest import SUBSCRIPTION, rendered_stack, stack_settings
+
+
+class SandboxLikeMocks(ArmMocks):
+    """Stands in for a sandbox: its own endpoints and ids, proving the program uses what ARM returns."""
+
+    def __init__(self) -> None:
+        super().__init__(SUBSCRIPTION)
+        self.seen: list[tuple[str, str, dict[str, Any]]] = []
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.seen.append((args.typ, args.name, dict(args.inputs)))
+        resource_id, state = super().new_resource(args)
+        if args.typ == "azure-native:search:Service":
+            state["endpoint"] = "https://sandbox.local/search"
+        if args.typ == "azure-native:containerregistry:Registry":
+            state["loginServer"] = "registry.sandbox.local"
+        return resource_id, state
+
+
+def test_custom_mocks_see_every_registration_and_their_outputs_flow_into_the_program() -> None:
+    mocks = SandboxLikeMocks()
+    rendered = render(stack_settings("dev"), subscription_id=SUBSCRIPTION, mocks=mocks)
+    assert sorted(name for _, name, _ in mocks.seen) == sorted(r.name for r in rendered.resources)
+    assert rendered.outputs["searchEndpoint"] == "https://sandbox.local/search"
+    app = rendered.one("azure-native:app:ContainerApp")
+    assert app.inputs["configuration"]["registries"][0]["server"] == "registry.sandbox.local"
+    (container,) = app.inputs["template"]["containers"]
+    env = {v["name"]: v["value"] for v in container["env"]}
+    assert env["AZURE_SEARCH_ENDPOINT"] == "https://sandbox.local/search"
+    search_inputs = next(inputs for typ, _, inputs in mocks.seen if typ == "azure-native:search:Service")
+    assert search_inputs["searchServiceName"] == rendered.outputs["searchName"]
+
+
+def test_renders_repeat_in_one_process_without_leaking_state() -> None:
+    first, other = rendered_stack("dev"), rendered_stack("prod")
+    second = render(stack_settings("dev"), subscription_id=SUBSCRIPTION)
+    assert len(first.resources) == len(second.resources) == len({r.urn for r in second.resources})
+    assert all(":prod::" in r.urn for r in other.resources)
+    assert all(":dev::" in r.urn for r in second.resources)
+
+
+def test_preview_renders_the_same_plan() -> None:
+    preview = render(stack_settings("dev"), subscription_id=SUBSCRIPTION, preview=True)
+    full = rendered_stack("dev")
+    assert [(r.type, r.name) for r in sorted(preview.resources, key=lambda r: r.urn)] == [
+        (r.type, r.name) for r in sorted(full.resources, key=lambda r: r.urn)
+    ]
+
+
+def test_records_ids_urns_parents_and_inputs() -> None:
+    rendered = rendered_stack("dev")
+    group = rendered.one("azure-native:resources:ResourceGroup")
+    assert group.id == f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ragstack-dev"
+    assert (
+        group.urn
+        == "urn:pulumi:dev::ragstack::ragstack:azure:ResourceGroup$azure-native:resources:ResourceGroup::rg"
+    )
+    assert rendered.by_urn(group.parent or "").type == "ragstack:azure:ResourceGroup"
+    assert rendered.stack_urn == "urn:pulumi:dev::ragstack::pulumi:pulumi:Stack::ragstack-dev"
+    search = rendered.one("azure-native:search:Service")
+    assert search.property_dependencies["resourceGroupName"] == (group.urn,)
+    assert search.depends_on == ()
+    with pytest.raises(LookupError):
+        rendered.one("azure-native:cognitiveservices:Account")
+
+
+def test_default_mocks_answer_like_arm() -> None:
+    rendered = rendered_stack("prod")
+    identity = rendered.one("azure-native:managedidentity:UserAssignedIdentity")
+    assert (
+        len(identity.outputs["principalId"]) == 36
+        and identity.outputs["clientId"] != identity.outputs["principalId"]
+    )
+    account = rendered.one("azure-native:cognitiveservices:Account", "openai")
+    assert account.outputs["properties"]["endpoints"]["OpenAI Language Model Instance API"].endswith(
+        ".openai.azure.com/"
+    )
+    with pytest.raises(NotImplementedError, match="no answer for invoke azure-native:x:y"):
+        from pulumi.runtime import MockCallArgs
+
+        ArmMocks(SUBSCRIPTION).call(MockCallArgs("azure-native:x:y", {}, ""))

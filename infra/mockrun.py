@@ -29,7 +29,8 @@ from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key, deserializ
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from infra.settings import PROJECT, StackSettings
+from infra.settings import StackSettings
+from infra.tags import PROJECT
 
 MAIN = Path(__file__).with_name("__main__.py")
 STACK_TYPE = "pulumi:pulumi:Stack"

@@ -126,7 +126,7 @@ def name_problem(kind: str, name: str) -> str | None:
 
 def environment_names(settings: StackSettings, subscription_id: str | None = None) -> ResourceNames:
     """Every resource name of the environment: derived defaults with per-resource overrides."""
-    from infra.settings import PROJECT
+    from infra.tags import PROJECT
 
     subscription = subscription_id or settings.resolved_subscription_id() or ""
     token = resource_token(subscription, settings.environment, settings.location)

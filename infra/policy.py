@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from infra.catalog.search import sla_replicas
 from infra.planned import PlannedResource, StackContext
+from infra.tags import MANAGED_BY, REQUIRED_TAGS
 
 Severity = Literal["high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
@@ -56,8 +57,6 @@ PUBLIC_NETWORK_PATHS: dict[str, tuple[str, ...]] = {
     COGNITIVE_ACCOUNT: ("properties", "publicNetworkAccess"),
     REGISTRY: ("publicNetworkAccess",),
 }
-REQUIRED_TAGS = ("project", "environment", "managed-by", "profile")
-MANAGED_BY = "ragstack"
 PROFILES = ("free", "dev", "prod")
 PRINCIPAL_TYPES = frozenset({"User", "Group", "ServicePrincipal", "ForeignGroup", "Device"})
 

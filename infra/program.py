@@ -15,7 +15,7 @@ import pulumi
 
 from infra import rules
 from infra.catalog.roles import ROLE_PRESETS, ResourceKey
-from infra.components.common import Placement, environment_tags
+from infra.components.common import Placement
 from infra.components.container_apps import (
     ContainerApp,
     ContainerAppArgs,
@@ -32,6 +32,7 @@ from infra.components.role_assignments import PresetGrant, RoleAssignments, Role
 from infra.components.search import SearchService, SearchServiceArgs
 from infra.naming import ResourceNames, environment_names
 from infra.settings import AccessGrant, StackSettings
+from infra.tags import environment_tags
 
 MANAGED_IDENTITY_PRINCIPAL_TYPE = "ServicePrincipal"
 

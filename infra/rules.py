@@ -15,12 +15,12 @@ from infra.catalog import search as search_catalog
 from infra.catalog.regions import REGIONS
 from infra.catalog.roles import INTERNAL_PRESETS, ROLE_PRESETS
 from infra.settings import SettingsError, StackSettings
+from infra.tags import RESERVED_TAGS
 
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TAG_NAME_FORBIDDEN = set("<>%&\\?/")
-RESERVED_TAGS = frozenset({"project", "environment", "managed-by", "ephemeral", "expires-at"})
 STACK_ENV_VARS = frozenset(
     {
         "AZURE_CLIENT_ID",

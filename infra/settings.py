@@ -18,7 +18,6 @@ from pydantic.alias_generators import to_camel
 
 from infra.catalog import cognitive
 
-PROJECT = "ragstack"
 NAMESPACE = "ragstack"
 PROVIDER_LOCATION_KEY = "azure-native:location"
 SUBSCRIPTION_ENV_VARS = ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID")

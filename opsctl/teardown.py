@@ -15,14 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.settings import PROJECT
+from infra.tags import MANAGED_BY, PROJECT
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
 
-MANAGED_BY = "ragstack"
 COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
 DEFAULT_CONCURRENCY = 4
 

@@ -6,16 +6,12 @@ tests (and `opsctl plan`) must see exactly what Azure will get.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 
-from infra.settings import PROJECT, StackSettings
-
 TYPE_PREFIX = "ragstack:azure"
-MANAGED_BY = "ragstack"
 
 
 @dataclass(frozen=True)
@@ -26,22 +22,6 @@ class Placement:
     location: str
     tags: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
-
-
-def environment_tags(settings: StackSettings) -> dict[str, str]:
-    """The tags every taggable resource of the environment carries (user tags cannot override them)."""
-    tags = dict(settings.tags)
-    tags.update({"project": PROJECT, "environment": settings.environment, "managed-by": MANAGED_BY})
-    if settings.ephemeral:
-        tags["ephemeral"] = "true"
-    if settings.expires_at is not None:
-        tags["expires-at"] = _utc_text(settings.expires_at)
-    return tags
-
-
-def _utc_text(moment: dt.datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def child_options(

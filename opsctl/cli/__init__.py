@@ -14,6 +14,7 @@ import typer
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
 from opsctl.cli import inspect as inspect_cmd
+from opsctl.cli import plan as plan_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
 from opsctl.cli import teardown as teardown_cmd
@@ -31,6 +32,9 @@ app.add_typer(app_cmd.app, name="app")
 app.command("teardown")(teardown_cmd.teardown)
 app.command("status")(inspect_cmd.status)
 app.command("drift")(inspect_cmd.drift)
+app.command("plan")(plan_cmd.plan)
+app.command("up")(plan_cmd.up)
+app.command("down")(plan_cmd.down)
 app.add_typer(scale_cmd.app, name="scale")
 
 

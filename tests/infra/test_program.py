@@ -12,9 +12,9 @@ import pytest
 from infra import access
 from infra.catalog.roles import ROLE_PRESETS, role_guid
 from infra.catalog.search import SEARCH_TIERS
-from infra.components.common import environment_tags
 from infra.mockrun import Rendered, RenderedResource, render
 from infra.naming import environment_names
+from infra.tags import environment_tags
 from tests.infra.conftest import (
     STACKS,
     SUBSCRIPTION,
@@ -325,6 +325,7 @@ def test_every_taggable_resource_is_tagged(stack: str) -> None:
     rendered, settings = rendered_stack(stack), stack_settings(stack)
     expected = {**raw(stack, "tags", {}), "project": "ragstack", "environment": settings.environment}
     expected["managed-by"] = "ragstack"
+    expected["profile"] = settings.profile
     assert environment_tags(settings) == expected
     taggable = [r for r in rendered.custom_resources if _taggable(r.type)]
     assert {r.type for r in taggable} == {r.type for r in rendered.custom_resources} - {ROLE}
@@ -390,6 +391,7 @@ def test_ephemeral_environments_carry_expiry_tags() -> None:
         "project": "ragstack",
         "environment": "pr-42",
         "managed-by": "ragstack",
+        "profile": settings.profile,
         "ephemeral": "true",
         "expires-at": "2030-01-02T01:04:05Z",
     }

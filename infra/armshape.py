@@ -1,0 +1,99 @@
+"""How azure-native resources look on the ARM wire: type, api-version, request body.
+
+Pure Python. Shared by `opsctl up --sandbox` (real PUTs) and `opsctl plan --format arm` (an ARM
+template), so both describe a resource the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# (ARM resource type, the input naming the resource, api-version pulumi-azure-native 3.29 uses;
+# shared/reference/arm-facts.md section 1).
+ARM_SHAPES: dict[str, tuple[str, str, str]] = {
+    "azure-native:resources:ResourceGroup": (
+        "Microsoft.Resources/resourceGroups",
+        "resourceGroupName",
+        "2024-03-01",
+    ),
+    "azure-native:search:Service": ("Microsoft.Search/searchServices", "searchServiceName", "2025-05-01"),
+    "azure-native:cognitiveservices:Account": (
+        "Microsoft.CognitiveServices/accounts",
+        "accountName",
+        "2025-06-01",
+    ),
+    "azure-native:cognitiveservices:Deployment": (
+        "Microsoft.CognitiveServices/accounts/deployments",
+        "deploymentName",
+        "2025-06-01",
+    ),
+    "azure-native:containerregistry:Registry": (
+        "Microsoft.ContainerRegistry/registries",
+        "registryName",
+        "2023-01-01-preview",
+    ),
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "resourceName",
+        "2023-01-31",
+    ),
+    "azure-native:operationalinsights:Workspace": (
+        "Microsoft.OperationalInsights/workspaces",
+        "workspaceName",
+        "2023-09-01",
+    ),
+    "azure-native:app:ManagedEnvironment": (
+        "Microsoft.App/managedEnvironments",
+        "environmentName",
+        "2025-02-02-preview",
+    ),
+    "azure-native:app:ContainerApp": (
+        "Microsoft.App/containerApps",
+        "containerAppName",
+        "2025-02-02-preview",
+    ),
+    "azure-native:authorization:RoleAssignment": (
+        "Microsoft.Authorization/roleAssignments",
+        "roleAssignmentName",
+        "2022-04-01",
+    ),
+}
+ENVELOPE = frozenset(
+    {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
+)
+PATH_INPUTS = frozenset({name_key for _, name_key, _ in ARM_SHAPES.values()} | {"accountName", "scope"})
+
+
+def arm_type(type_token: str) -> str:
+    return ARM_SHAPES[type_token][0]
+
+
+def api_version(type_token: str) -> str:
+    return ARM_SHAPES[type_token][2]
+
+
+def azure_name(type_token: str, inputs: Mapping[str, Any]) -> str:
+    """The resource's own Azure name, from the input that carries it."""
+    return str(inputs.get(ARM_SHAPES[type_token][1], ""))
+
+
+def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ARM request body: envelope fields on top, everything else under `properties`."""
+    body: dict[str, Any] = {k: v for k, v in inputs.items() if k in ENVELOPE}
+    if isinstance(body.get("identity"), dict):
+        body["identity"] = _identity_body(body["identity"])
+    rest = {k: v for k, v in inputs.items() if k not in ENVELOPE and k not in PATH_INPUTS}
+    nested = rest.pop("properties", None)
+    if type_token != "azure-native:resources:ResourceGroup":
+        body["properties"] = {**(nested or {}), **rest}
+    return body
+
+
+def _identity_body(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """azure-native lists user-assigned identity ids; ARM wants them as keys of an object."""
+    result = dict(identity)
+    assigned = identity.get("userAssignedIdentities")
+    if isinstance(assigned, list):
+        result["userAssignedIdentities"] = {uid: {} for uid in assigned}
+    return result

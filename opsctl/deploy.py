@@ -1,0 +1,189 @@
+"""`opsctl up --sandbox`: the real Pulumi program, with every registration applied to an ARM endpoint.
+
+The program runs under Pulumi's mock runtime (no CLI, no plugins), but the mocks turn each resource
+into a real ARM PUT through the official SDK pipeline, in Pulumi's dependency order (a resource is
+registered only once its inputs are known), and hand the server's values (ids, principal ids,
+endpoints) back to the program. Before writing, each resource is read: if the live resource already
+has every desired value, nothing is sent, so a re-run is idempotent and a config change re-applies
+only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.armshape import api_version, arm_body
+from infra.mockrun import ArmMocks, Rendered, render
+from opsctl.arm_errors import arm_errors
+from opsctl.environment import Environment
+from opsctl.errors import OpsError
+from opsctl.target import Target
+from opsctl.waiting import Progress, _quiet, retry_conflicts
+
+# Values ARM accepts but never returns (secrets, one-shot flags): not compared when diffing.
+WRITE_ONLY = frozenset({"sharedKey", "restore", "value"})
+
+
+@dataclass
+class DeployReport:
+    """What `up` did per resource: created, updated or unchanged."""
+
+    actions: dict[str, str] = field(default_factory=dict)
+    rendered: Rendered | None = None
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for a in self.actions.values() if a != "unchanged")
+
+
+class SandboxMocks(ArmMocks):
+    """Mocks whose registrations are ARM PUTs; reads and answers come from the live endpoint."""
+
+    def __init__(self, target: Target, location: str, progress: Progress = _quiet) -> None:
+        super().__init__(target.subscription_id, location)
+        self.target = target
+        self.progress = progress
+        self.report = DeployReport()
+        self.failure: OpsError | None = None
+        self._lock = threading.Lock()
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        self.resources: Any = target.client(ResourceManagementClient)
+
+    def new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
+        if not args.custom:
+            return "", {}
+        inputs = dict(args.inputs)
+        resource_id = self.arm_id(args.typ, inputs)
+        body = arm_body(args.typ, inputs)
+        try:
+            live = self._apply(args.typ, resource_id, api_version(args.typ), body)
+        except OpsError as exc:
+            self.failure = self.failure or exc
+            raise
+        return resource_id, outputs_from(args.typ, inputs, live)
+
+    def call(self, args: Any) -> dict[str, Any]:  # type: ignore[override]
+        if args.token == "azure-native:operationalinsights:getSharedKeys":
+            from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+            client: Any = self.target.client(LogAnalyticsManagementClient)
+            with arm_errors("reading the workspace's shared keys"):
+                keys = client.shared_keys.get_shared_keys(
+                    args.args["resourceGroupName"], args.args["workspaceName"]
+                )
+            return {
+                "primarySharedKey": keys.primary_shared_key,
+                "secondarySharedKey": keys.secondary_shared_key,
+            }
+        return super().call(args)
+
+    def _apply(self, typ: str, resource_id: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
+        live = self._get(resource_id, version)
+        if live is not None and contains(live, body):
+            self._record(resource_id, "unchanged")
+            return live
+        self.progress(f"{'updating' if live else 'creating'} {resource_id.rsplit('/', 2)[-2:][-1]}")
+        if typ == "azure-native:authorization:RoleAssignment":
+            self._put_role_assignment(resource_id, body, version)
+        else:
+            retry_conflicts(
+                lambda: self._put(resource_id, version, body),
+                target=self.target,
+                is_conflict=lambda exc: isinstance(exc, OpsError) and exc.code == "RequestConflict",
+                what=resource_id,
+                progress=self.progress,
+            )
+        self._record(resource_id, "updated" if live else "created")
+        fresh = self._get(resource_id, version)
+        if fresh is None:
+            raise OpsError(f"{resource_id} is missing right after it was written")
+        return fresh
+
+    def _record(self, resource_id: str, action: str) -> None:
+        with self._lock:
+            self.report.actions[resource_id] = action
+
+    def _get(self, resource_id: str, version: str) -> dict[str, Any] | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            with arm_errors(f"reading {resource_id}"):
+                return self.resources.get_by_id(resource_id, version).as_dict()
+        except OpsError as exc:
+            if isinstance(exc.__cause__, ResourceNotFoundError):
+                return None
+            raise
+
+    def _put(self, resource_id: str, version: str, body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
+        with arm_errors(f"writing {resource_id}"):
+            self.resources.begin_create_or_update_by_id(
+                resource_id, version, payload, content_type="application/json"
+            ).result()
+
+    def _put_role_assignment(self, resource_id: str, body: dict[str, Any], version: str) -> None:
+        """Role assignments retry PrincipalNotFound while a fresh identity replicates (R-4)."""
+        waited, delay = 0.0, 5.0
+        while True:
+            try:
+                self._put(resource_id, version, body)
+                return
+            except OpsError as exc:
+                if exc.code != "PrincipalNotFound" or waited >= 300:
+                    raise
+            self.progress("waiting for a new identity to replicate")
+            self.target.sleep(delay)
+            waited, delay = waited + delay, min(delay * 2, 60.0)
+
+
+def outputs_from(typ: str, inputs: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """azure-native's output shape: inputs, then the server's envelope, then its properties flattened
+    (or kept nested for types whose inputs nest them, like Cognitive Services)."""
+    outputs = dict(inputs)
+    outputs.update({k: v for k, v in live.items() if k != "properties"})
+    properties = live.get("properties") or {}
+    if "properties" in inputs:
+        outputs["properties"] = {**(inputs.get("properties") or {}), **properties}
+    else:
+        outputs.update(properties)
+    identity = live.get("identity")
+    if isinstance(identity, dict):
+        outputs["identity"] = identity
+    return outputs
+
+
+def contains(live: Any, desired: Any) -> bool:
+    """Whether `live` already has every desired value (write-only values are not compared)."""
+    if isinstance(desired, Mapping):
+        if not isinstance(live, Mapping):
+            return False
+        lowered = {str(k).lower(): v for k, v in live.items()}
+        return all(
+            key in WRITE_ONLY or contains(lowered.get(str(key).lower()), value)
+            for key, value in desired.items()
+        )
+    if isinstance(desired, list):
+        return isinstance(live, list) and len(live) == len(desired) and all(map(contains, live, desired))
+    if isinstance(desired, str) and isinstance(live, str):
+        return desired.lower() == live.lower()
+    return bool(desired == live)
+
+
+def deploy(env: Environment, target: Target, *, progress: Progress = _quiet) -> DeployReport:
+    """Deploy the stack's program into `target` (the sandbox); returns what it wrote."""
+    if not target.is_sandbox:
+        raise OpsError("opsctl up deploys only into the sandbox", hint="use `pulumi up` for real Azure")
+    mocks = SandboxMocks(target, env.settings.location, progress)
+    subscription = env.subscription_id or target.subscription_id
+    try:
+        mocks.report.rendered = render(env.settings, subscription_id=subscription, mocks=mocks)
+    except Exception:
+        if mocks.failure is not None:
+            raise mocks.failure from None
+        raise
+    return mocks.report

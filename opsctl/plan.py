@@ -1,0 +1,328 @@
+"""Offline plan: the real program under Pulumi mocks, summarised for reviewers and CI.
+
+No credentials, CLI or network: `infra.mockrun.render` yields the complete desired state; this module
+turns it into a stable document (resources, role matrix, outputs, policy findings, cost), diffs two
+documents, and exports an ARM deployment template for scanners that read ARM.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from infra.armshape import ARM_SHAPES, api_version, arm_body, arm_type, azure_name
+from infra.catalog.roles import ROLE_NAMES_BY_GUID
+from infra.planned import PlannedResource, StackContext
+from infra.settings import SettingsError, StackSettings
+from infra.stackfile import StackFile, stack_file_path
+from opsctl.errors import InvalidInput
+
+PLAN_FORMAT_VERSION = 1
+OFFLINE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+def plan_settings(settings: StackSettings) -> dict[str, Any]:
+    """The plan document of validated settings (see README 'Plan JSON')."""
+    from infra import cost, policy
+    from infra.mockrun import render
+
+    subscription = settings.resolved_subscription_id() or OFFLINE_SUBSCRIPTION
+    rendered = render(settings, subscription_id=subscription, preview=True)
+    planned = [
+        PlannedResource(
+            type=r.type,
+            name=r.name,
+            inputs=r.inputs,
+            urn=r.urn,
+            parent=r.parent,
+            depends_on=r.dependencies,
+            protect=r.protect,
+            custom=r.custom,
+            outputs=r.outputs,
+        )
+        for r in rendered.resources
+    ]
+    findings = policy.evaluate(planned, StackContext(settings.stack, settings.is_production))
+    return {
+        "formatVersion": PLAN_FORMAT_VERSION,
+        "stack": settings.stack,
+        "environment": settings.environment,
+        "profile": settings.profile,
+        "location": settings.location,
+        "subscriptionId": subscription,
+        "resources": [_resource_entry(r, _custom_dependencies(r, planned)) for r in planned if r.custom],
+        "roleMatrix": _role_matrix(planned),
+        "outputs": rendered.outputs,
+        "findings": [
+            {"rule": f.rule_id, "severity": f.severity, "resource": f.resource, "message": f.message}
+            for f in findings
+        ],
+        "cost": cost.estimate(planned).to_dict(),
+    }
+
+
+def load_stack_settings(path: Path) -> StackSettings:
+    """Settings from a stack file; any problem is one line naming file, key and value."""
+    try:
+        return StackFile.load(path).settings()
+    except SettingsError as exc:
+        raise InvalidInput(exc.one_line()) from None
+
+
+def plan_stack(stack: str, project_dir: Path) -> dict[str, Any]:
+    return plan_settings(load_stack_settings(stack_file_path(stack, project_dir)))
+
+
+def _key(resource: PlannedResource) -> str:
+    return f"{resource.type}::{resource.name}"
+
+
+def _custom_dependencies(resource: PlannedResource, planned: list[PlannedResource]) -> list[str]:
+    """Keys of the custom resources `resource` waits for; a component stands for its descendants."""
+    by_urn = {r.urn: r for r in planned}
+    children: dict[str, list[PlannedResource]] = {}
+    for r in planned:
+        if r.parent:
+            children.setdefault(r.parent, []).append(r)
+
+    def expand(urn: str) -> set[str]:
+        found = by_urn.get(urn)
+        if found is None:
+            return set()
+        if found.custom:
+            return {_key(found)}
+        return set().union(*(expand(child.urn) for child in children.get(urn, [])))
+
+    return sorted(set().union(*(expand(urn) for urn in resource.depends_on)) - {_key(resource)})
+
+
+def _resource_entry(resource: PlannedResource, depends_on: list[str]) -> dict[str, Any]:
+    known = resource.type in ARM_SHAPES
+    return {
+        "key": _key(resource),
+        "dependsOn": depends_on,
+        "type": resource.type,
+        "name": resource.name,
+        "armType": arm_type(resource.type) if known else None,
+        "azureName": azure_name(resource.type, resource.inputs) if known else None,
+        "protect": resource.protect,
+        "summary": summarize(resource),
+        "inputs": _redacted(resource.inputs),
+    }
+
+
+def summarize(resource: PlannedResource) -> str:
+    """The settings a reviewer looks at first, per type."""
+    i = resource.inputs
+    props = i.get("properties") or {}
+    sku = (i.get("sku") or {}).get("name")
+    summaries = {
+        "azure-native:search:Service": lambda: (
+            f"{sku}, {i.get('replicaCount')}x{i.get('partitionCount')}, "
+            f"semantic {i.get('semanticSearch')}, localAuth {'off' if i.get('disableLocalAuth') else 'ON'}"
+        ),
+        "azure-native:cognitiveservices:Account": lambda: (
+            f"{i.get('kind')} {sku}, localAuth {'off' if props.get('disableLocalAuth') else 'ON'}"
+        ),
+        "azure-native:cognitiveservices:Deployment": lambda: (
+            f"{props.get('model', {}).get('name')}@"
+            f"{props.get('model', {}).get('version')}, {sku} x {(i.get('sku') or {}).get('capacity')}"
+        ),
+        "azure-native:containerregistry:Registry": lambda: (
+            f"{sku}, admin user {'on' if i.get('adminUserEnabled') else 'off'}"
+        ),
+        "azure-native:app:ContainerApp": lambda: _app_summary(i),
+        "azure-native:operationalinsights:Workspace": lambda: f"retention {i.get('retentionInDays')} days",
+        "azure-native:authorization:RoleAssignment": lambda: (
+            f"{_role_name(i)} -> {i.get('principalType')} on {str(i.get('scope', '')).rsplit('/', 1)[-1]}"
+        ),
+    }
+    builder = summaries.get(resource.type)
+    return builder() if builder else ""
+
+
+def _app_summary(inputs: Mapping[str, Any]) -> str:
+    template = inputs.get("template") or {}
+    container = (template.get("containers") or [{}])[0]
+    scale = template.get("scale") or {}
+    resources = container.get("resources") or {}
+    return (
+        f"{container.get('image')}, {resources.get('cpu')} vCPU/{resources.get('memory')}, "
+        f"{scale.get('minReplicas')}-{scale.get('maxReplicas')} replicas"
+    )
+
+
+def _role_name(inputs: Mapping[str, Any]) -> str:
+    guid = str(inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+    return ROLE_NAMES_BY_GUID.get(guid, guid)
+
+
+def _role_matrix(planned: list[PlannedResource]) -> list[dict[str, Any]]:
+    return [
+        {
+            "principalId": r.inputs.get("principalId"),
+            "principalType": r.inputs.get("principalType"),
+            "role": _role_name(r.inputs),
+            "scope": r.inputs.get("scope"),
+            "resource": str(r.inputs.get("scope", "")).rsplit("/", 1)[-1],
+        }
+        for r in planned
+        if r.type == "azure-native:authorization:RoleAssignment"
+    ]
+
+
+def _redacted(value: Any) -> Any:
+    """Plans are posted on pull requests: never print a key, even a mock one."""
+    if isinstance(value, Mapping):
+        return {
+            k: "<secret>" if k.lower() in {"sharedkey", "password"} else _redacted(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Added, removed and changed resources, with the changed input paths."""
+    old = {r["key"]: r for r in before.get("resources", [])}
+    new = {r["key"]: r for r in after.get("resources", [])}
+    changed = []
+    for key in sorted(old.keys() & new.keys()):
+        changes = list(_changes(old[key]["inputs"], new[key]["inputs"], ""))
+        if old[key].get("protect") != new[key].get("protect"):
+            changes.append(
+                {"path": "(protect)", "before": old[key].get("protect"), "after": new[key].get("protect")}
+            )
+        if changes:
+            changed.append({"key": key, "azureName": new[key].get("azureName"), "changes": changes})
+    before_cost = (before.get("cost") or {}).get("total_monthly_usd")
+    after_cost = (after.get("cost") or {}).get("total_monthly_usd")
+    return {
+        "added": [new[k] | {"inputs": None} for k in sorted(new.keys() - old.keys())],
+        "removed": [old[k] | {"inputs": None} for k in sorted(old.keys() - new.keys())],
+        "changed": changed,
+        "cost": {"before": before_cost, "after": after_cost},
+    }
+
+
+def _changes(before: Any, after: Any, path: str) -> Any:
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after)):
+            yield from _changes(before.get(key), after.get(key), f"{path}.{key}" if path else key)
+    elif before != after:
+        yield {"path": path, "before": before, "after": after}
+
+
+def load_baseline(reference: str, *, stack: str, project_dir: Path) -> dict[str, Any]:
+    """A previous plan: a plan JSON file, another stack file, or a git ref holding this stack's file."""
+    path = Path(reference)
+    if path.suffix == ".json" and path.exists():
+        try:
+            return dict(json.loads(path.read_text()))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"--diff-against {reference}: not a plan JSON file ({exc.msg})") from None
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return plan_settings(load_stack_settings(path))
+    if stack_file_path(reference, project_dir).exists():
+        return plan_stack(reference, project_dir)
+    return _plan_at_git_ref(reference, stack=stack, project_dir=project_dir)
+
+
+def _plan_at_git_ref(ref: str, *, stack: str, project_dir: Path) -> dict[str, Any]:
+    name = stack_file_path(stack, ".").name
+    shown = subprocess.run(
+        ["git", "show", f"{ref}:{name}"], cwd=project_dir, capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        raise InvalidInput(
+            f"--diff-against {ref}: not a plan .json, a stack .yaml, a stack name or a git ref with {name}"
+        )
+    if not shown.stdout.strip():
+        return {"resources": []}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = Path(tmp) / name
+        baseline.write_text(shown.stdout)
+        return plan_settings(load_stack_settings(baseline))
+
+
+def arm_template(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """A subscription-scope ARM template: the resource group, and a nested deployment holding the rest."""
+    resources = [r for r in plan["resources"] if r["type"] in ARM_SHAPES]
+    group = next(r for r in resources if r["type"] == "azure-native:resources:ResourceGroup")
+    names = {r["key"]: r for r in resources}
+    inner = [_template_resource(r, names) for r in resources if r is not group]
+    return {
+        "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "metadata": {"generator": "opsctl plan --format arm", "stack": plan["stack"]},
+        "resources": [
+            {
+                "type": "Microsoft.Resources/resourceGroups",
+                "apiVersion": api_version(group["type"]),
+                "name": group["azureName"],
+                "location": group["inputs"].get("location"),
+                "tags": group["inputs"].get("tags", {}),
+            },
+            {
+                "type": "Microsoft.Resources/deployments",
+                "apiVersion": "2022-09-01",
+                "name": f"ragstack-{plan['environment']}",
+                "resourceGroup": group["azureName"],
+                "dependsOn": [
+                    f"[subscriptionResourceId('Microsoft.Resources/resourceGroups', '{group['azureName']}')]"
+                ],
+                "properties": {
+                    "mode": "Incremental",
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "template": {
+                        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                        "contentVersion": "1.0.0.0",
+                        "resources": inner,
+                    },
+                },
+            },
+        ],
+    }
+
+
+def _template_resource(
+    resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    inputs = resource["inputs"]
+    body = arm_body(resource["type"], inputs)
+    entry: dict[str, Any] = {"type": arm_type(resource["type"]), "apiVersion": api_version(resource["type"])}
+    entry["name"] = _template_name(resource["type"], inputs)
+    if resource["type"] == "azure-native:authorization:RoleAssignment":
+        entry["scope"] = _relative_scope(str(inputs.get("scope", "")))
+    entry.update(body)
+    entry["dependsOn"] = sorted(_depends_on(resource, by_key))
+    return entry
+
+
+def _template_name(type_token: str, inputs: Mapping[str, Any]) -> str:
+    if type_token == "azure-native:cognitiveservices:Deployment":
+        return f"{inputs.get('accountName')}/{inputs.get('deploymentName')}"
+    return azure_name(type_token, inputs)
+
+
+def _relative_scope(scope: str) -> str:
+    """`.../providers/Microsoft.Search/searchServices/x` -> `Microsoft.Search/searchServices/x`."""
+    return scope.split("/providers/", 1)[-1]
+
+
+def _depends_on(resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """`resourceId(...)` of every template resource this one waits for (the group is implied)."""
+    found = set()
+    for key in resource.get("dependsOn", []):
+        other = by_key.get(key)
+        if other is None or other["type"] == "azure-native:resources:ResourceGroup":
+            continue
+        segments = ", ".join(f"'{s}'" for s in _template_name(other["type"], other["inputs"]).split("/"))
+        found.add(f"[resourceId('{arm_type(other['type'])}', {segments})]")
+    return found

@@ -114,6 +114,11 @@ def _resource_entry(resource: PlannedResource, depends_on: list[str]) -> dict[st
     }
 
 
+def _num(value: Any) -> Any:
+    """Pulumi's wire format carries numbers as doubles; show 3, not 3.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def summarize(resource: PlannedResource) -> str:
     """The settings a reviewer looks at first, per type."""
     i = resource.inputs
@@ -121,7 +126,7 @@ def summarize(resource: PlannedResource) -> str:
     sku = (i.get("sku") or {}).get("name")
     summaries = {
         "azure-native:search:Service": lambda: (
-            f"{sku}, {i.get('replicaCount')}x{i.get('partitionCount')}, "
+            f"{sku}, {_num(i.get('replicaCount'))}x{_num(i.get('partitionCount'))}, "
             f"semantic {i.get('semanticSearch')}, localAuth {'off' if i.get('disableLocalAuth') else 'ON'}"
         ),
         "azure-native:cognitiveservices:Account": lambda: (
@@ -135,7 +140,9 @@ def summarize(resource: PlannedResource) -> str:
             f"{sku}, admin user {'on' if i.get('adminUserEnabled') else 'off'}"
         ),
         "azure-native:app:ContainerApp": lambda: _app_summary(i),
-        "azure-native:operationalinsights:Workspace": lambda: f"retention {i.get('retentionInDays')} days",
+        "azure-native:operationalinsights:Workspace": lambda: (
+            f"retention {_num(i.get('retentionInDays'))} days"
+        ),
         "azure-native:authorization:RoleAssignment": lambda: (
             f"{_role_name(i)} -> {i.get('principalType')} on {str(i.get('scope', '')).rsplit('/', 1)[-1]}"
         ),
@@ -151,7 +158,7 @@ def _app_summary(inputs: Mapping[str, Any]) -> str:
     resources = container.get("resources") or {}
     return (
         f"{container.get('image')}, {resources.get('cpu')} vCPU/{resources.get('memory')}, "
-        f"{scale.get('minReplicas')}-{scale.get('maxReplicas')} replicas"
+        f"{_num(scale.get('minReplicas'))}-{_num(scale.get('maxReplicas'))} replicas"
     )
 
 
@@ -302,7 +309,23 @@ def _template_resource(
         entry["scope"] = _relative_scope(str(inputs.get("scope", "")))
     entry.update(body)
     entry["dependsOn"] = sorted(_depends_on(resource, by_key))
+    if resource["type"] == "azure-native:app:ManagedEnvironment":
+        _reference_workspace_keys(entry, by_key)
     return entry
+
+
+def _reference_workspace_keys(entry: dict[str, Any], by_key: Mapping[str, Mapping[str, Any]]) -> None:
+    """The workspace key is a secret the plan redacts; in ARM it is fetched at deploy time."""
+    workspace = next(
+        (r for r in by_key.values() if r["type"] == "azure-native:operationalinsights:Workspace"), None
+    )
+    logs = entry.get("properties", {}).get("appLogsConfiguration", {}).get("logAnalyticsConfiguration")
+    if workspace is None or not isinstance(logs, dict):
+        return
+    ref = f"resourceId('Microsoft.OperationalInsights/workspaces', '{workspace['azureName']}')"
+    version = api_version(workspace["type"])
+    logs["customerId"] = f"[reference({ref}, '{version}').customerId]"
+    logs["sharedKey"] = f"[listKeys({ref}, '{version}').primarySharedKey]"
 
 
 def _template_name(type_token: str, inputs: Mapping[str, Any]) -> str:

@@ -90,7 +90,8 @@ def test_arm_export_is_a_template_with_types_and_dependencies(opsctl) -> None:
     assert all(r["apiVersion"] for r in inner)
     deployments = [r for r in inner if r["type"].endswith("/deployments")]
     second = deployments[1]
-    first_id = f"[resourceId('Microsoft.CognitiveServices/accounts/deployments', '{deployments[0]['name'].split('/')[0]}', '{deployments[0]['name'].split('/')[1]}')]"
+    account, first = deployments[0]["name"].split("/")
+    first_id = f"[resourceId('Microsoft.CognitiveServices/accounts/deployments', '{account}', '{first}')]"
     assert first_id in second["dependsOn"]
     app = next(r for r in inner if r["type"] == "Microsoft.App/containerApps")
     assert any("Microsoft.Authorization/roleAssignments" in d for d in app["dependsOn"])

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from opsctl.cli import sandbox as sandbox_cmd
+from opsctl.cli import stack as stack_cmd
 
 app = typer.Typer(
     name="opsctl",
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(stack_cmd.app, name="stack")
 
 
 @app.callback()

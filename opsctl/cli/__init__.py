@@ -17,6 +17,7 @@ from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
+from opsctl.cli import stack as stack_cmd
 from opsctl.cli import teardown as teardown_cmd
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.command("plan")(plan_cmd.plan)
 app.command("up")(plan_cmd.up)
 app.command("down")(plan_cmd.down)
 app.add_typer(scale_cmd.app, name="scale")
+app.add_typer(stack_cmd.app, name="stack")
 
 
 @app.callback()
@@ -82,9 +84,15 @@ def _is_azure_error(exc: BaseException) -> bool:
 
 
 def _click_exceptions() -> tuple[type[BaseException], ...]:
-    import click
+    """Usage errors, exits and aborts, from Typer's bundled Click (0.29+) and plain Click."""
+    from typer._click import exceptions as bundled
 
-    return (click.ClickException, click.exceptions.Exit, click.exceptions.Abort)
+    found: list[type[BaseException]] = [bundled.ClickException, bundled.Exit, bundled.Abort]
+    try:
+        import click
+    except ImportError:
+        return tuple(found)
+    return (*found, click.ClickException, click.exceptions.Exit, click.exceptions.Abort)
 
 
 def _fail(exc: BaseException, line: str, exit_code: int) -> None:

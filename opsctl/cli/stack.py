@@ -1,0 +1,49 @@
+"""`opsctl stack ...`: create stack files; `stack new` makes a per-pull-request environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat
+
+PROJECT_DIR_OPTION = typer.Option(Path("."), "--project-dir", help="Directory holding Pulumi.yaml.")
+
+app = typer.Typer(help="Create stack files (Pulumi.<stack>.yaml).", no_args_is_help=True)
+
+
+@app.command("new")
+def new(
+    name: str = typer.Argument(..., help="New stack and environment name, e.g. pr-123."),
+    base: str = typer.Option(..., "--from", help="Existing stack to copy, e.g. dev."),
+    ttl: str = typer.Option("72h", "--ttl", help="Lifetime before the janitor may remove it: 30m, 24h, 3d."),
+    project_dir: Path = PROJECT_DIR_OPTION,
+    force: bool = typer.Option(False, "--force", help="Replace an existing Pulumi.<name>.yaml."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Create an ephemeral stack from BASE: dev profile, not protected, with an expiry."""
+    from infra.stackfile import StackFile
+    from opsctl.cli.output import console, print_json
+    from opsctl.stacks import new_ephemeral_stack
+
+    path = new_ephemeral_stack(name, base=base, ttl=ttl, project_dir=project_dir, force=force)
+    settings = StackFile.load(path).settings()
+    expires = settings.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if settings.expires_at else None
+    if output == OutputFormat.json:
+        print_json(
+            {
+                "stack": name,
+                "base": base,
+                "file": str(path),
+                "environment": settings.environment,
+                "profile": settings.profile,
+                "ephemeral": settings.ephemeral,
+                "expiresAt": expires,
+            }
+        )
+        return
+    console().print(
+        f"created {path} from Pulumi.{base}.yaml (profile {settings.profile}, expires {expires})",
+        soft_wrap=True,
+    )

@@ -85,9 +85,10 @@ def _is_azure_error(exc: BaseException) -> bool:
 
 def _click_exceptions() -> tuple[type[BaseException], ...]:
     """Usage errors, exits and aborts, from Typer's bundled Click (0.29+) and plain Click."""
-    from typer._click import exceptions as bundled
+    from typer import Abort, Exit
+    from typer._click.exceptions import ClickException
 
-    found: list[type[BaseException]] = [bundled.ClickException, bundled.Exit, bundled.Abort]
+    found: list[type[BaseException]] = [ClickException, Exit, Abort]
     try:
         import click
     except ImportError:

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-FULL_PARSING = False
+FULL_PARSING = True
 
 FLAG = "flag"
 TEXT = "text"
@@ -38,35 +38,56 @@ class Spec:
 COMMON: dict[str, Any] = {"--subscription": TEXT, "--sandbox": FLAG, "--output": OUTPUT}
 SHORT = {"--output": "-o"}
 
+ENV = {"--stack": TEXT, "--project-dir": TEXT}
+WRITE = {"--dry-run": FLAG, "--no-write-back": FLAG}
+
 EXPECTED_COMMANDS: dict[str, Spec] = {
     "plan": Spec(
-        {"--stack": TEXT, "--diff-against": TEXT, "--strict": FLAG, "--format": ("arm",)},
+        {**ENV, "--diff-against": TEXT, "--strict": FLAG, "--format": ("plan", "arm")},
         required=("--stack",),
+        common=("--output",),
     ),
-    "up": Spec({"--stack": TEXT}, required=("--stack",)),
-    "down": Spec({"--stack": TEXT}, required=("--stack",)),
-    "status": Spec({"--stack": TEXT}, required=("--stack",)),
-    "drift": Spec({"--stack": TEXT}, required=("--stack",)),
+    "up": Spec({**ENV, "--sandbox": FLAG}, required=("--stack",), common=("--output",)),
+    "down": Spec({**ENV, "--sandbox": FLAG}, required=("--stack",), common=()),
+    "status": Spec(ENV, required=("--stack",)),
+    "drift": Spec(ENV, required=("--stack",)),
     "teardown": Spec(
-        {"--stack": TEXT, "--all-ephemeral": FLAG, "--older-than": TEXT, "--purge": FLAG, "--yes": FLAG},
+        {
+            **ENV,
+            "--all-ephemeral": FLAG,
+            "--older-than": TEXT,
+            "--purge": FLAG,
+            "--yes": FLAG,
+            "--confirm": TEXT,
+            "--concurrency": TEXT,
+            "--dry-run": FLAG,
+        },
         one_of=("--stack", "--all-ephemeral"),
     ),
-    "app set-image": Spec(
-        {"--stack": TEXT, "--image": TEXT, "--dry-run": FLAG, "--no-write-back": FLAG},
-        required=("--stack", "--image"),
-    ),
+    "app set-image": Spec({**ENV, **WRITE, "--image": TEXT}, required=("--stack", "--image")),
     "stack new": Spec(
         {"--from": TEXT, "--ttl": TEXT, "--project-dir": TEXT, "--force": FLAG},
         arguments=("name",),
         required=("--from",),
         common=("--output",),
     ),
-    "scale search": Spec(open=True),
-    "scale app": Spec(open=True),
-    "scale openai": Spec(open=True),
-    "access grant": Spec(open=True),
-    "access revoke": Spec(open=True),
-    "access list": Spec(open=True),
+    "scale search": Spec(
+        {**ENV, **WRITE, "--replicas": TEXT, "--partitions": TEXT, "--wait-busy": FLAG}, required=("--stack",)
+    ),
+    "scale app": Spec({**ENV, **WRITE, "--min": TEXT, "--max": TEXT}, required=("--stack",)),
+    "scale openai": Spec(
+        {**ENV, **WRITE, "--deployment": TEXT, "--capacity": TEXT},
+        required=("--stack", "--deployment", "--capacity"),
+    ),
+    "access grant": Spec(
+        {**ENV, **WRITE, "--principal": TEXT, "--principal-type": TEXT, "--preset": TEXT},
+        required=("--stack", "--principal", "--principal-type", "--preset"),
+    ),
+    "access revoke": Spec(
+        {**ENV, **WRITE, "--principal": TEXT, "--principal-type": TEXT, "--preset": TEXT},
+        required=("--stack", "--principal", "--principal-type", "--preset"),
+    ),
+    "access list": Spec(ENV, required=("--stack",)),
 }
 
 

@@ -60,7 +60,18 @@ def test_joins_continuations_and_substitutes_expressions() -> None:
         ),
         ("stack", "new", "pr-1", "--from", "dev", "--ttl", "3d", "--force", "--output", "json"),
         ("scale", "search", "--stack", "dev", "--replicas", "3"),
-        ("access", "grant", "--stack", "dev", "--principal", "x"),
+        (
+            "access",
+            "grant",
+            "--stack",
+            "dev",
+            "--principal",
+            "x",
+            "--principal-type",
+            "User",
+            "--preset",
+            "reader",
+        ),
     ],
 )
 def test_the_command_surface_accepts(args: tuple[str, ...]) -> None:
@@ -78,12 +89,11 @@ def test_the_command_surface_accepts(args: tuple[str, ...]) -> None:
         (("plan", "--stack", "dev", "--format", "bicep"), "Invalid value for '--format'"),
         (("plan", "--stack", "dev", "--output", "yaml"), "Invalid value for '--output'"),
         (("drift", "--stacks", "dev"), "No such option"),
-        (("teardown", "--purge", "--yes"), "exactly one of --stack, --all-ephemeral"),
-        (("teardown", "--stack", "pr-1", "--all-ephemeral"), "exactly one of --stack, --all-ephemeral"),
         (("app", "set-image", "--stack", "dev"), "Missing option '--image'"),
         (("stack", "new", "pr-1"), "Missing option '--from'"),
         (("stack", "new", "pr-1", "--from", "dev", "--sandbox"), "No such option"),
-        (("up", "--stack", "dev", "extra"), "unexpected extra argument"),
+        (("up", "--stack", "dev", "--sandbox", "extra"), "unexpected extra argument"),
+        (("access", "grant", "--stack", "dev"), "Missing option"),
     ],
 )
 def test_the_command_surface_rejects(args: tuple[str, ...], error: str) -> None:

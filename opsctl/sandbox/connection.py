@@ -78,7 +78,11 @@ class SandboxConnection:
 
     @classmethod
     def load(cls, path: str | Path) -> SandboxConnection:
-        doc = json.loads(Path(path).read_text())
+        return cls.load_dict(json.loads(Path(path).read_text()))
+
+    @classmethod
+    def load_dict(cls, doc: dict[str, Any]) -> SandboxConnection:
+        """Build from a saved document, ignoring extra keys (pid, started_at, ...)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in doc.items() if k in names})
 

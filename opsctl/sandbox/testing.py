@@ -1,0 +1,33 @@
+"""Test helpers: make the Azure SDK's sleeps follow the sandbox's simulated clock.
+
+The SDK honours `Retry-After` (always >= 1 s from the sandbox) for LRO polls and 429 retries,
+and backs off between connection retries. All of it goes through `transport.sleep`
+(`LROBasePolling._sleep` and `RetryPolicy.sleep` both call it), so scaling that one method by
+the sandbox's `time_scale` keeps simulated and client time in step. The RP auto-registration
+policy's fixed `time.sleep(10)` is not covered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
+    from azure.core.pipeline.transport import RequestsTransport
+
+    original = RequestsTransport.__dict__.get("sleep")
+
+    def sleep(self: RequestsTransport, duration: float) -> None:
+        time.sleep(duration / time_scale)
+
+    RequestsTransport.sleep = sleep  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        if original is None:
+            del RequestsTransport.sleep
+        else:
+            RequestsTransport.sleep = original  # type: ignore[method-assign]

@@ -142,7 +142,9 @@ class SandboxAdmin:
 
         self.connection = connection
         self._http = httpx.Client(
-            base_url=connection.endpoint, verify=connection.ca_path, timeout=timeout
+            base_url=connection.endpoint,
+            verify=ssl.create_default_context(cafile=connection.ca_path),
+            timeout=timeout,
         )
 
     def close(self) -> None:

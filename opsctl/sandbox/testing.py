@@ -4,7 +4,8 @@ The SDK honours `Retry-After` (always >= 1 s from the sandbox) for LRO polls and
 and backs off between connection retries. All of it goes through `transport.sleep`
 (`LROBasePolling._sleep` and `RetryPolicy.sleep` both call it), so scaling that one method by
 the sandbox's `time_scale` keeps simulated and client time in step. The RP auto-registration
-policy's fixed `time.sleep(10)` is not covered.
+policy (azure-mgmt-core `ARMAutoResourceProviderRegistrationPolicy`) calls `time.sleep(10)`
+directly; its module's `time` is swapped for a scaled one too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 
 @contextmanager
@@ -23,10 +25,17 @@ def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
     def sleep(self: RequestsTransport, duration: float) -> None:
         time.sleep(duration / time_scale)
 
+    import azure.mgmt.core.policies._base as registration
+
+    real_time = registration.time
+    registration.time = SimpleNamespace(  # type: ignore[assignment]
+        sleep=lambda seconds: time.sleep(seconds / time_scale), time=time.time
+    )
     RequestsTransport.sleep = sleep  # type: ignore[method-assign]
     try:
         yield
     finally:
+        registration.time = real_time
         if original is None:
             del RequestsTransport.sleep
         else:

@@ -60,7 +60,13 @@ class SandboxConnection:
         return client_class(credential, **kwargs)  # type: ignore[call-arg]
 
     def env(self) -> dict[str, str]:
-        """Environment a shell (or azure-identity) needs to talk to this sandbox."""
+        """Environment a shell needs to talk to this sandbox.
+
+        The AZURE_* values are for `ClientSecretCredential(tenant, client, secret,
+        authority=AZURE_AUTHORITY_HOST, disable_instance_discovery=True)`. EnvironmentCredential
+        and DefaultAzureCredential cannot disable instance discovery (they call the public
+        cloud's discovery endpoint first), so they do not work against the sandbox.
+        """
         return {
             "RAGSTACK_SANDBOX_ENDPOINT": self.endpoint,
             "REQUESTS_CA_BUNDLE": self.ca_path,

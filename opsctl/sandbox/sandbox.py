@@ -8,6 +8,7 @@ from typing import Any
 from opsctl.sandbox.connection import SandboxConnection
 from opsctl.sandbox.core.app import build_app
 from opsctl.sandbox.core.faults import Faults
+from opsctl.sandbox.core.routing import Provider
 from opsctl.sandbox.core.runner import ServerThread, ensure_tls
 from opsctl.sandbox.core.state import SandboxConfig, SandboxState
 from opsctl.sandbox.core.throttle import ThrottleConfig
@@ -51,6 +52,7 @@ class Sandbox:
         page_size: int = 100,
         principal_replication_delay: float = 0.0,
         port: int = 0,
+        extra_providers: list[Provider] | None = None,
     ) -> None:
         if isinstance(throttling, bool):
             throttling = ThrottleConfig(enabled=throttling)
@@ -62,6 +64,7 @@ class Sandbox:
             principal_replication_delay=principal_replication_delay,
         )
         self.port = port
+        self.providers = [*PROVIDERS, *(extra_providers or [])]
         self.state: SandboxState | None = None
         self.connection: SandboxConnection | None = None
         self._server: ServerThread | None = None
@@ -69,7 +72,7 @@ class Sandbox:
     def start(self) -> SandboxConnection:
         if self._server is not None:
             raise RuntimeError("sandbox already started")
-        self.state = SandboxState(self.state_dir, self.config, PROVIDERS)
+        self.state = SandboxState(self.state_dir, self.config, self.providers)
         tls = ensure_tls(self.state_dir)
         self._server = ServerThread(build_app(self.state), tls, self.port)
         self._server.start()

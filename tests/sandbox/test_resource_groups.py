@@ -166,7 +166,8 @@ def test_injected_lro_failure_rolls_the_group_back(rm, sandbox):
     rm.resource_groups.create_or_update("rg", {"location": "eastus"})
     sandbox.faults.fail_lro(
         "ResourceGroupDeletionBlocked",
-        "Deletion of resource group 'rg' failed as resources with identifiers 'x' could not be deleted.",
+        "Deletion of resource group 'rg' failed as resources with identifiers 'x' could not "
+        "be deleted.",
         path=r"/resourcegroups/rg$",
         method="DELETE",
         status=409,

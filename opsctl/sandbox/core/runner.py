@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import uvicorn
 from starlette.types import ASGIApp
 
 
@@ -59,7 +62,7 @@ class ServerThread:
             access_log=False,
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _PromptServer(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [self._sock]},
@@ -80,8 +83,31 @@ class ServerThread:
         # graceful timeout (the client never answers the TLS close).
         self._server.should_exit = True
         self._server.force_exit = True
+        self._server.wake()
         self._thread.join(10)
         self._sock.close()
 
     def wait(self) -> None:
         self._thread.join()
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn notices `should_exit` only on its 0.1 s tick; tests start and stop a sandbox per
+    test, so stop() wakes the loop instead (the tick still runs each second for the Date header).
+    """
+
+    _wake_event: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake_event = asyncio.Event()
+        while not self.should_exit:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake_event.wait(), 1.0)
+            if await self.on_tick(0):
+                break
+
+    def wake(self) -> None:
+        if self._loop is not None and self._wake_event is not None:
+            self._loop.call_soon_threadsafe(self._wake_event.set)

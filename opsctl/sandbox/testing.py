@@ -31,7 +31,7 @@ def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
     registration.time = SimpleNamespace(  # type: ignore[assignment]
         sleep=lambda seconds: time.sleep(seconds / time_scale), time=time.time
     )
-    RequestsTransport.sleep = sleep  # type: ignore[method-assign]
+    RequestsTransport.sleep = sleep
     try:
         yield
     finally:
@@ -39,4 +39,4 @@ def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
         if original is None:
             del RequestsTransport.sleep
         else:
-            RequestsTransport.sleep = original  # type: ignore[method-assign]
+            RequestsTransport.sleep = original

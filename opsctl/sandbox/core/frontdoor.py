@@ -61,7 +61,7 @@ def check_locks(state: SandboxState, method: str, path: str) -> None:
     if method not in WRITES or "/providers/microsoft.authorization/locks" in path.lower():
         return
     blocking = []
-    for lock in state.store.list(type=LOCK_TYPE):
+    for lock in state.store.find(type=LOCK_TYPE):
         scope = lock_scope(lock["id"])
         level = lock.get("properties", {}).get("level")
         above = armid.is_within(path, scope)

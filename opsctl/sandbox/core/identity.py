@@ -201,7 +201,7 @@ def _find_identity(state: SandboxState, q: Any) -> dict[str, Any] | None:
         "clientId": (q.get("client_id") or "").lower(),
         "principalId": (q.get("object_id") or q.get("principal_id") or "").lower(),
     }
-    for doc in state.store.list(type=MI_TYPE):
+    for doc in state.store.find(type=MI_TYPE):
         props = doc.get("properties", {})
         if any(v and props.get(k, "").lower() == v for k, v in want.items()):
             return doc

@@ -64,7 +64,7 @@ def scope_exists(state: SandboxState, scope: str) -> bool:
 
 def cascade_delete(state: SandboxState, scope: str) -> int:
     """Delete `scope` and everything below it (deepest first), running providers' delete hooks."""
-    docs = state.store.list(within=scope)
+    docs = state.store.find(within=scope)
     for doc in sorted(docs, key=lambda d: -len(d["id"])):
         hook = state.router.delete_hooks.get(doc["type"].lower())
         if hook is not None:

@@ -109,7 +109,7 @@ class Store:
     def delete(self, resource_id: str) -> bool:
         return self._x("DELETE FROM resources WHERE id=?", (armid.key(resource_id),)) > 0
 
-    def list(
+    def find(
         self,
         *,
         type: str | None = None,
@@ -118,7 +118,7 @@ class Store:
         tracked: bool | None = None,
     ) -> list[dict[str, Any]]:
         """Resources filtered by type, resource group id, id prefix (scope) and trackedness."""
-        sql, args = "SELECT doc FROM resources WHERE 1=1", []
+        sql, args = "SELECT doc FROM resources WHERE 1=1", list[Any]()
         if type is not None:
             sql += " AND type=?"
             args.append(type.lower())
@@ -215,7 +215,7 @@ class Store:
         since: float | None = None,
         since_seq: int | None = None,
     ) -> list[dict[str, Any]]:
-        sql, args = "SELECT * FROM requests WHERE 1=1", []
+        sql, args = "SELECT * FROM requests WHERE 1=1", list[Any]()
         if method:
             sql += " AND method=?"
             args.append(method.upper())

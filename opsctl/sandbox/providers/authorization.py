@@ -105,7 +105,7 @@ def _role_guid(role_definition_id: str) -> str:
 def _by_name(req: ArmRequest, name: str) -> dict[str, Any] | None:
     suffix = f"/roleassignments/{name.lower()}"
     return next(
-        (d for d in req.state.store.list(type=RA_TYPE) if d["id"].lower().endswith(suffix)), None
+        (d for d in req.state.store.find(type=RA_TYPE) if d["id"].lower().endswith(suffix)), None
     )
 
 
@@ -179,7 +179,7 @@ def put_assignment(req: ArmRequest) -> ArmResponse:
             "please go to https://aka.ms/ARMResourceNotFoundFix",
         )
     _check_principal(req, principal, props.get("principalType"))
-    for doc in req.state.store.list(type=RA_TYPE, within=scope):
+    for doc in req.state.store.find(type=RA_TYPE, within=scope):
         p = doc["properties"]
         if (
             armid.key(p["scope"]) == armid.key(scope)
@@ -242,7 +242,7 @@ def list_assignments(req: ArmRequest) -> ArmResponse:
     principal = (flt.get("principalid") or flt.get("assignedto()") or "").lower()
     at_scope = "atscope()" in flt
     out = []
-    for doc in req.state.store.list(type=RA_TYPE):
+    for doc in req.state.store.find(type=RA_TYPE):
         where = _scope_of(doc)
         above = armid.is_within(scope, where)
         below = armid.is_within(where, scope)

@@ -83,7 +83,7 @@ def list_locks(req: ArmRequest) -> ArmResponse:
     scope = req.params["scope"]
     locks = [
         d
-        for d in req.state.store.list(type=LOCK_TYPE)
+        for d in req.state.store.find(type=LOCK_TYPE)
         if armid.is_within(lock_scope(d["id"]), scope)
     ]
     return page(req, locks)

@@ -50,7 +50,7 @@ def put_identity(req: ArmRequest) -> ArmResponse:
         req.state.directory.add(
             props["principalId"],
             "ServicePrincipal",
-            display_name=doc["name"],
+            display_name=str(doc["name"]),
             app_id=props["clientId"],
             visible_at=req.now() + req.state.config.principal_replication_delay,
         )
@@ -91,11 +91,11 @@ def _forget_principal(state: SandboxState, doc: dict[str, Any]) -> None:
 @provider.route("GET", UAI)
 def list_by_group(req: ArmRequest) -> ArmResponse:
     rg = f"/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}"
-    return page(req, req.state.store.list(type=TYPE, rg=rg))
+    return page(req, req.state.store.find(type=TYPE, rg=rg))
 
 
 @provider.route(
     "GET", "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
 )
 def list_by_subscription(req: ArmRequest) -> ArmResponse:
-    return page(req, req.state.store.list(type=TYPE))
+    return page(req, req.state.store.find(type=TYPE))

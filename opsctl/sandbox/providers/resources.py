@@ -154,7 +154,7 @@ def _finish_delete_group(state: SandboxState, op: Operation) -> None:
 @provider.route("GET", "/subscriptions/{sub}/resourcegroups")
 def list_groups(req: ArmRequest) -> ArmResponse:
     flt = parse_filter(req.q("$filter"))
-    groups = [g for g in req.state.store.list(type=RG_TYPE) if _tag_match(g, flt)]
+    groups = [g for g in req.state.store.find(type=RG_TYPE) if _tag_match(g, flt)]
     return page(req, groups)
 
 
@@ -207,7 +207,7 @@ def _resource_match(doc: dict[str, Any], flt: dict[str, str]) -> bool:
 
 def _list_resources(req: ArmRequest, rg: str | None) -> ArmResponse:
     flt = parse_filter(req.q("$filter"))
-    docs = req.state.store.list(rg=rg, tracked=True)
+    docs = req.state.store.find(rg=rg, tracked=True)
     expand = req.q("$expand") or ""
     return page(req, [_generic(d, flt, expand) for d in docs if _resource_match(d, flt)])
 

@@ -104,17 +104,24 @@ class Faults:
             self._store.delete_record(_KIND)
 
     def take(self, method: str, path: str, kinds: tuple[str, ...]) -> Fault | None:
-        """The first matching rule of these kinds, counting the hit (and retiring spent rules)."""
+        """The first matching rule of these kinds, counting the hit (and retiring spent rules).
+
+        Reads without a write transaction first: most calls match no rule.
+        """
+        if self._match(method, path, kinds) is None:
+            return None
         with self._store.transaction():
-            for fault in self.list():
-                if fault.kind not in kinds or not fault.matches(method, path):
-                    continue
-                fault.hits += 1
-                if fault.times is not None:
-                    fault.times -= 1
-                if fault.times is not None and fault.times <= 0:
-                    self._store.delete_record(_KIND, fault.id)
-                else:
-                    self._store.put_record(_KIND, fault.id, fault.to_dict())
-                return fault
-        return None
+            fault = self._match(method, path, kinds)
+            if fault is None:
+                return None
+            fault.hits += 1
+            if fault.times is not None:
+                fault.times -= 1
+            if fault.times is not None and fault.times <= 0:
+                self._store.delete_record(_KIND, fault.id)
+            else:
+                self._store.put_record(_KIND, fault.id, fault.to_dict())
+            return fault
+
+    def _match(self, method: str, path: str, kinds: tuple[str, ...]) -> Fault | None:
+        return next((f for f in self.list() if f.kind in kinds and f.matches(method, path)), None)

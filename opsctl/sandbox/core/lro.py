@@ -134,6 +134,8 @@ class Lro:
         """Finish every operation whose deadline has passed on the simulated clock."""
         store = self.state.store
         done = 0
+        if not store.due_operations(self.state.clock.now()):
+            return 0
         with store.transaction():
             for doc in store.due_operations(self.state.clock.now()):
                 op = Operation(**doc)

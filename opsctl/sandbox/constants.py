@@ -1,0 +1,20 @@
+"""Fixed identities of the one sandbox cloud; importing this module costs nothing."""
+
+from __future__ import annotations
+
+SANDBOX_SUBSCRIPTION_ID = "00000000-0000-4000-a000-000000000001"
+SANDBOX_TENANT_ID = "00000000-0000-4000-a000-0000000000aa"
+SANDBOX_SUBSCRIPTION_NAME = "ragstack-sandbox"
+
+# The service principal the sandbox's own credential signs in as (seeded on every fresh state).
+OPERATOR_CLIENT_ID = "00000000-0000-4000-a000-0000000000c1"
+OPERATOR_OBJECT_ID = "00000000-0000-4000-a000-0000000000d1"
+
+# Real ARM audiences, as published by management.azure.com/metadata/endpoints.
+ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.azure.com/")
+ARM_SCOPE = "https://management.azure.com/.default"
+
+DEFAULT_LOCATION = "eastus"
+LOCATIONS = ("eastus", "eastus2", "westus", "westus2", "westeurope", "northeurope", "swedencentral")
+
+STATE_DIR_ENV = "RAGSTACK_SANDBOX_HOME"

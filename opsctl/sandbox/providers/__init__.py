@@ -1,0 +1,14 @@
+"""Resource-provider modules, one per ARM namespace (moto-style). Add new ones to PROVIDERS."""
+
+from __future__ import annotations
+
+from opsctl.sandbox.core.routing import Provider
+from opsctl.sandbox.providers import authorization, locks, managedidentity, resources, subscriptions
+
+PROVIDERS: list[Provider] = [
+    subscriptions.provider,
+    resources.provider,
+    locks.provider,
+    authorization.provider,
+    managedidentity.provider,
+]

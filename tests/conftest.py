@@ -1,0 +1,51 @@
+"""Shared fixtures: an in-process sandbox ARM and SDK sleeps that follow its clock.
+
+    def test_something(sandbox, arm):
+        rg = arm(ResourceManagementClient).resource_groups.create_or_update(...)
+
+`sandbox` is a fresh `Sandbox` per test (tmp state dir, time_scale=SANDBOX_TIME_SCALE, so a
+simulated 15-minute operation takes ~0.09 s); `arm(ClientClass, **kw)` builds an official
+client against it; `sdk_sleeps_follow_sandbox` (used by `sandbox`) divides every azure-core
+pipeline sleep (Retry-After, LRO poll interval, retry backoff) by the same scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SANDBOX_TIME_SCALE = 10_000.0
+
+
+@pytest.fixture
+def sdk_sleeps_follow_sandbox() -> Iterator[float]:
+    from opsctl.sandbox.testing import scaled_sdk_sleeps
+
+    with scaled_sdk_sleeps(SANDBOX_TIME_SCALE):
+        yield SANDBOX_TIME_SCALE
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sandbox"
+
+
+@pytest.fixture
+def sandbox(sandbox_dir: Path, sdk_sleeps_follow_sandbox: float) -> Iterator[Any]:
+    from opsctl.sandbox import Sandbox
+
+    with Sandbox(sandbox_dir, time_scale=sdk_sleeps_follow_sandbox) as sb:
+        yield sb
+
+
+@pytest.fixture
+def arm(sandbox: Any) -> Callable[..., Any]:
+    """`arm(ClientClass, **kwargs)`: an official mgmt client bound to the sandbox."""
+
+    def make(client_class: type, **kwargs: Any) -> Any:
+        return sandbox.connection.client(client_class, **kwargs)
+
+    return make

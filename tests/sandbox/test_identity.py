@@ -1,0 +1,64 @@
+"""azure-identity credentials against the sandbox's token endpoints.
+
+What works: ClientSecretCredential with `authority=<sandbox>` and
+`disable_instance_discovery=True`; ManagedIdentityCredential through IDENTITY_ENDPOINT and
+IDENTITY_HEADER (the App Service protocol msal uses). EnvironmentCredential cannot disable
+instance discovery and is not supported.
+"""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity import ClientSecretCredential, ManagedIdentityCredential
+from azure.mgmt.msi import ManagedServiceIdentityClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from opsctl.sandbox.constants import ARM_SCOPE
+
+
+def _csc(conn, client_id, secret):
+    return ClientSecretCredential(
+        conn.tenant_id,
+        client_id,
+        secret,
+        authority=conn.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=conn.ca_path,
+    )
+
+
+def test_client_secret_credential_gets_a_token_arm_accepts(sandbox):
+    conn = sandbox.connection
+    cred = _csc(conn, "11111111-0000-0000-0000-000000000001", "anything")
+    rm = conn.client(ResourceManagementClient, credential=cred)
+    rm.resource_groups.create_or_update("rg", {"location": "eastus"})
+    caller = sandbox.requests.list(method="PUT")[0]["principal_id"]
+    assert sandbox.state.directory.get(caller)["appId"] == "11111111-0000-0000-0000-000000000001"
+
+
+def test_seeded_service_principal_secret_is_checked(sandbox):
+    conn = sandbox.connection
+    sandbox.add_principal("22222222-0000-0000-0000-000000000002", app_id="my-app", secret="right")
+    assert _csc(conn, "my-app", "right").get_token(ARM_SCOPE).token.count(".") == 2
+    with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
+        _csc(conn, "my-app", "wrong").get_token(ARM_SCOPE)
+
+
+def test_managed_identity_credential_app_service_protocol(sandbox, arm, monkeypatch):
+    conn = sandbox.connection
+    arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
+    ident = arm(ManagedServiceIdentityClient).user_assigned_identities.create_or_update(
+        "rg", "app", {"location": "eastus"}
+    )
+    monkeypatch.setenv("IDENTITY_ENDPOINT", conn.identity_endpoint)
+    monkeypatch.setenv("IDENTITY_HEADER", conn.identity_header)
+    cred = ManagedIdentityCredential(client_id=ident.client_id, connection_verify=conn.ca_path)
+    rm = conn.client(ResourceManagementClient, credential=cred)
+    assert [g.name for g in rm.resource_groups.list()] == ["rg"]
+    assert sandbox.requests.list()[-1]["principal_id"] == ident.principal_id
+    monkeypatch.setenv("IDENTITY_HEADER", "wrong")
+    with pytest.raises(Exception, match=r"(?i)unauthorized|identity"):
+        ManagedIdentityCredential(
+            client_id=ident.client_id, connection_verify=conn.ca_path
+        ).get_token(ARM_SCOPE)

@@ -53,23 +53,31 @@ def sandbox_home() -> Path:
 
 def sandbox_target(subscription_id: str | None = None, *, home: Path | None = None) -> Target:
     """The running sandbox, as recorded by `opsctl sandbox start`."""
+    import json
+
     from opsctl.sandbox import SandboxConnection
 
     path = (home or sandbox_home()) / "sandbox.json"
     if not path.exists():
-        raise OpsError(
-            f"no sandbox is running (no {path})",
-            hint="start one with `opsctl sandbox start`",
-        )
-    connection = SandboxConnection.load(path)
-    return connection_target(connection, subscription_id)
+        raise OpsError(f"no sandbox is running (no {path})", hint="start one with `opsctl sandbox start`")
+    record = json.loads(path.read_text())
+    connection = SandboxConnection.load_dict(record)
+    return connection_target(connection, subscription_id, time_scale=float(record.get("time_scale", 1.0)))
 
 
-def connection_target(connection: Any, subscription_id: str | None = None) -> Target:
-    """A Target for an in-process or background sandbox connection."""
+def connection_target(
+    connection: Any, subscription_id: str | None = None, *, time_scale: float = 1.0
+) -> Target:
+    """A Target for a sandbox connection (in-process for tests, or the background one)."""
+    from opsctl.sandbox.constants import ARM_SCOPE
+
+    options = {
+        "base_url": connection.endpoint,
+        "credential_scopes": [ARM_SCOPE],
+        "connection_verify": connection.ca_path,
+    }
     subscription = subscription_id or connection.subscription_id
-    probe = connection.client_kwargs() if hasattr(connection, "client_kwargs") else {}
-    return Target("sandbox", subscription, connection.credential(), probe)
+    return Target("sandbox", subscription, connection.credential(), options, time_scale)
 
 
 def azure_target(subscription_id: str) -> Target:

@@ -30,9 +30,7 @@ def start(
     from opsctl.sandbox import control
     from opsctl.sandbox.connection import SandboxConnection
 
-    info = control.start_background(
-        state_dir, port=port, time_scale=time_scale, throttling=not no_throttling
-    )
+    info = control.start_background(state_dir, port=port, time_scale=time_scale, throttling=not no_throttling)
     conn = SandboxConnection.load_dict(info)
     typer.echo(f"sandbox running at {conn.endpoint} (pid {info['pid']})")
     typer.echo(f"CA bundle: {conn.ca_path}")

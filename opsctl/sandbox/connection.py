@@ -40,13 +40,9 @@ class SandboxConnection:
     def identity_endpoint(self) -> str:
         return f"{self.endpoint}/msi/token"
 
-    def credential(
-        self, client_id: str | None = None, client_secret: str | None = None
-    ) -> SandboxCredential:
+    def credential(self, client_id: str | None = None, client_secret: str | None = None) -> SandboxCredential:
         """A TokenCredential that gets real (sandbox-signed) tokens from the token endpoint."""
-        return SandboxCredential(
-            self, client_id or self.client_id, client_secret or self.client_secret
-        )
+        return SandboxCredential(self, client_id or self.client_id, client_secret or self.client_secret)
 
     def client(self, client_class: type[T], **kwargs: Any) -> T:
         """The official mgmt client pointed at the sandbox (base_url, scopes, CA, subscription)."""
@@ -194,11 +190,7 @@ class SandboxAdmin:
     def requests(
         self, *, method: str | None = None, path: str | None = None, since: float | None = None
     ) -> list[dict[str, Any]]:
-        params = {
-            k: v
-            for k, v in {"method": method, "path": path, "since": since}.items()
-            if v is not None
-        }
+        params = {k: v for k, v in {"method": method, "path": path, "since": since}.items() if v is not None}
         return list(self._call("GET", "requests", params=params)["value"])
 
     def clear_requests(self) -> None:

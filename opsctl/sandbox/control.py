@@ -83,9 +83,7 @@ def start_background(
         cmd.append("--no-throttling")
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [_project_root(), os.environ.get("PYTHONPATH")])
-        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [_project_root(), os.environ.get("PYTHONPATH")])),
     }
     with (sdir / LOG_FILE).open("ab") as log:
         proc = subprocess.Popen(
@@ -102,14 +100,10 @@ def start_background(
         if info is not None and info["pid"] == proc.pid and _healthy(info):
             return info
         if proc.poll() is not None:
-            raise OpsError(
-                f"sandbox exited with code {proc.returncode}", hint=f"see {sdir / LOG_FILE}"
-            )
+            raise OpsError(f"sandbox exited with code {proc.returncode}", hint=f"see {sdir / LOG_FILE}")
         time.sleep(0.05)
     proc.terminate()
-    raise OpsError(
-        f"sandbox did not become healthy within {timeout:.0f}s", hint=f"see {sdir / LOG_FILE}"
-    )
+    raise OpsError(f"sandbox did not become healthy within {timeout:.0f}s", hint=f"see {sdir / LOG_FILE}")
 
 
 def _project_root() -> str:

@@ -78,8 +78,7 @@ class TokenIssuer:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized(
                 "AuthenticationFailedInvalidHeader",
-                "Authentication failed. The 'Authorization' header is provided in an invalid "
-                "format.",
+                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
                 "The authentication failed because of invalid 'Authorization' header.",
             )
         return self.verify(token.strip())
@@ -92,8 +91,7 @@ class TokenIssuer:
             cur = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(now))
             raise unauthorized(
                 "ExpiredAuthenticationToken",
-                f"The access token expiry UTC time '{exp}' is earlier than current UTC time "
-                f"'{cur}'.",
+                f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
                 "The access token has expired.",
             )
         if claims.get("aud") not in ALLOWED_AUDIENCES:
@@ -128,7 +126,6 @@ class TokenIssuer:
 def unauthorized(code: str, message: str, description: str) -> ArmError:
     # The challenge points at the issuing authority, like ARM's points at login.windows.net.
     challenge = (
-        'Bearer authorization_uri="{authority}", error="invalid_token", '
-        f'error_description="{description}"'
+        f'Bearer authorization_uri="{{authority}}", error="invalid_token", error_description="{description}"'
     )
     return ArmError(401, code, message, headers={"WWW-Authenticate": challenge})

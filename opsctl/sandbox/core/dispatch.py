@@ -146,8 +146,7 @@ def arm_headers(request_headers: dict[str, str], request_id: str) -> dict[str, s
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     return {
         "x-ms-request-id": request_id,
-        "x-ms-correlation-request-id": request_headers.get("x-ms-correlation-request-id")
-        or request_id,
+        "x-ms-correlation-request-id": request_headers.get("x-ms-correlation-request-id") or request_id,
         "x-ms-routing-request-id": f"SANDBOX:{stamp}:{request_id}",
         "Cache-Control": "no-cache",
         "Pragma": "no-cache",

@@ -70,9 +70,7 @@ class Faults:
             self._store.put_record(_KIND, fault.id, fault.to_dict())
         return fault
 
-    def throttle(
-        self, path: str = ".*", method: str = "*", *, retry_after: float = 1, **kw: Any
-    ) -> Fault:
+    def throttle(self, path: str = ".*", method: str = "*", *, retry_after: float = 1, **kw: Any) -> Fault:
         return self.add("throttle", path, method, retry_after=retry_after, **kw)
 
     def error(
@@ -86,9 +84,7 @@ class Faults:
     def delay(self, seconds: float, path: str = ".*", method: str = "*", **kw: Any) -> Fault:
         return self.add("delay", path, method, delay=seconds, **kw)
 
-    def fail_lro(
-        self, code: str, message: str, path: str = ".*", method: str = "*", **kw: Any
-    ) -> Fault:
+    def fail_lro(self, code: str, message: str, path: str = ".*", method: str = "*", **kw: Any) -> Fault:
         return self.add("lro", path, method, code=code, message=message, **kw)
 
     def list(self) -> list[Fault]:

@@ -126,15 +126,11 @@ def routes(state: SandboxState) -> list[Route]:
         secret = form.get("client_secret")
         principal = state.directory.by_app_id(client_id) if client_id else None
         if not client_id:
-            return _aad_error(
-                400, "invalid_request", 900144, "The request body must contain 'client_id'."
-            )
+            return _aad_error(400, "invalid_request", 900144, "The request body must contain 'client_id'.")
         if principal is None:
             oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-app:{client_id.lower()}"))
             principal = state.directory.add(oid, "ServicePrincipal", app_id=client_id)
-        elif principal.get("secret") and not hmac.compare_digest(
-            str(principal["secret"]), str(secret or "")
-        ):
+        elif principal.get("secret") and not hmac.compare_digest(str(principal["secret"]), str(secret or "")):
             return _aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
         aud = audience_for(str(form.get("scope") or ""))
         access, exp = state.issuer.issue(oid=principal["objectId"], aud=aud, app_id=client_id)
@@ -151,9 +147,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def msi(request: Request) -> Response:
         if request.headers.get("x-identity-header") != state.identity_header:
-            return _json(
-                401, {"statusCode": 401, "message": "Unauthorized: X-IDENTITY-HEADER mismatch."}
-            )
+            return _json(401, {"statusCode": 401, "message": "Unauthorized: X-IDENTITY-HEADER mismatch."})
         q = request.query_params
         resource = q.get("resource", "")
         found = _find_identity(state, q)
@@ -162,8 +156,7 @@ def routes(state: SandboxState) -> list[Route]:
                 400,
                 {
                     "statusCode": 400,
-                    "message": "No Managed Identity found for specified "
-                    "ClientId/ResourceId/PrincipalId.",
+                    "message": "No Managed Identity found for specified ClientId/ResourceId/PrincipalId.",
                 },
             )
         props = found["properties"]

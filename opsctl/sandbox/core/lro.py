@@ -87,8 +87,7 @@ class Lro:
             style=style,
             completion=f"{namespace}:{completion}".lower(),
             resource_id=resource_id,
-            monitor=monitor
-            or f"/subscriptions/{sub}/providers/{namespace}/locations/{loc}/{kind}/{op_id}",
+            monitor=monitor or f"/subscriptions/{sub}/providers/{namespace}/locations/{loc}/{kind}/{op_id}",
             start=now,
             deadline=now + max(0.0, duration),
             retry_after=max(1, int(retry_after)),

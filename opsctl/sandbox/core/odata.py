@@ -9,9 +9,7 @@ from opsctl.sandbox.core.errors import ArmError
 from opsctl.sandbox.core.http import ArmRequest, ArmResponse
 
 _EQ = re.compile(r"\s*([\w/.]+)\s+eq\s+'((?:[^']|'')*)'\s*", re.IGNORECASE)
-_CALL = re.compile(
-    r"\s*(\w+)\(\s*(?:'((?:[^']|'')*)'\s*(?:,\s*([\w/.]+)\s*)?)?\)\s*", re.IGNORECASE
-)
+_CALL = re.compile(r"\s*(\w+)\(\s*(?:'((?:[^']|'')*)'\s*(?:,\s*([\w/.]+)\s*)?)?\)\s*", re.IGNORECASE)
 
 
 def parse_filter(text: str | None) -> dict[str, str]:

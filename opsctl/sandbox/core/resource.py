@@ -22,9 +22,7 @@ def require_location(body: dict[str, Any]) -> str:
     loc = body.get("location")
     if not isinstance(loc, str) or not loc.strip():
         # [mem] ARM's answer to a tracked resource PUT without location.
-        raise ArmError(
-            400, "LocationRequired", "The location property is required for this definition."
-        )
+        raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     return normalize_location(loc)
 
 

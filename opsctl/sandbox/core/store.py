@@ -162,8 +162,7 @@ class Store:
     # -- operations ------------------------------------------------------------------------
     def put_operation(self, op: dict[str, Any]) -> None:
         self._x(
-            "INSERT OR REPLACE INTO operations(id, monitor, status, deadline, doc) "
-            "VALUES (?,?,?,?,?)",
+            "INSERT OR REPLACE INTO operations(id, monitor, status, deadline, doc) VALUES (?,?,?,?,?)",
             (op["id"], op["monitor"].lower(), op["status"], op["deadline"], json.dumps(op)),
         )
 
@@ -177,8 +176,7 @@ class Store:
 
     def due_operations(self, now: float) -> list[dict[str, Any]]:
         rows = self._q(
-            "SELECT doc FROM operations WHERE status='InProgress' AND deadline<=? "
-            "ORDER BY deadline",
+            "SELECT doc FROM operations WHERE status='InProgress' AND deadline<=? ORDER BY deadline",
             (now,),
         )
         return [json.loads(r[0]) for r in rows]

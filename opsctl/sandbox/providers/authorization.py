@@ -53,9 +53,7 @@ def _role_definition(req: ArmRequest, guid: str) -> dict[str, Any]:
             "description": role.description,
             "assignableScopes": ["/"],
             # The catalog carries names and GUIDs only, not the action lists.
-            "permissions": [
-                {"actions": [], "notActions": [], "dataActions": [], "notDataActions": []}
-            ],
+            "permissions": [{"actions": [], "notActions": [], "dataActions": [], "notDataActions": []}],
         },
     }
 
@@ -104,9 +102,7 @@ def _role_guid(role_definition_id: str) -> str:
 
 def _by_name(req: ArmRequest, name: str) -> dict[str, Any] | None:
     suffix = f"/roleassignments/{name.lower()}"
-    return next(
-        (d for d in req.state.store.find(type=RA_TYPE) if d["id"].lower().endswith(suffix)), None
-    )
+    return next((d for d in req.state.store.find(type=RA_TYPE) if d["id"].lower().endswith(suffix)), None)
 
 
 def _check_principal(req: ArmRequest, principal_id: str, principal_type: str | None) -> None:
@@ -250,9 +246,9 @@ def list_assignments(req: ArmRequest) -> ArmResponse:
             continue
         if principal and doc["properties"]["principalId"].lower() != principal:
             continue
-        if "roledefinitionid" in flt and _role_guid(
-            doc["properties"]["roleDefinitionId"]
-        ) != _role_guid(flt["roledefinitionid"]):
+        if "roledefinitionid" in flt and _role_guid(doc["properties"]["roleDefinitionId"]) != _role_guid(
+            flt["roledefinitionid"]
+        ):
             continue
         out.append(doc)
     return page(req, out)

@@ -36,8 +36,7 @@ def put_lock(req: ArmRequest) -> ArmResponse:
         raise ArmError(
             400,
             "InvalidRequestContent",
-            f"The lock level '{props.get('level')}' is invalid. "
-            f"Allowed values: {', '.join(LEVELS)}.",
+            f"The lock level '{props.get('level')}' is invalid. Allowed values: {', '.join(LEVELS)}.",
         )
     scope = req.params["scope"]
     if not scope_exists(req.state, scope):
@@ -81,9 +80,5 @@ def delete_lock(req: ArmRequest) -> ArmResponse:
 def list_locks(req: ArmRequest) -> ArmResponse:
     """Locks at the scope and below it (`az lock list -g` shows resource-level locks too)."""
     scope = req.params["scope"]
-    locks = [
-        d
-        for d in req.state.store.find(type=LOCK_TYPE)
-        if armid.is_within(lock_scope(d["id"]), scope)
-    ]
+    locks = [d for d in req.state.store.find(type=LOCK_TYPE) if armid.is_within(lock_scope(d["id"]), scope)]
     return page(req, locks)

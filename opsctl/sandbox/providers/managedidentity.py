@@ -18,10 +18,7 @@ from opsctl.sandbox.core.state import SandboxState
 provider = Provider("Microsoft.ManagedIdentity")
 
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-UAI = (
-    "/subscriptions/{sub}/resourceGroups/{rg}"
-    "/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
-)
+UAI = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
 @provider.route("PUT", UAI + "/{name}")
@@ -94,8 +91,6 @@ def list_by_group(req: ArmRequest) -> ArmResponse:
     return page(req, req.state.store.find(type=TYPE, rg=rg))
 
 
-@provider.route(
-    "GET", "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
-)
+@provider.route("GET", "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities")
 def list_by_subscription(req: ArmRequest) -> ArmResponse:
     return page(req, req.state.store.find(type=TYPE))

@@ -241,9 +241,7 @@ def _resource_types(state: SandboxState, namespace: str) -> list[dict[str, Any]]
         literal = [s for s in segs[0::2] if s and not s.startswith("{")]
         if literal:
             types.add("/".join(literal))
-    return [
-        {"resourceType": t, "locations": list(LOCATIONS), "apiVersions": []} for t in sorted(types)
-    ]
+    return [{"resourceType": t, "locations": list(LOCATIONS), "apiVersions": []} for t in sorted(types)]
 
 
 def _provider_doc(req: ArmRequest, namespace: str) -> dict[str, Any]:
@@ -261,9 +259,7 @@ def _namespace(req: ArmRequest) -> str:
     ns = req.params["ns"]
     if ns.lower() not in known:
         # [mem] the text `az provider show -n <unknown>` prints.
-        raise ArmError(
-            404, "InvalidResourceNamespace", f"The resource namespace '{ns}' is invalid."
-        )
+        raise ArmError(404, "InvalidResourceNamespace", f"The resource namespace '{ns}' is invalid.")
     return known[ns.lower()]
 
 

@@ -25,7 +25,9 @@ test: lint
 	$(PY) -m pytest -q -n 2
 
 demo: $(STAMP)
-	$(VENV)/bin/opsctl plan --stack dev
+	$(VENV)/bin/opsctl sandbox start
+	$(VENV)/bin/opsctl up --stack dev --sandbox
+	$(VENV)/bin/opsctl status --stack dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

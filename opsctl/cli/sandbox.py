@@ -23,16 +23,22 @@ StateDir = typer.Option(
 def start(
     state_dir: Path | None = StateDir,
     port: int = typer.Option(0, help="Port on 127.0.0.1 (0 picks a free one)."),
-    time_scale: float = typer.Option(1.0, help="Simulated seconds per wall second."),
+    time_scale: float = typer.Option(
+        60.0, help="Simulated seconds per wall second (60: a 15-minute search scale takes 15 s)."
+    ),
     no_throttling: bool = typer.Option(False, "--no-throttling", help="Never answer 429."),
 ) -> None:
-    """Start the sandbox in the background and print how to reach it."""
+    """Start the sandbox in the background (a no-op when it runs) and print how to reach it."""
     from opsctl.sandbox import control
     from opsctl.sandbox.connection import SandboxConnection
 
-    info = control.start_background(state_dir, port=port, time_scale=time_scale, throttling=not no_throttling)
+    running = control.read_info(state_dir)
+    info = running or control.start_background(
+        state_dir, port=port, time_scale=time_scale, throttling=not no_throttling
+    )
     conn = SandboxConnection.load_dict(info)
-    typer.echo(f"sandbox running at {conn.endpoint} (pid {info['pid']})")
+    verb = "already running" if running else "running"
+    typer.echo(f"sandbox {verb} at {conn.endpoint} (pid {info['pid']})")
     typer.echo(f"CA bundle: {conn.ca_path}")
     typer.echo("environment for SDK clients and azure-identity:")
     for key, value in conn.env().items():

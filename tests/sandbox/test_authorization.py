@@ -92,9 +92,7 @@ def test_unknown_principal_is_principal_not_found(auth):
     with pytest.raises(HttpResponseError) as exc:
         _assign(auth, RG, ghost, principalType="ServicePrincipal")
     assert exc.value.status_code == 400 and exc.value.error.code == "PrincipalNotFound"
-    assert f"does not exist in the directory {'00000000-0000-4000-a000-0000000000aa'}" in str(
-        exc.value
-    )
+    assert f"does not exist in the directory {'00000000-0000-4000-a000-0000000000aa'}" in str(exc.value)
     assert "set the role assignment principalType property" in exc.value.error.message
 
 
@@ -129,9 +127,7 @@ def test_list_filters_at_scope_and_principal(auth, principal, arm, sandbox):
     at_rg = _assign(auth, RG, principal, role=ACR_PULL)
     at_res = _assign(auth, ident.id, ident.principal_id)
     names = lambda items: sorted(a.name for a in items)  # noqa: E731
-    assert names(auth.role_assignments.list_for_scope(RG, filter="atScope()")) == names(
-        [at_sub, at_rg]
-    )
+    assert names(auth.role_assignments.list_for_scope(RG, filter="atScope()")) == names([at_sub, at_rg])
     assert names(auth.role_assignments.list_for_scope(RG)) == names([at_sub, at_rg, at_res])
     mine = auth.role_assignments.list_for_scope(SUB, filter=f"principalId eq '{principal}'")
     assert names(mine) == names([at_sub, at_rg])

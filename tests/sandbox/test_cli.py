@@ -27,9 +27,7 @@ def test_help_imports_neither_the_server_nor_the_sdk():
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('azure', 'uvicorn', 'starlette')]\n"
         "print(heavy)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -42,9 +40,9 @@ def test_start_status_reset_stop(tmp_path):
     assert f"export REQUESTS_CA_BUNDLE={home / 'ca.pem'}" in started.stdout
     try:
         again = _opsctl("sandbox", "start", home=home)
-        assert again.returncode == 1
-        assert again.stderr.strip().startswith("error: sandbox already running at")
-        assert "Traceback" not in again.stderr
+        assert again.returncode == 0, "start is idempotent: the Quickstart may run it twice"
+        assert again.stdout.startswith(f"sandbox already running at {info['endpoint']} (pid {info['pid']})")
+        assert (read_info(home) or {}).get("pid") == info["pid"]
         status = _opsctl("sandbox", "status", home=home)
         assert status.returncode == 0 and info["endpoint"] in status.stdout
         assert str(info["pid"]) in status.stdout

@@ -32,9 +32,7 @@ def http(sandbox):
 
 @pytest.fixture
 def bearer(sandbox):
-    return {
-        "Authorization": f"Bearer {sandbox.issue_token('00000000-0000-4000-a000-0000000000d1')}"
-    }
+    return {"Authorization": f"Bearer {sandbox.issue_token('00000000-0000-4000-a000-0000000000d1')}"}
 
 
 class _FixedToken:
@@ -52,10 +50,7 @@ def test_missing_token_is_401_with_challenge(http):
     assert resp.status_code == 401
     assert resp.headers["content-type"].startswith("application/json")
     assert resp.json()["error"]["code"] == "AuthenticationFailed"
-    assert (
-        resp.json()["error"]["message"]
-        == "Authentication failed. The 'Authorization' header is missing."
-    )
+    assert resp.json()["error"]["message"] == "Authentication failed. The 'Authorization' header is missing."
     assert resp.headers["www-authenticate"].startswith('Bearer authorization_uri="')
 
 
@@ -78,8 +73,7 @@ def test_missing_api_version_is_400(http, bearer):
     assert resp.json() == {
         "error": {
             "code": "MissingApiVersionParameter",
-            "message": "The api-version query parameter (?api-version=) is required for all "
-            "requests.",
+            "message": "The api-version query parameter (?api-version=) is required for all requests.",
         }
     }
     assert http.get(f"{RGS}?api-version=1999-01-01-whatever", headers=bearer).status_code == 200
@@ -105,9 +99,7 @@ def test_unknown_subscription_and_type(http, bearer):
     )
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "SubscriptionNotFound"
     http.put(f"{RGS}/rg?api-version=1", headers=bearer, json={"location": "eastus"})
-    resp = http.get(
-        f"{RGS}/rg/providers/Microsoft.ManagedIdentity/nopes/x?api-version=1", headers=bearer
-    )
+    resp = http.get(f"{RGS}/rg/providers/Microsoft.ManagedIdentity/nopes/x?api-version=1", headers=bearer)
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "InvalidResourceType"
 
 
@@ -153,9 +145,7 @@ def test_throttling_burst_completes_through_sdk_retries(tmp_path, sdk_sleeps_fol
 def test_throttled_response_shape(tmp_path, sdk_sleeps_follow_sandbox):
     from opsctl.sandbox import Sandbox
 
-    with Sandbox(
-        tmp_path / "t", time_scale=1, throttling=ThrottleConfig(reads=Bucket(1, 0.1))
-    ) as sb:
+    with Sandbox(tmp_path / "t", time_scale=1, throttling=ThrottleConfig(reads=Bucket(1, 0.1))) as sb:
         rm = sb.connection.client(ResourceManagementClient, retry_total=0)
         list(rm.resource_groups.list())
         with pytest.raises(HttpResponseError) as exc:
@@ -185,9 +175,7 @@ def test_fault_429_and_5xx_are_retried_by_the_sdk(arm, sandbox):
     )
     rm.resource_groups.create_or_update("rg", {"location": "eastus"})
     assert rm.resource_groups.get("rg").name == "rg"
-    statuses = [
-        (r["method"], r["status"]) for r in sandbox.requests.list(path="/resourcegroups/rg")
-    ]
+    statuses = [(r["method"], r["status"]) for r in sandbox.requests.list(path="/resourcegroups/rg")]
     assert statuses == [("PUT", 429), ("PUT", 429), ("PUT", 201), ("GET", 503), ("GET", 200)]
     assert sandbox.faults.list() == []  # spent rules retire
 
@@ -241,16 +229,11 @@ def test_request_log_and_admin_api(sandbox, arm):
         since = time.time()
         rm.resource_groups.get("rg")
         assert [r["method"] for r in admin.requests(since=since)] == ["GET"]
-        fault = admin.add_fault(
-            "error", status=500, code="Boom", message="x", path="/nothing", times=1
-        )
+        fault = admin.add_fault("error", status=500, code="Boom", message="x", path="/nothing", times=1)
         assert [f["id"] for f in admin.faults()] == [fault["id"]]
         admin.clear_faults()
         admin.add_principal("11111111-2222-3333-4444-555555555555", "Group")
-        assert (
-            sandbox.state.directory.get("11111111-2222-3333-4444-555555555555")["principalType"]
-            == "Group"
-        )
+        assert sandbox.state.directory.get("11111111-2222-3333-4444-555555555555")["principalType"] == "Group"
         status = admin.status()
         assert status["resource_counts"] == {"microsoft.resources/resourcegroups": 1}
         admin.clear_requests()

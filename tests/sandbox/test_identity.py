@@ -59,6 +59,6 @@ def test_managed_identity_credential_app_service_protocol(sandbox, arm, monkeypa
     assert sandbox.requests.list()[-1]["principal_id"] == ident.principal_id
     monkeypatch.setenv("IDENTITY_HEADER", "wrong")
     with pytest.raises(Exception, match=r"(?i)unauthorized|identity"):
-        ManagedIdentityCredential(
-            client_id=ident.client_id, connection_verify=conn.ca_path
-        ).get_token(ARM_SCOPE)
+        ManagedIdentityCredential(client_id=ident.client_id, connection_verify=conn.ca_path).get_token(
+            ARM_SCOPE
+        )

@@ -14,9 +14,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
 from tests.sandbox import sample_provider
 
-URL = (
-    f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Sample/widgets"
-)
+URL = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Sample/widgets"
 
 
 @pytest.fixture
@@ -46,9 +44,7 @@ def _begin(sb, name, style):
         headers={"Content-Type": "application/json"},
     )
     initial = client._pipeline.run(request)
-    poller = LROPoller(
-        client, initial, lambda r: json.loads(r.http_response.text()), ARMPolling(timeout=30)
-    )
+    poller = LROPoller(client, initial, lambda r: json.loads(r.http_response.text()), ARMPolling(timeout=30))
     return initial, poller
 
 
@@ -70,9 +66,7 @@ def test_each_style_completes_through_arm_polling(sample, style, header):
 
 
 def test_aao_status_body_reports_failure_with_error(sample):
-    sample.faults.fail_lro(
-        "WidgetBroken", "The widget fell apart.", path="widgets/w1$", method="PUT"
-    )
+    sample.faults.fail_lro("WidgetBroken", "The widget fell apart.", path="widgets/w1$", method="PUT")
     _, poller = _begin(sample, "w1", "aao")
     with pytest.raises(HttpResponseError) as exc:
         poller.result()

@@ -53,6 +53,4 @@ def test_get_update_list_delete(msi, sandbox):
     with pytest.raises(ResourceNotFoundError) as exc:
         msi.user_assigned_identities.get("rg", "a")
     assert exc.value.error.code == "ResourceNotFound"
-    assert "'Microsoft.ManagedIdentity/userAssignedIdentities/a' under resource group 'rg'" in str(
-        exc.value
-    )
+    assert "'Microsoft.ManagedIdentity/userAssignedIdentities/a' under resource group 'rg'" in str(exc.value)

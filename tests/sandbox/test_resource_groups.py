@@ -16,12 +16,8 @@ def rm(arm):
 
 
 def test_create_is_201_then_200_and_keeps_first_casing(rm, sandbox):
-    first = rm.resource_groups.create_or_update(
-        "App-RG", {"location": "East US", "tags": {"a": "1"}}
-    )
-    again = rm.resource_groups.create_or_update(
-        "app-rg", {"location": "eastus", "tags": {"b": "2"}}
-    )
+    first = rm.resource_groups.create_or_update("App-RG", {"location": "East US", "tags": {"a": "1"}})
+    again = rm.resource_groups.create_or_update("app-rg", {"location": "eastus", "tags": {"b": "2"}})
     statuses = [r["status"] for r in sandbox.requests.list(method="PUT")]
     assert statuses == [201, 200]
     assert first.id == f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/App-RG"
@@ -41,9 +37,7 @@ def test_get_missing_is_resource_group_not_found(rm):
     with pytest.raises(ResourceNotFoundError) as exc:
         rm.resource_groups.get("missing")
     assert exc.value.error.code == "ResourceGroupNotFound"
-    assert str(exc.value).startswith(
-        "(ResourceGroupNotFound) Resource group 'missing' could not be found."
-    )
+    assert str(exc.value).startswith("(ResourceGroupNotFound) Resource group 'missing' could not be found.")
 
 
 def test_head_is_204_or_404_never_200(rm, sandbox):
@@ -130,9 +124,7 @@ def test_delete_initial_response_has_absolute_location_and_retry_after(rm, sandb
     assert int(seen["retry-after"]) >= 1
 
 
-def test_writes_during_deletion_are_resource_group_being_deleted(
-    tmp_path, sdk_sleeps_follow_sandbox
-):
+def test_writes_during_deletion_are_resource_group_being_deleted(tmp_path, sdk_sleeps_follow_sandbox):
     from opsctl.sandbox import Sandbox
 
     with Sandbox(tmp_path / "slow", time_scale=1.0) as sb:  # deletion takes 60 simulated=wall s
@@ -166,8 +158,7 @@ def test_injected_lro_failure_rolls_the_group_back(rm, sandbox):
     rm.resource_groups.create_or_update("rg", {"location": "eastus"})
     sandbox.faults.fail_lro(
         "ResourceGroupDeletionBlocked",
-        "Deletion of resource group 'rg' failed as resources with identifiers 'x' could not "
-        "be deleted.",
+        "Deletion of resource group 'rg' failed as resources with identifiers 'x' could not be deleted.",
         path=r"/resourcegroups/rg$",
         method="DELETE",
         status=409,
@@ -226,9 +217,7 @@ def test_sdk_auto_registers_a_missing_namespace_and_retries(arm, rm, sandbox):
     msi = arm(ManagedServiceIdentityClient)
     created = msi.user_assigned_identities.create_or_update("rg", "id1", {"location": "eastus"})
     assert created.name == "id1"
-    calls = [
-        (r["method"], r["path"].rsplit("/", 1)[-1], r["status"]) for r in sandbox.requests.list()
-    ]
+    calls = [(r["method"], r["path"].rsplit("/", 1)[-1], r["status"]) for r in sandbox.requests.list()]
     assert ("PUT", "id1", 409) in calls
     assert ("POST", "register", 200) in calls
     assert calls[-1] == ("PUT", "id1", 201)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +46,35 @@ def project(tmp_path: Path) -> Path:
     for path in ROOT.glob("Pulumi*.yaml"):
         shutil.copy(path, tmp_path / path.name)
     return tmp_path
+
+
+@dataclass
+class Live:
+    """A sandbox holding the dev stack, deployed from `project` by `opsctl up --sandbox`."""
+
+    sandbox: Any
+    project: Path
+    target: Any
+
+    def env(self, stack: str = "dev") -> Any:
+        from opsctl.environment import load_environment
+
+        return load_environment(stack, project_dir=self.project)
+
+    def stack_text(self, stack: str = "dev") -> str:
+        return (self.project / f"Pulumi.{stack}.yaml").read_text()
+
+
+@pytest.fixture
+def live(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
+    """The CLI finds this in-process sandbox like one started by `opsctl sandbox start`."""
+    from opsctl.deploy import deploy
+    from opsctl.target import connection_target
+
+    home = Path(sandbox.state_dir)
+    sandbox.connection.save(home / "sandbox.json", pid=os.getpid(), time_scale=sandbox.time_scale)
+    monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
+    target = connection_target(sandbox.connection, time_scale=sandbox.time_scale)
+    state = Live(sandbox, project, target)
+    deploy(state.env(), target)
+    return state

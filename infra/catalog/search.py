@@ -1,0 +1,95 @@
+"""Azure AI Search tier limits and the capacity rule every caller (settings, opsctl, sandbox) checks.
+
+Sources: MicrosoftDocs/azure-ai-docs articles/search/search-limits-quotas-capacity.md and
+search-capacity-planning.md (see shared/reference/anchors-infra.md section 4, ops-pitfalls A-1..A-8).
+Basic uses the post-2024-04-03 limits (up to 3 partitions, 9 search units).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STANDARD_PARTITIONS = (1, 2, 3, 4, 6, 12)
+HIGH_DENSITY_PARTITIONS = (1, 2, 3)
+SEMANTIC_RANKER_PLANS = ("disabled", "free", "standard")
+HOSTING_MODES = ("default", "highDensity")
+
+
+@dataclass(frozen=True)
+class SearchTier:
+    """What one search SKU allows."""
+
+    sku: str
+    max_replicas: int
+    partitions: tuple[int, ...]
+    max_search_units: int
+    managed_identity: bool
+    semantic_ranker: bool
+    services_per_subscription: int
+    upgradable_to: tuple[str, ...] = ()
+
+
+SEARCH_TIERS: dict[str, SearchTier] = {
+    tier.sku: tier
+    for tier in (
+        SearchTier("free", 1, (1,), 1, False, False, 1),
+        SearchTier("basic", 3, (1, 2, 3), 9, True, True, 16, ("standard", "standard2", "standard3")),
+        SearchTier("standard", 12, STANDARD_PARTITIONS, 36, True, True, 16, ("standard2", "standard3")),
+        SearchTier("standard2", 12, STANDARD_PARTITIONS, 36, True, True, 8, ("standard3",)),
+        SearchTier("standard3", 12, STANDARD_PARTITIONS, 36, True, True, 6),
+        SearchTier("storage_optimized_l1", 12, STANDARD_PARTITIONS, 36, True, True, 6),
+        SearchTier("storage_optimized_l2", 12, STANDARD_PARTITIONS, 36, True, True, 6),
+    )
+}
+SEARCH_SKUS: tuple[str, ...] = tuple(SEARCH_TIERS)
+
+
+def _allowed_partitions(tier: SearchTier, hosting_mode: str) -> tuple[int, ...]:
+    return HIGH_DENSITY_PARTITIONS if hosting_mode == "highDensity" else tier.partitions
+
+
+def replica_problem(sku: str, replicas: int) -> str | None:
+    """Why `replicas` is not allowed on `sku`, or None."""
+    tier = SEARCH_TIERS[sku]
+    if not 1 <= replicas <= tier.max_replicas:
+        return f"sku '{sku}' allows replicas 1-{tier.max_replicas}"
+    return None
+
+
+def partition_problem(sku: str, partitions: int, hosting_mode: str = "default") -> str | None:
+    """Why `partitions` is not allowed on `sku` in `hosting_mode`, or None."""
+    allowed = _allowed_partitions(SEARCH_TIERS[sku], hosting_mode)
+    if partitions not in allowed:
+        mode = " in highDensity mode" if hosting_mode == "highDensity" else ""
+        return f"sku '{sku}'{mode} allows partitions {', '.join(map(str, allowed))}"
+    return None
+
+
+def search_units_problem(sku: str, replicas: int, partitions: int) -> str | None:
+    """Why replicas x partitions exceeds the tier's search-unit cap, or None."""
+    tier = SEARCH_TIERS[sku]
+    if replicas * partitions > tier.max_search_units:
+        return (
+            f"{replicas} replicas x {partitions} partitions = {replicas * partitions} search units; "
+            f"sku '{sku}' allows at most {tier.max_search_units}"
+        )
+    return None
+
+
+def hosting_mode_problem(sku: str, hosting_mode: str) -> str | None:
+    """High density (S3 HD) exists only on standard3."""
+    if hosting_mode == "highDensity" and sku != "standard3":
+        return f"hostingMode 'highDensity' needs sku 'standard3', not '{sku}'"
+    return None
+
+
+def semantic_ranker_problem(sku: str, plan: str) -> str | None:
+    """The semantic ranker needs a billable tier."""
+    if plan != "disabled" and not SEARCH_TIERS[sku].semantic_ranker:
+        return f"sku '{sku}' has no semantic ranker; use semanticRanker 'disabled'"
+    return None
+
+
+def sla_replicas(*, read_write: bool) -> int:
+    """Replicas needed for the 99.9% SLA: 2 for queries, 3 for queries and indexing."""
+    return 3 if read_write else 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from opsctl.sandbox.core.routing import Provider
 from opsctl.sandbox.providers import (
     authorization,
+    cognitive,
     locks,
     managedidentity,
     resources,
@@ -19,4 +20,5 @@ PROVIDERS: list[Provider] = [
     authorization.provider,
     managedidentity.provider,
     search.provider,
+    cognitive.provider,
 ]

@@ -20,7 +20,6 @@ from azure.mgmt.search.models import (
 from infra.catalog.search import SEARCH_TIERS
 from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox
 from opsctl.sandbox.providers.search import SCALE_SECONDS
-from opsctl.sandbox.testing import scaled_sdk_sleeps
 
 READER = (
     f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"
@@ -270,7 +269,7 @@ def test_sku_change_needs_api_2025_05_01(search, arm):
 
 
 def test_in_flight_scale_survives_a_restart(tmp_path):
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb, scaled_sdk_sleeps(1.0):
+    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
         sb.connection.client(ResourceManagementClient).resource_groups.create_or_update(
             "rg", {"location": "eastus"}
         )

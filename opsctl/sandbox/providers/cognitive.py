@@ -548,30 +548,36 @@ def _validated_model(props: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-@provider.route("PUT", DEPLOYMENTS + "/{deployment}")
-def put_deployment(req: ArmRequest) -> ArmResponse:
-    account = _account_of(req)
-    _ensure_idle(req, account["id"])
-    body = req.json()
+def _deployment_doc(
+    req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None
+) -> dict[str, Any]:
     props = body.get("properties") or {}
-    existing = req.state.store.get(req.canonical_path)
-    doc = {
+    sku = _validated_sku(body.get("sku"))
+    return {
         "id": existing["id"] if existing else req.canonical_path,
         "name": existing["name"] if existing else req.params["deployment"],
         "type": DEPLOYMENT_TYPE,
-        "sku": _validated_sku(body.get("sku")),
+        "sku": sku,
         "properties": {
             "model": _validated_model(props),
             "versionUpgradeOption": props.get(
                 "versionUpgradeOption", "OnceNewDefaultVersionAvailable"
             ),
             "raiPolicyName": props.get("raiPolicyName", "Microsoft.DefaultV2"),
+            "currentCapacity": sku["capacity"],
             "provisioningState": "Accepted" if existing else "Creating",
         },
         "etag": f'"{uuid.uuid4()}"',
         "systemData": system_data(req, existing),
     }
-    doc["properties"]["currentCapacity"] = doc["sku"]["capacity"]
+
+
+@provider.route("PUT", DEPLOYMENTS + "/{deployment}")
+def put_deployment(req: ArmRequest) -> ArmResponse:
+    account = _account_of(req)
+    _ensure_idle(req, account["id"])
+    existing = req.state.store.get(req.canonical_path)
+    doc = _deployment_doc(req, req.json(), existing)
     _check_quota(req.state, account["location"], doc, existing)
     req.state.store.put(doc, created=req.now())
     op = _start(req, account, "aao", "deployment_ready", DEPLOYMENT_SECONDS, deployment=doc["id"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 
+import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
@@ -316,3 +318,13 @@ def test_usages_and_deleted_accounts_page_like_arm(tmp_path, sdk_sleeps_follow_s
             )
             == 2
         )
+
+
+def test_quota_limits_can_be_set_over_the_admin_api(cog, sandbox):
+    verify = ssl.create_default_context(cafile=sandbox.connection.ca_path)
+    spec = {"namespace": NAMESPACE, "location": "East US", "name": MINI, "limit": 7}
+    with httpx.Client(base_url=sandbox.connection.endpoint, verify=verify) as http:
+        assert http.post("/_sandbox/quotas", json=spec).status_code == 201
+        assert http.post("/_sandbox/quotas", json={**spec, "limit": -1}).status_code == 400
+        assert http.get("/_sandbox/quotas").json()["value"][0]["location"] == "eastus"
+    assert (_usage(cog).current_value, _usage(cog).limit) == (0, 7)

@@ -135,5 +135,9 @@ class Sandbox:
     ) -> dict[str, Any]:
         return self._live().directory.add(object_id, principal_type, **kw)
 
+    def set_quota(self, namespace: str, location: str, name: str, limit: float) -> dict[str, Any]:
+        """Set a provider quota limit (e.g. an Azure OpenAI TPM quota) so tests can exhaust it."""
+        return self._live().quotas.set(namespace, location, name, limit)
+
     def issue_token(self, oid: str, aud: str = "https://management.azure.com/") -> str:
         return self._live().issuer.issue(oid=oid, aud=aud)[0]

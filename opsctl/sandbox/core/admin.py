@@ -1,4 +1,5 @@
-"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals, clock.
+"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals, quotas,
+clock.
 
 Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1 only.
 """
@@ -95,6 +96,18 @@ def routes(state: SandboxState) -> list[Route]:
             return _json(doc, 201)
         return _json({"value": state.directory.list()})
 
+    async def quotas(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                doc = state.quotas.set(
+                    spec["namespace"], spec["location"], spec["name"], float(spec["limit"])
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidQuota", "message": str(exc)}}, 400)
+            return _json(doc, 201)
+        return _json({"value": state.quotas.list()})
+
     async def advance(request: Request) -> Response:
         spec = await request.json()
         state.clock.advance(float(spec["seconds"]))
@@ -115,6 +128,7 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/_sandbox/faults/{fault_id}", fault_item, methods=["DELETE"]),
         Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
         Route("/_sandbox/principals", principals, methods=["GET", "POST"]),
+        Route("/_sandbox/quotas", quotas, methods=["GET", "POST"]),
         Route("/_sandbox/clock/advance", advance, methods=["POST"]),
         Route("/_sandbox/token", token, methods=["POST"]),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from opsctl.sandbox.core import armid
@@ -69,3 +70,56 @@ def cascade_delete(state: SandboxState, scope: str) -> int:
             hook(state, doc)
         state.store.delete(doc["id"])
     return len(docs)
+
+
+def managed_identity(
+    state: SandboxState,
+    requested: dict[str, Any] | None,
+    previous: dict[str, Any] | None,
+    display_name: str,
+    *,
+    visible_delay: float = 0.0,
+) -> dict[str, Any] | None:
+    """The `identity` block of a tracked resource after a write, its principal in the directory.
+
+    A system-assigned identity keeps its principal across updates and is registered in the
+    sandbox directory, so role assignments to it resolve; removing it forgets the principal.
+    """
+    if requested is None:
+        return previous
+    kind = str(requested.get("type") or "None")
+    system = "systemassigned" in kind.replace(" ", "").lower().split(",")
+    had = (previous or {}).get("principalId")
+    if had and not system:
+        state.directory.remove(had)
+    if kind.lower() == "none":
+        return None
+    out: dict[str, Any] = {"type": kind}
+    if system:
+        principal = had or str(uuid.uuid4())
+        out.update(principalId=principal, tenantId=state.config.tenant_id)
+        if not had:
+            state.directory.add(
+                principal,
+                "ServicePrincipal",
+                display_name=display_name,
+                visible_at=state.clock.now() + visible_delay,
+            )
+    if requested.get("userAssignedIdentities"):
+        out["userAssignedIdentities"] = {
+            uai: _user_assigned(state, uai) for uai in requested["userAssignedIdentities"]
+        }
+    return out
+
+
+def _user_assigned(state: SandboxState, uai_id: str) -> dict[str, Any]:
+    doc = state.store.get(uai_id)
+    props = (doc or {}).get("properties") or {}
+    return {"principalId": props.get("principalId"), "clientId": props.get("clientId")}
+
+
+def forget_identity(state: SandboxState, doc: dict[str, Any]) -> None:
+    """Remove a deleted resource's system-assigned principal from the directory."""
+    principal = (doc.get("identity") or {}).get("principalId")
+    if principal:
+        state.directory.remove(principal)

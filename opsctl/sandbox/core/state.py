@@ -19,6 +19,7 @@ from opsctl.sandbox.core.clock import Clock
 from opsctl.sandbox.core.faults import Faults
 from opsctl.sandbox.core.lro import Lro
 from opsctl.sandbox.core.principals import Directory
+from opsctl.sandbox.core.quotas import Quotas
 from opsctl.sandbox.core.routing import Provider, Router
 from opsctl.sandbox.core.store import Store
 from opsctl.sandbox.core.throttle import ThrottleConfig, Throttler
@@ -48,6 +49,7 @@ class SandboxState:
         self.router = Router(providers)
         self.faults = Faults(self.store)
         self.directory = Directory(self.store)
+        self.quotas = Quotas(self.store)
         self.throttler = Throttler(config.throttling)
         self.lro = Lro(self)
         self.issuer = TokenIssuer(_secret_file(state_dir / "signing.key"), config.tenant_id)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from opsctl.sandbox.core.routing import Provider
-from opsctl.sandbox.providers import authorization, locks, managedidentity, resources, subscriptions
+from opsctl.sandbox.providers import (
+    authorization,
+    cognitive,
+    locks,
+    managedidentity,
+    resources,
+    search,
+    subscriptions,
+)
 
 PROVIDERS: list[Provider] = [
     subscriptions.provider,
@@ -11,4 +19,6 @@ PROVIDERS: list[Provider] = [
     locks.provider,
     authorization.provider,
     managedidentity.provider,
+    search.provider,
+    cognitive.provider,
 ]

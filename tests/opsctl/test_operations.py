@@ -1,0 +1,497 @@
+"""opsctl end to end: the CLI and library against the sandbox over HTTPS with the real SDK clients.
+
+Each test starts from the dev stack deployed by `opsctl up --sandbox`, then drives one command and
+checks the sandbox (live state and its request log), the stack file and the CLI's exit code.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.resource.locks import ManagementLockClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.search import SearchManagementClient
+from azure.mgmt.search.models import SearchServiceUpdate
+
+from infra.stackfile import StackFile
+
+WRITES = ("PUT", "PATCH", "DELETE", "POST")
+DEVELOPER = "11111111-2222-4333-8444-555555555555"
+NEW_USER = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+
+def arm_writes(sandbox, since: float | None = None) -> list[dict]:
+    """ARM write requests (list actions such as listKeys are POSTs but not writes we send)."""
+    rows = sandbox.requests.list(since=since)
+    return [r for r in rows if r["method"] in WRITES and "/list" not in r["path"].lower()]
+
+
+def test_up_deploys_dev_and_status_and_drift_agree(live, opsctl) -> None:
+    status = opsctl("status", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert status.code == 0, status.err
+    report = json.loads(status.out)
+    assert report["target"] == "sandbox" and report["resourceGroup"]["exists"]
+    assert all(r["exists"] for r in report["resources"]), report["resources"]
+    assert {d["deployment"] for d in report["deployments"]} == {"chat", "embedding"}
+    drift = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert drift.code == 0, drift.out
+    assert json.loads(drift.out)["inSync"] is True
+
+
+def test_identity_principal_flows_into_role_assignments(live) -> None:
+    env = live.env()
+    client = live.target.client(ContainerAppsAPIClient)
+    app = client.container_apps.get(env.resource_group, env.names.container_app)
+    identity_id = next(iter(app.identity.user_assigned_identities))
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+
+    ident = live.target.client(ManagedServiceIdentityClient).user_assigned_identities.get(
+        env.resource_group, env.names.identity
+    )
+    assert identity_id.lower().endswith(env.names.identity.lower())
+    registry_scope = env.scopes()["registry"]
+    auth = live.target.client(AuthorizationManagementClient)
+    on_registry = list(
+        auth.role_assignments.list_for_scope(registry_scope, filter=f"principalId eq '{ident.principal_id}'")
+    )
+    assert [a.role_definition_id.rsplit("/", 1)[-1] for a in on_registry] == [
+        "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+    ]
+    env_vars = {e["name"]: e.get("value") for e in app.properties.template["containers"][0]["env"]}
+    assert env_vars["AZURE_CLIENT_ID"] == ident.client_id
+
+
+def test_up_again_writes_nothing_and_a_change_writes_only_the_difference(live, opsctl) -> None:
+    mark = live.sandbox.requests.list()[-1]["time"]
+    again = opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(live.project), "-o", "json")
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["writes"] == 0
+    assert arm_writes(live.sandbox, since=mark) == []
+
+    stack_file = StackFile.load(live.project / "Pulumi.dev.yaml")
+    stack_file.set("ragstack:app", ("maxReplicas",), 5)
+    stack_file.save()
+    mark = live.sandbox.requests.list()[-1]["time"]
+    changed = opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(live.project), "-o", "json")
+    assert changed.code == 0, changed.err
+    writes = arm_writes(live.sandbox, since=mark)
+    assert [(w["method"], w["path"].rsplit("/", 1)[-1]) for w in writes] == [("PUT", "ca-dev")]
+
+
+def test_scale_search_patches_only_replicas_waits_and_writes_back(live, opsctl) -> None:
+    before = live.stack_text()
+    mark = live.sandbox.requests.list()[-1]["time"]
+    result = opsctl(
+        "scale",
+        "search",
+        "--stack",
+        "dev",
+        "--replicas",
+        "2",
+        "--project-dir",
+        str(live.project),
+        "-o",
+        "json",
+    )
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["before"]["replicas"] == 1 and report["after"] == {"replicas": 2, "partitions": 1}
+    env = live.env()
+    service = live.target.client(SearchManagementClient).services.get(env.resource_group, env.names.search)
+    assert (service.replica_count, service.partition_count) == (2, 1)
+    assert str(service.provisioning_state).lower() == "succeeded"
+    assert [w["method"] for w in arm_writes(live.sandbox, since=mark)] == ["PATCH"]
+    after = live.stack_text()
+    assert after.replace("replicas: 2", "replicas: 1", 1) == before
+    assert report["writtenBack"] == ["ragstack:search.replicas"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--replicas", "4"], "--replicas 4: sku 'basic' allows replicas 1-3"),
+        (["--partitions", "5"], "--partitions 5: sku 'basic' allows partitions 1, 2, 3"),
+        ([], "nothing to change"),
+    ],
+)
+def test_scale_search_refuses_bad_input_before_any_write(live, opsctl, args, message) -> None:
+    mark = live.sandbox.requests.list()[-1]["time"]
+    result = opsctl("scale", "search", "--stack", "dev", *args, "--project-dir", str(live.project))
+    lines = result.err.strip().splitlines()
+    assert result.code == 1 and len(lines) == 1
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert arm_writes(live.sandbox, since=mark) == []
+
+
+def test_scale_search_reports_a_busy_service_and_waits_with_wait_busy(live, opsctl) -> None:
+    env = live.env()
+    client = live.target.client(SearchManagementClient)
+    client.services.update(
+        env.resource_group,
+        env.names.search,
+        SearchServiceUpdate(
+            replica_count=2, partition_count=None, hosting_mode=None, public_network_access=None
+        ),
+    )
+    busy = opsctl("scale", "search", "--stack", "dev", "--replicas", "3", "--project-dir", str(live.project))
+    assert busy.code == 1
+    assert "still processing a previous update" in busy.err and "--wait-busy" in busy.err
+    waited = opsctl(
+        "scale",
+        "search",
+        "--stack",
+        "dev",
+        "--replicas",
+        "3",
+        "--wait-busy",
+        "--project-dir",
+        str(live.project),
+    )
+    assert waited.code == 0, waited.err
+    assert client.services.get(env.resource_group, env.names.search).replica_count == 3
+
+
+def test_scale_app_reads_back_and_writes_back(live, opsctl) -> None:
+    result = opsctl(
+        "scale",
+        "app",
+        "--stack",
+        "dev",
+        "--min",
+        "1",
+        "--max",
+        "5",
+        "--project-dir",
+        str(live.project),
+        "-o",
+        "json",
+    )
+    assert result.code == 0, result.err
+    env = live.env()
+    app = live.target.client(ContainerAppsAPIClient).container_apps.get(
+        env.resource_group, env.names.container_app
+    )
+    assert (
+        app.properties.template["scale"]["minReplicas"],
+        app.properties.template["scale"]["maxReplicas"],
+    ) == (1, 5)
+    settings = StackFile.load(live.project / "Pulumi.dev.yaml").settings()
+    assert (settings.app.min_replicas, settings.app.max_replicas) == (1, 5)
+    bad = opsctl("scale", "app", "--stack", "dev", "--min", "6", "--project-dir", str(live.project))
+    assert bad.code == 1 and "minReplicas (6) must not exceed maxReplicas (5)" in bad.err
+
+
+def test_scale_openai_checks_quota_with_numbers_before_writing(live, opsctl) -> None:
+    ok = opsctl(
+        "scale",
+        "openai",
+        "--stack",
+        "dev",
+        "--deployment",
+        "chat",
+        "--capacity",
+        "20",
+        "--project-dir",
+        str(live.project),
+    )
+    assert ok.code == 0, ok.err
+    env = live.env()
+    client = live.target.client(CognitiveServicesManagementClient)
+    assert client.deployments.get(env.resource_group, env.names.openai, "chat").sku.capacity == 20
+    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().openai.deployments[0].capacity == 20
+
+    usage = next(
+        u
+        for u in client.usages.list(env.settings.location)
+        if u.name.value == "OpenAI.GlobalStandard.gpt-4o-mini"
+    )
+    too_much = int(usage.limit - usage.current_value) + 21
+    mark = live.sandbox.requests.list()[-1]["time"]
+    refused = opsctl(
+        "scale",
+        "openai",
+        "--stack",
+        "dev",
+        "--deployment",
+        "chat",
+        "--capacity",
+        str(too_much),
+        "--project-dir",
+        str(live.project),
+    )
+    assert refused.code == 1
+    assert "[InsufficientQuota]" in refused.err and f"limit {usage.limit:g}" in refused.err
+    assert arm_writes(live.sandbox, since=mark) == []
+
+
+def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
+    args = [
+        "--stack",
+        "dev",
+        "--principal",
+        NEW_USER,
+        "--principal-type",
+        "Group",
+        "--preset",
+        "reader",
+        "--project-dir",
+        str(live.project),
+    ]
+    live.sandbox.add_principal(NEW_USER, "Group")
+    first = opsctl("access", "grant", *args, "-o", "json")
+    assert first.code == 0, first.err
+    assert {c["action"] for c in json.loads(first.out)} == {"created"}
+    mark = live.sandbox.requests.list()[-1]["time"]
+    second = opsctl("access", "grant", *args, "-o", "json")
+    assert {c["action"] for c in json.loads(second.out)} == {"exists"}
+    assert arm_writes(live.sandbox, since=mark) == []
+    listed = json.loads(
+        opsctl("access", "list", "--stack", "dev", "--project-dir", str(live.project), "-o", "json").out
+    )
+    assert {(r["role"], r["resource"]) for r in listed if r["principal_id"] == NEW_USER} == {
+        ("Search Index Data Reader", "search"),
+        ("Reader", "search"),
+        ("Reader", "openai"),
+        ("Reader", "document_intelligence"),
+        ("Reader", "registry"),
+        ("ContainerApp Reader", "container_app"),
+    }
+    assert NEW_USER in live.stack_text()
+    revoked = opsctl("access", "revoke", *args, "-o", "json")
+    assert {c["action"] for c in json.loads(revoked.out)} == {"deleted"}
+    assert NEW_USER not in live.stack_text()
+
+
+def test_access_refuses_bad_input_with_zero_writes(live, opsctl) -> None:
+    mark = live.sandbox.requests.list()[-1]["time"]
+    for args, message in (
+        (
+            ["--principal", "not-a-guid", "--principal-type", "User", "--preset", "reader"],
+            "must be an Entra object id",
+        ),
+        (
+            ["--principal", NEW_USER, "--principal-type", "Robot", "--preset", "reader"],
+            "allowed: User, Group, ServicePrincipal",
+        ),
+        (
+            ["--principal", NEW_USER, "--principal-type", "User", "--preset", "app"],
+            "allowed presets: developer, ingestion, reader",
+        ),
+    ):
+        result = opsctl("access", "grant", "--stack", "dev", *args, "--project-dir", str(live.project))
+        assert result.code == 1 and message in result.err
+    assert live.sandbox.requests.list(since=mark) == []
+
+
+def test_drift_reports_manual_changes_with_exit_2(live, opsctl) -> None:
+    env = live.env()
+    live.target.client(SearchManagementClient).services.update(
+        env.resource_group,
+        env.names.search,
+        SearchServiceUpdate(
+            replica_count=2, partition_count=None, hosting_mode=None, public_network_access=None
+        ),
+    )
+    result = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert result.code == 2
+    items = json.loads(result.out)["drift"]
+    assert {"resource": env.names.search, "setting": "replicas", "expected": 1, "actual": 2} in items
+
+
+def test_set_image_rolls_a_new_revision_and_writes_back(live, opsctl) -> None:
+    env = live.env()
+    client = live.target.client(ContainerAppsAPIClient)
+    before = client.container_apps.get(
+        env.resource_group, env.names.container_app
+    ).properties.latest_revision_name
+    image = f"{env.names.registry}.azurecr.io/rag-app:1.2.3"
+    dry = opsctl(
+        "app",
+        "set-image",
+        "--stack",
+        "dev",
+        "--image",
+        image,
+        "--dry-run",
+        "--project-dir",
+        str(live.project),
+        "-o",
+        "json",
+    )
+    assert dry.code == 0 and json.loads(dry.out)["applied"] is False
+    result = opsctl(
+        "app",
+        "set-image",
+        "--stack",
+        "dev",
+        "--image",
+        image,
+        "--project-dir",
+        str(live.project),
+        "-o",
+        "json",
+    )
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["revision"] != before and report["url"].startswith("https://ca-dev.")
+    app = client.container_apps.get(env.resource_group, env.names.container_app)
+    assert app.properties.template["containers"][0]["image"] == image
+    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().app.image == image
+
+
+def test_teardown_deletes_in_order_and_purges(live, opsctl) -> None:
+    env = live.env()
+    mark = live.sandbox.requests.list()[-1]["time"]
+    result = opsctl(
+        "teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project), "-o", "json"
+    )
+    assert result.code == 0, result.err
+    deletes = [r["path"] for r in live.sandbox.requests.list(since=mark, method="DELETE")]
+    first_account = next(
+        i for i, p in enumerate(deletes) if p.lower().endswith(f"/accounts/{env.names.openai}".lower())
+    )
+    deployment_deletes = [i for i, p in enumerate(deletes) if "/deployments/" in p]
+    group_delete = next(
+        i
+        for i, p in enumerate(deletes)
+        if p.lower().endswith(f"/resourcegroups/{env.resource_group}".lower())
+    )
+    purges = [i for i, p in enumerate(deletes) if "/deletedaccounts/" in p.lower()]
+    assert len(deployment_deletes) == 2 and max(deployment_deletes) < first_account < group_delete < min(
+        purges
+    )
+    assert len(purges) == 2
+    resources = live.target.client(ResourceManagementClient)
+    assert not resources.resource_groups.check_existence(env.resource_group)
+    assert list(live.target.client(CognitiveServicesManagementClient).deleted_accounts.list()) == []
+
+
+def test_teardown_refuses_locked_environments_and_deletes_nothing(live, opsctl) -> None:
+    env = live.env()
+    live.target.client(ManagementLockClient).management_locks.create_or_update_at_resource_group_level(
+        env.resource_group, "keep", {"level": "CanNotDelete"}
+    )
+    mark = live.sandbox.requests.list()[-1]["time"]
+    result = opsctl("teardown", "--stack", "dev", "--yes", "--project-dir", str(live.project))
+    assert result.code == 1 and "[ScopeLocked]" in result.err and "keep (CanNotDelete)" in result.err
+    assert [r for r in live.sandbox.requests.list(since=mark) if r["method"] == "DELETE"] == []
+
+
+def test_teardown_resumes_after_an_interruption(live, opsctl) -> None:
+    env = live.env()
+    live.sandbox.faults.error(
+        500,
+        "InternalServerError",
+        "boom",
+        path=f"(?i).*/resourcegroups/{env.resource_group}$",
+        method="DELETE",
+        times=20,
+    )
+    first = opsctl("teardown", "--stack", "dev", "--yes", "--project-dir", str(live.project))
+    assert first.code == 1 and "InternalServerError" in first.err
+    cognitive = live.target.client(CognitiveServicesManagementClient)
+    assert [a.name for a in cognitive.accounts.list_by_resource_group(env.resource_group)] == []
+    live.sandbox.faults.clear()
+    second = opsctl("teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project))
+    assert second.code == 0, second.err
+    assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(
+        env.resource_group
+    )
+    assert list(cognitive.deleted_accounts.list()) == []
+
+
+def test_protected_environments_need_yes_and_the_typed_name(live, opsctl) -> None:
+    stack_file = StackFile.load(live.project / "Pulumi.dev.yaml")
+    stack_file.set("ragstack:protect", (), True)
+    stack_file.save()
+    refused = opsctl(
+        "teardown", "--stack", "dev", "--yes", "--confirm", "wrong", "--project-dir", str(live.project)
+    )
+    assert refused.code == 1 and "protected" in refused.err
+    assert live.target.client(ResourceManagementClient).resource_groups.check_existence(
+        live.env().resource_group
+    )
+
+
+def test_library_calls_survive_injected_faults(live) -> None:
+    from opsctl.scale import scale_search
+
+    env = live.env()
+    sandbox = live.sandbox
+    sandbox.faults.throttle(path=".*searchServices.*", method="GET", retry_after=2, times=2)
+    sandbox.faults.error(
+        503, "ServiceUnavailable", "try again", path=".*searchServices.*", method="PATCH", times=1
+    )
+    sandbox.faults.drop(path=".*searchServices.*", method="GET", times=1)
+    result = scale_search(env, live.target, replicas=2, write_config=False)
+    assert result.applied and result.after["replicas"] == 2
+    statuses = [r["status"] for r in sandbox.requests.list(path="searchServices")]
+    assert 429 in statuses and 503 in statuses
+
+
+def test_failed_deployment_update_stops_with_a_clear_message(live, opsctl) -> None:
+    live.sandbox.faults.fail_lro(
+        "DeploymentFailed",
+        "capacity could not be allocated",
+        path=".*/deployments/chat.*",
+        method="PUT",
+        times=1,
+    )
+    result = opsctl(
+        "scale",
+        "openai",
+        "--stack",
+        "dev",
+        "--deployment",
+        "chat",
+        "--capacity",
+        "12",
+        "--project-dir",
+        str(live.project),
+    )
+    assert result.code == 1
+    assert "capacity could not be allocated" in result.err and "Traceback" not in result.err
+    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().openai.deployments[0].capacity == 10
+
+
+def test_concurrent_teardown_of_expired_ephemeral_environments(live, opsctl) -> None:
+    for number in (1, 2, 3):
+        created = opsctl(
+            "stack", "new", f"pr-{number}", "--from", "dev", "--ttl", "1m", "--project-dir", str(live.project)
+        )
+        assert created.code == 0, created.err
+        stack_file = StackFile.load(live.project / f"Pulumi.pr-{number}.yaml")
+        stack_file.set("ragstack:expiresAt", (), "2020-01-01T00:00:00Z")
+        stack_file.save()
+        up = opsctl("up", "--stack", f"pr-{number}", "--sandbox", "--project-dir", str(live.project))
+        assert up.code == 0, up.err
+    result = opsctl(
+        "teardown",
+        "--all-ephemeral",
+        "--older-than",
+        "24h",
+        "--yes",
+        "--project-dir",
+        str(live.project),
+        "-o",
+        "json",
+    )
+    assert result.code == 0, result.err
+    done = {r["environment"] for r in json.loads(result.out)}
+    assert done == {"pr-1", "pr-2", "pr-3"}
+    resources = live.target.client(ResourceManagementClient)
+    groups = {g.name for g in resources.resource_groups.list()}
+    assert groups == {live.env().resource_group}
+    assert list(live.target.client(CognitiveServicesManagementClient).deleted_accounts.list()) == []
+
+
+def test_down_removes_the_sandbox_deployment(live, opsctl) -> None:
+    result = opsctl("down", "--stack", "dev", "--sandbox", "--project-dir", str(live.project))
+    assert result.code == 0, result.err
+    assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(
+        live.env().resource_group
+    )

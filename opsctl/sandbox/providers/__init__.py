@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from opsctl.sandbox.core.routing import Provider
-from opsctl.sandbox.providers import authorization, locks, managedidentity, resources, subscriptions
+from opsctl.sandbox.providers import (
+    authorization,
+    insights,
+    locks,
+    managedidentity,
+    resources,
+    subscriptions,
+)
 
 PROVIDERS: list[Provider] = [
     subscriptions.provider,
@@ -11,4 +18,5 @@ PROVIDERS: list[Provider] = [
     locks.provider,
     authorization.provider,
     managedidentity.provider,
+    insights.provider,
 ]

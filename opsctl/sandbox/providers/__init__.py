@@ -8,6 +8,7 @@ from opsctl.sandbox.providers import (
     insights,
     locks,
     managedidentity,
+    registry,
     resources,
     subscriptions,
 )
@@ -19,4 +20,5 @@ PROVIDERS: list[Provider] = [
     authorization.provider,
     managedidentity.provider,
     insights.provider,
+    registry.provider,
 ]

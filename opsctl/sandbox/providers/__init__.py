@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opsctl.sandbox.core.routing import Provider
 from opsctl.sandbox.providers import (
+    app,
     authorization,
     insights,
     locks,
@@ -21,4 +22,5 @@ PROVIDERS: list[Provider] = [
     managedidentity.provider,
     insights.provider,
     registry.provider,
+    app.provider,
 ]

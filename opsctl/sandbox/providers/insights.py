@@ -117,7 +117,7 @@ def _create(req: ArmRequest, body: dict[str, Any], location: str) -> ArmResponse
             "createdDate": iso(req.now()),
         }
     )
-    doc = {
+    doc: dict[str, Any] = {
         "id": recovered["doc"]["id"] if recovered else req.canonical_path,
         "name": recovered["doc"]["name"] if recovered else req.params["name"],
         "type": TYPE,

@@ -70,9 +70,7 @@ def _create(cog, name: str, rg: str = "rg", **kw):
 def _deployment(
     capacity: int = 10, sku: str = "GlobalStandard", model: str = "gpt-4o-mini", fmt: str = "OpenAI"
 ):
-    props = DeploymentProperties(
-        model=DeploymentModel(format=fmt, name=model, version="2024-07-18")
-    )
+    props = DeploymentProperties(model=DeploymentModel(format=fmt, name=model, version="2024-07-18"))
     return Deployment(sku=Sku(name=sku, capacity=capacity), properties=props)
 
 
@@ -103,10 +101,7 @@ def test_account_endpoints_identity_and_lists(cog, sandbox):
     account = _create(cog, "oai", custom_sub_domain_name="oai-sub")
     assert account.properties.provisioning_state == "Succeeded"
     assert account.properties.endpoint == "https://oai-sub.openai.azure.com/"
-    assert (
-        account.properties.endpoints["OpenAI Language Model Instance API"]
-        == account.properties.endpoint
-    )
+    assert account.properties.endpoints["OpenAI Language Model Instance API"] == account.properties.endpoint
     assert sandbox.state.directory.get(account.identity.principal_id) is not None
     di = _create(cog, "docint", kind="FormRecognizer", sku="F0", custom_sub_domain_name="di-sub")
     assert di.properties.endpoint == "https://di-sub.cognitiveservices.azure.com/"
@@ -136,9 +131,7 @@ def test_delete_soft_deletes_and_recreate_needs_restore(cog, sandbox):
     cog.accounts.begin_delete(
         "rg", "soft", raw_response_hook=lambda r: initial.append(r.http_response)
     ).result()
-    assert initial[0].status_code == 202 and "azure-asyncoperation" in {
-        k.lower() for k in initial[0].headers
-    }
+    assert initial[0].status_code == 202 and "azure-asyncoperation" in {k.lower() for k in initial[0].headers}
     with pytest.raises(ResourceNotFoundError):
         cog.accounts.get("rg", "soft")
     [deleted] = list(cog.deleted_accounts.list())
@@ -275,9 +268,7 @@ def test_quota_refusal_counts_only_the_increase(cog, sandbox):
     _deploy(cog, "quota", "a", capacity=60)
     usage = _usage(cog)
     assert (usage.current_value, usage.limit, usage.unit) == (60, 100, "Count")
-    assert (
-        usage.name.localized_value == "Tokens Per Minute (thousands) - gpt-4o-mini - GlobalStandard"
-    )
+    assert usage.name.localized_value == "Tokens Per Minute (thousands) - gpt-4o-mini - GlobalStandard"
     with pytest.raises(HttpResponseError) as exc:
         _deploy(cog, "other", "b", rg="rg2", capacity=50)
     assert _error(exc) == (
@@ -313,9 +304,7 @@ def test_usages_and_deleted_accounts_page_like_arm(tmp_path, sdk_sleeps_follow_s
         # two items a page: each list took a first page and one nextLink page
         assert sb.requests.count(method="GET", path="/locations/eastus/usages") == 2
         assert (
-            sb.requests.count(
-                method="GET", path="/providers/Microsoft.CognitiveServices/deletedAccounts"
-            )
+            sb.requests.count(method="GET", path="/providers/Microsoft.CognitiveServices/deletedAccounts")
             == 2
         )
 

@@ -25,10 +25,7 @@ READER = (
     f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"
     "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
 )
-BUSY = (
-    "Service update operations aren't allowed at this time because we're processing a previous "
-    "request."
-)
+BUSY = "Service update operations aren't allowed at this time because we're processing a previous request."
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from opsctl.sandbox.core.routing import Provider
 from opsctl.sandbox.providers import (
+    app,
     authorization,
     cognitive,
+    insights,
     locks,
     managedidentity,
+    registry,
     resources,
     search,
     subscriptions,
@@ -21,4 +24,7 @@ PROVIDERS: list[Provider] = [
     managedidentity.provider,
     search.provider,
     cognitive.provider,
+    insights.provider,
+    registry.provider,
+    app.provider,
 ]

@@ -62,6 +62,8 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
 ENVELOPE = frozenset(
     {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
 )
+# Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
+SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})
 PATH_INPUTS = frozenset({name_key for _, name_key, _ in ARM_SHAPES.values()} | {"accountName", "scope"})
 
 
@@ -80,10 +82,12 @@ def azure_name(type_token: str, inputs: Mapping[str, Any]) -> str:
 
 def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The ARM request body: envelope fields on top, everything else under `properties`."""
-    body: dict[str, Any] = {k: v for k, v in inputs.items() if k in ENVELOPE}
+    inputs = whole_numbers(inputs)
+    envelope = ENVELOPE - {"sku"} if type_token in SKU_IN_PROPERTIES else ENVELOPE
+    body: dict[str, Any] = {k: v for k, v in inputs.items() if k in envelope}
     if isinstance(body.get("identity"), dict):
         body["identity"] = _identity_body(body["identity"])
-    rest = {k: v for k, v in inputs.items() if k not in ENVELOPE and k not in PATH_INPUTS}
+    rest = {k: v for k, v in inputs.items() if k not in envelope and k not in PATH_INPUTS}
     nested = rest.pop("properties", None)
     if type_token != "azure-native:resources:ResourceGroup":
         body["properties"] = {**(nested or {}), **rest}
@@ -97,3 +101,14 @@ def _identity_body(identity: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(assigned, list):
         result["userAssignedIdentities"] = {uid: {} for uid in assigned}
     return result
+
+
+def whole_numbers(value: Any) -> Any:
+    """Pulumi's wire format makes every number a double; ARM's integer properties want 30, not 30.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value

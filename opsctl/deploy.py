@@ -10,7 +10,6 @@ only what changed.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,17 +112,16 @@ class SandboxMocks(ArmMocks):
 
         try:
             with arm_errors(f"reading {resource_id}"):
-                return self.resources.get_by_id(resource_id, version).as_dict()
+                return self.resources.resources.get_by_id(resource_id, api_version=version).as_dict()
         except OpsError as exc:
             if isinstance(exc.__cause__, ResourceNotFoundError):
                 return None
             raise
 
     def _put(self, resource_id: str, version: str, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
         with arm_errors(f"writing {resource_id}"):
-            self.resources.begin_create_or_update_by_id(
-                resource_id, version, payload, content_type="application/json"
+            self.resources.resources.begin_create_or_update_by_id(
+                resource_id, body, api_version=version
             ).result()
 
     def _put_role_assignment(self, resource_id: str, body: dict[str, Any], version: str) -> None:
@@ -174,10 +172,23 @@ def contains(live: Any, desired: Any) -> bool:
     return bool(desired == live)
 
 
+def _seed_directory(env: Environment, target: Target) -> None:
+    """The sandbox's directory stands in for Entra ID: the principals the stack grants access to
+    exist there, as they would in the real tenant (unknown ones still fail with PrincipalNotFound)."""
+    from opsctl.sandbox import SandboxAdmin
+
+    if target.sandbox_connection is None or not env.settings.access:
+        return
+    with SandboxAdmin(target.sandbox_connection) as admin:
+        for grant in env.settings.access:
+            admin.add_principal(grant.principal_id, grant.principal_type)
+
+
 def deploy(env: Environment, target: Target, *, progress: Progress = _quiet) -> DeployReport:
     """Deploy the stack's program into `target` (the sandbox); returns what it wrote."""
     if not target.is_sandbox:
         raise OpsError("opsctl up deploys only into the sandbox", hint="use `pulumi up` for real Azure")
+    _seed_directory(env, target)
     mocks = SandboxMocks(target, env.settings.location, progress)
     subscription = env.subscription_id or target.subscription_id
     try:

@@ -31,6 +31,7 @@ class Target:
     credential: TokenCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)
     time_scale: float = 1.0
+    sandbox_connection: Any = None
 
     def sleep(self, seconds: float) -> None:
         """Wait `seconds` of the target's time: the sandbox's clock may run faster than the wall."""
@@ -77,7 +78,7 @@ def connection_target(
         "connection_verify": connection.ca_path,
     }
     subscription = subscription_id or connection.subscription_id
-    return Target("sandbox", subscription, connection.credential(), options, time_scale)
+    return Target("sandbox", subscription, connection.credential(), options, time_scale, connection)
 
 
 def azure_target(subscription_id: str) -> Target:

@@ -18,15 +18,23 @@ from azure.mgmt.search.models import SearchServiceUpdate
 
 from infra.stackfile import StackFile
 
-WRITES = ("PUT", "PATCH", "DELETE", "POST")
+WRITES = ("PUT", "PATCH", "DELETE")
 DEVELOPER = "11111111-2222-4333-8444-555555555555"
 NEW_USER = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 
 
-def arm_writes(sandbox, since: float | None = None) -> list[dict]:
-    """ARM write requests (list actions such as listKeys are POSTs but not writes we send)."""
-    rows = sandbox.requests.list(since=since)
-    return [r for r in rows if r["method"] in WRITES and "/list" not in r["path"].lower()]
+def mark(sandbox) -> int:
+    """The sequence number of the last request so far."""
+    return sandbox.requests.list()[-1]["seq"]
+
+
+def requests_after(sandbox, seq: int, method: str | None = None) -> list[dict]:
+    return [r for r in sandbox.requests.list(method=method) if r["seq"] > seq]
+
+
+def arm_writes(sandbox, after: int) -> list[dict]:
+    """ARM writes; POSTs here are read actions (sharedKeys, listKeys, usages) and not counted."""
+    return [r for r in requests_after(sandbox, after) if r["method"] in WRITES]
 
 
 def test_up_deploys_dev_and_status_and_drift_agree(live, opsctl) -> None:
@@ -66,25 +74,25 @@ def test_identity_principal_flows_into_role_assignments(live) -> None:
 
 
 def test_up_again_writes_nothing_and_a_change_writes_only_the_difference(live, opsctl) -> None:
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     again = opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(live.project), "-o", "json")
     assert again.code == 0, again.err
     assert json.loads(again.out)["writes"] == 0
-    assert arm_writes(live.sandbox, since=mark) == []
+    assert arm_writes(live.sandbox, start) == []
 
     stack_file = StackFile.load(live.project / "Pulumi.dev.yaml")
     stack_file.set("ragstack:app", ("maxReplicas",), 5)
     stack_file.save()
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     changed = opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(live.project), "-o", "json")
     assert changed.code == 0, changed.err
-    writes = arm_writes(live.sandbox, since=mark)
+    writes = arm_writes(live.sandbox, start)
     assert [(w["method"], w["path"].rsplit("/", 1)[-1]) for w in writes] == [("PUT", "ca-dev")]
 
 
 def test_scale_search_patches_only_replicas_waits_and_writes_back(live, opsctl) -> None:
     before = live.stack_text()
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     result = opsctl(
         "scale",
         "search",
@@ -104,7 +112,7 @@ def test_scale_search_patches_only_replicas_waits_and_writes_back(live, opsctl) 
     service = live.target.client(SearchManagementClient).services.get(env.resource_group, env.names.search)
     assert (service.replica_count, service.partition_count) == (2, 1)
     assert str(service.provisioning_state).lower() == "succeeded"
-    assert [w["method"] for w in arm_writes(live.sandbox, since=mark)] == ["PATCH"]
+    assert [w["method"] for w in arm_writes(live.sandbox, start)] == ["PATCH"]
     after = live.stack_text()
     assert after.replace("replicas: 2", "replicas: 1", 1) == before
     assert report["writtenBack"] == ["ragstack:search.replicas"]
@@ -119,12 +127,12 @@ def test_scale_search_patches_only_replicas_waits_and_writes_back(live, opsctl) 
     ],
 )
 def test_scale_search_refuses_bad_input_before_any_write(live, opsctl, args, message) -> None:
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     result = opsctl("scale", "search", "--stack", "dev", *args, "--project-dir", str(live.project))
     lines = result.err.strip().splitlines()
     assert result.code == 1 and len(lines) == 1
     assert lines[0].startswith("error: ") and message in lines[0]
-    assert arm_writes(live.sandbox, since=mark) == []
+    assert arm_writes(live.sandbox, start) == []
 
 
 def test_scale_search_reports_a_busy_service_and_waits_with_wait_busy(live, opsctl) -> None:
@@ -210,7 +218,7 @@ def test_scale_openai_checks_quota_with_numbers_before_writing(live, opsctl) -> 
         if u.name.value == "OpenAI.GlobalStandard.gpt-4o-mini"
     )
     too_much = int(usage.limit - usage.current_value) + 21
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     refused = opsctl(
         "scale",
         "openai",
@@ -225,7 +233,7 @@ def test_scale_openai_checks_quota_with_numbers_before_writing(live, opsctl) -> 
     )
     assert refused.code == 1
     assert "[InsufficientQuota]" in refused.err and f"limit {usage.limit:g}" in refused.err
-    assert arm_writes(live.sandbox, since=mark) == []
+    assert arm_writes(live.sandbox, start) == []
 
 
 def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
@@ -245,10 +253,10 @@ def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
     first = opsctl("access", "grant", *args, "-o", "json")
     assert first.code == 0, first.err
     assert {c["action"] for c in json.loads(first.out)} == {"created"}
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     second = opsctl("access", "grant", *args, "-o", "json")
     assert {c["action"] for c in json.loads(second.out)} == {"exists"}
-    assert arm_writes(live.sandbox, since=mark) == []
+    assert [w["path"] for w in arm_writes(live.sandbox, start)] == []
     listed = json.loads(
         opsctl("access", "list", "--stack", "dev", "--project-dir", str(live.project), "-o", "json").out
     )
@@ -267,7 +275,7 @@ def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
 
 
 def test_access_refuses_bad_input_with_zero_writes(live, opsctl) -> None:
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     for args, message in (
         (
             ["--principal", "not-a-guid", "--principal-type", "User", "--preset", "reader"],
@@ -284,7 +292,7 @@ def test_access_refuses_bad_input_with_zero_writes(live, opsctl) -> None:
     ):
         result = opsctl("access", "grant", "--stack", "dev", *args, "--project-dir", str(live.project))
         assert result.code == 1 and message in result.err
-    assert live.sandbox.requests.list(since=mark) == []
+    assert requests_after(live.sandbox, start) == []
 
 
 def test_drift_reports_manual_changes_with_exit_2(live, opsctl) -> None:
@@ -345,12 +353,12 @@ def test_set_image_rolls_a_new_revision_and_writes_back(live, opsctl) -> None:
 
 def test_teardown_deletes_in_order_and_purges(live, opsctl) -> None:
     env = live.env()
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     result = opsctl(
         "teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project), "-o", "json"
     )
     assert result.code == 0, result.err
-    deletes = [r["path"] for r in live.sandbox.requests.list(since=mark, method="DELETE")]
+    deletes = [r["path"] for r in requests_after(live.sandbox, start, "DELETE")]
     first_account = next(
         i for i, p in enumerate(deletes) if p.lower().endswith(f"/accounts/{env.names.openai}".lower())
     )
@@ -375,10 +383,10 @@ def test_teardown_refuses_locked_environments_and_deletes_nothing(live, opsctl) 
     live.target.client(ManagementLockClient).management_locks.create_or_update_at_resource_group_level(
         env.resource_group, "keep", {"level": "CanNotDelete"}
     )
-    mark = live.sandbox.requests.list()[-1]["time"]
+    start = mark(live.sandbox)
     result = opsctl("teardown", "--stack", "dev", "--yes", "--project-dir", str(live.project))
     assert result.code == 1 and "[ScopeLocked]" in result.err and "keep (CanNotDelete)" in result.err
-    assert [r for r in live.sandbox.requests.list(since=mark) if r["method"] == "DELETE"] == []
+    assert requests_after(live.sandbox, start, "DELETE") == []
 
 
 def test_teardown_resumes_after_an_interruption(live, opsctl) -> None:

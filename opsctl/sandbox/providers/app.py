@@ -79,9 +79,7 @@ _ENV_ID = re.compile(
     re.IGNORECASE,
 )
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?$")
-_PULL_ROLES = {
-    BUILTIN_ROLES[n].guid for n in ("AcrPull", "AcrPush", "Reader", "Contributor", "Owner")
-}
+_PULL_ROLES = {BUILTIN_ROLES[n].guid for n in ("AcrPull", "AcrPush", "Reader", "Contributor", "Owner")}
 _WORDS = (
     ("ashy", "polite", "happy", "calm", "brave", "lively", "gentle", "proud", "icy", "kind"),
     ("sky", "hill", "river", "field", "stone", "meadow", "forest", "pond", "dune", "bay"),
@@ -202,9 +200,7 @@ def put_environment(req: ArmRequest) -> ArmResponse:
     return ArmResponse(201, doc, req.state.lro.headers(req, op))
 
 
-def _save_env(
-    req: ArmRequest, doc: dict[str, Any], props: dict[str, Any], tags: Any
-) -> dict[str, Any]:
+def _save_env(req: ArmRequest, doc: dict[str, Any], props: dict[str, Any], tags: Any) -> dict[str, Any]:
     for key in ("defaultDomain", "staticIp", "provisioningState"):
         props[key] = doc["properties"][key]
     doc["properties"] = props
@@ -246,9 +242,7 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
         return ArmResponse(204)
     doc["properties"]["provisioningState"] = "ScheduledForDelete"
     req.state.store.put(doc)
-    monitor = (
-        f"/subscriptions/{req.params['sub']}/providers/Microsoft.App/locations/{doc['location']}"
-    )
+    monitor = f"/subscriptions/{req.params['sub']}/providers/Microsoft.App/locations/{doc['location']}"
     op = req.state.lro.start(
         req,
         style="location",
@@ -305,15 +299,11 @@ def _environment(req: ArmRequest, props: dict[str, Any]) -> dict[str, Any]:
     env_id = props.get("environmentId") or props.get("managedEnvironmentId") or ""
     if not isinstance(env_id, str) or not _ENV_ID.match(env_id):
         # Text: microsoft/azure-container-apps#194.
-        raise _bad_request(
-            "InvalidManagedEnvironmentId", f"Invalid ManagedEnvironmentId value '{env_id}'."
-        )
+        raise _bad_request("InvalidManagedEnvironmentId", f"Invalid ManagedEnvironmentId value '{env_id}'.")
     env = req.state.store.get(env_id)
     if env is None:
         # Code: arm-facts §6; the message text is [mem].
-        raise _bad_request(
-            "ManagedEnvironmentNotFound", f"Managed Environment '{env_id}' was not found."
-        )
+        raise _bad_request("ManagedEnvironmentNotFound", f"Managed Environment '{env_id}' was not found.")
     if env["properties"].get("provisioningState") != "Succeeded":
         # Text: microsoft/azure-container-apps#868, #1208, #1778.
         raise _bad_request(
@@ -450,9 +440,7 @@ def _canon(template: Any) -> str:
 
 
 # -- container apps: routes ---------------------------------------------------------------------
-def _build(
-    req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None
-) -> dict[str, Any]:
+def _build(req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     """Validate a desired app: the document to store, its secret values, the new revision name."""
     location = require_location(body)
     props = copy.deepcopy(body.get("properties") or {})
@@ -657,9 +645,7 @@ def _provision_error(app: str, details: str) -> dict[str, str]:
     # Shape: microsoft/azure-container-apps#1061 (operation status of a failed revision).
     return {
         "code": "ContainerAppOperationError",
-        "message": (
-            f"Failed to provision revision for container app '{app}'. Error details: {details}"
-        ),
+        "message": (f"Failed to provision revision for container app '{app}'. Error details: {details}"),
     }
 
 
@@ -735,11 +721,7 @@ def _registry_at(state: SandboxState, server: str) -> dict[str, Any] | None:
     if not server.endswith(registry.LOGIN_SUFFIX):
         return None
     return next(
-        (
-            d
-            for d in state.store.find(type=registry.TYPE)
-            if d["properties"]["loginServer"] == server
-        ),
+        (d for d in state.store.find(type=registry.TYPE) if d["properties"]["loginServer"] == server),
         None,
     )
 
@@ -821,7 +803,5 @@ def get_revision(req: ArmRequest) -> dict[str, Any]:
     app = _get_app(req)
     rev = req.state.store.get(f"{app['id']}/revisions/{req.params['rev']}")
     if rev is None:
-        raise resource_not_found(
-            REV_TYPE, f"{req.params['app']}/{req.params['rev']}", req.params["rg"]
-        )
+        raise resource_not_found(REV_TYPE, f"{req.params['app']}/{req.params['rev']}", req.params["rg"])
     return _revision_view(req.state, app, rev)

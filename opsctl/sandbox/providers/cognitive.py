@@ -193,9 +193,7 @@ def _soft_delete(state: SandboxState, doc: dict[str, Any]) -> None:
 def _deleted_view(rec: dict[str, Any]) -> dict[str, Any]:
     doc = _public(copy.deepcopy(rec["account"]))
     doc["id"] = _deleted_id(rec["account"])
-    doc["properties"].update(
-        deletionDate=iso(rec["deletedAt"]), scheduledPurgeDate=iso(rec["purgeAt"])
-    )
+    doc["properties"].update(deletionDate=iso(rec["deletedAt"]), scheduledPurgeDate=iso(rec["purgeAt"]))
     return doc
 
 
@@ -219,9 +217,7 @@ def _bucket(dep: dict[str, Any]) -> str:
 def _usage(state: SandboxState, location: str, bucket: str) -> float:
     deps = _all_deployments(state)
     return sum(
-        float(d["sku"].get("capacity") or 0)
-        for loc, d in deps
-        if loc == location and _bucket(d) == bucket
+        float(d["sku"].get("capacity") or 0) for loc, d in deps if loc == location and _bucket(d) == bucket
     )
 
 
@@ -229,9 +225,7 @@ def _limit(state: SandboxState, location: str, bucket: str) -> float:
     return state.quotas.limit(NAMESPACE, location, bucket, DEFAULT_QUOTA_LIMIT)
 
 
-def _check_quota(
-    state: SandboxState, location: str, new: dict[str, Any], old: dict[str, Any] | None
-) -> None:
+def _check_quota(state: SandboxState, location: str, new: dict[str, Any], old: dict[str, Any] | None) -> None:
     """Only the increase counts when a deployment grows within the same bucket (O-4)."""
     bucket = _bucket(new)
     held = float(old["sku"].get("capacity") or 0) if old and _bucket(old) == bucket else 0.0
@@ -255,9 +249,7 @@ def _usage_doc(state: SandboxState, location: str, bucket: str) -> dict[str, Any
     }
 
 
-@provider.route(
-    "GET", "/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{loc}/usages"
-)
+@provider.route("GET", "/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{loc}/usages")
 def list_usages(req: ArmRequest) -> ArmResponse:
     """Buckets in use or with a configured limit (the live list also names unused models)."""
     loc = req.params["loc"].replace(" ", "").lower()
@@ -297,9 +289,7 @@ def _endpoints(kind: str, subdomain: str | None, location: str) -> tuple[str, di
 
 def _check_subdomain(state: SandboxState, subdomain: str, own_id: str) -> None:
     """Subdomains are global and stay taken while an account is soft-deleted (S-2)."""
-    taken = [
-        d for d in state.store.find(type=ACCOUNT_TYPE) if armid.key(d["id"]) != armid.key(own_id)
-    ]
+    taken = [d for d in state.store.find(type=ACCOUNT_TYPE) if armid.key(d["id"]) != armid.key(own_id)]
     taken += [rec["account"] for rec in _deleted_records(state)]
     for doc in taken:
         if (doc["properties"].get("customSubDomainName") or "").lower() == subdomain.lower():
@@ -513,8 +503,7 @@ def _purged(state: SandboxState, op: Operation) -> None:
 def _account_of(req: ArmRequest) -> dict[str, Any]:
     p = req.params
     account_id = (
-        f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{NAMESPACE}"
-        f"/accounts/{p['account']}"
+        f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{NAMESPACE}/accounts/{p['account']}"
     )
     doc = req.state.store.get(account_id)
     if doc is None:
@@ -530,9 +519,7 @@ def _validated_sku(sku: dict[str, Any] | None) -> dict[str, Any]:
     capacity = sku.get("capacity", 1)
     if not isinstance(capacity, int) or capacity <= 0:
         # [unverified] text: the sandbox refuses a non-positive capacity as the brief requires.
-        raise _invalid_property(
-            f"The capacity '{capacity}' of account deployment must be greater than 0."
-        )
+        raise _invalid_property(f"The capacity '{capacity}' of account deployment must be greater than 0.")
     sku["capacity"] = capacity
     return sku
 
@@ -548,9 +535,7 @@ def _validated_model(props: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-def _deployment_doc(
-    req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None
-) -> dict[str, Any]:
+def _deployment_doc(req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     props = body.get("properties") or {}
     sku = _validated_sku(body.get("sku"))
     return {
@@ -558,11 +543,11 @@ def _deployment_doc(
         "name": existing["name"] if existing else req.params["deployment"],
         "type": DEPLOYMENT_TYPE,
         "sku": sku,
+        # Deployments carry tags since api 2023-10-01-preview (the SDK's Deployment.tags).
+        "tags": body.get("tags") or {},
         "properties": {
             "model": _validated_model(props),
-            "versionUpgradeOption": props.get(
-                "versionUpgradeOption", "OnceNewDefaultVersionAvailable"
-            ),
+            "versionUpgradeOption": props.get("versionUpgradeOption", "OnceNewDefaultVersionAvailable"),
             "raiPolicyName": props.get("raiPolicyName", "Microsoft.DefaultV2"),
             "currentCapacity": sku["capacity"],
             "provisioningState": "Accepted" if existing else "Creating",

@@ -56,9 +56,7 @@ def _retention(props: dict[str, Any], sku: str) -> int:
     low, high = RETENTION_RANGE
     ok = days == FREE_TIER_RETENTION if sku.lower() == "free" else low <= days <= high
     if not isinstance(days, int) or not ok:
-        raise ArmError(
-            400, "BadRequest", "The value provided for retention is invalid", target="retention"
-        )
+        raise ArmError(400, "BadRequest", "The value provided for retention is invalid", target="retention")
     return days
 
 

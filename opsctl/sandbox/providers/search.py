@@ -118,8 +118,7 @@ def _busy() -> ArmError:
     return ArmError(
         409,
         "Conflict",
-        "Service update operations aren't allowed at this time because we're processing a "
-        "previous request.",
+        "Service update operations aren't allowed at this time because we're processing a previous request.",
     )
 
 
@@ -332,9 +331,7 @@ def _check_global_name(req: ArmRequest, name: str) -> None:
         raise _name_unavailable(name)
 
 
-def _provision_after_write(
-    req: ArmRequest, doc: dict[str, Any], *, created: bool, resized: bool
-) -> None:
+def _provision_after_write(req: ArmRequest, doc: dict[str, Any], *, created: bool, resized: bool) -> None:
     if created and doc["sku"]["name"] == "free":
         doc["properties"].update(provisioningState="succeeded", status="running")
     elif created:

@@ -23,7 +23,8 @@ def heavy_imports(args: list[str]) -> list[str]:
         "import sys\nfrom opsctl.cli import main\n"
         f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
         "import json\n"
-        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))), file=sys.stderr)"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        f"print(json.dumps(sorted(loaded & set({HEAVY!r}))), file=sys.stderr)"
     )
     run = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return list(json.loads(run.stderr.strip().splitlines()[-1]))

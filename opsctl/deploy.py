@@ -88,9 +88,9 @@ class SandboxMocks(ArmMocks):
             return live
         self.progress(f"{'updating' if live else 'creating'} {resource_id.rsplit('/', 2)[-2:][-1]}")
         if typ == "azure-native:authorization:RoleAssignment":
-            self._put_role_assignment(resource_id, body, version)
+            fresh = self._put_role_assignment(resource_id, body, version)
         else:
-            retry_conflicts(
+            fresh = retry_conflicts(
                 lambda: self._put(resource_id, version, body),
                 target=self.target,
                 is_conflict=lambda exc: isinstance(exc, OpsError) and exc.code == "RequestConflict",
@@ -98,9 +98,6 @@ class SandboxMocks(ArmMocks):
                 progress=self.progress,
             )
         self._record(resource_id, "updated" if live else "created")
-        fresh = self._get(resource_id, version)
-        if fresh is None:
-            raise OpsError(f"{resource_id} is missing right after it was written")
         return fresh
 
     def _record(self, resource_id: str, action: str) -> None:
@@ -118,19 +115,20 @@ class SandboxMocks(ArmMocks):
                 return None
             raise
 
-    def _put(self, resource_id: str, version: str, body: dict[str, Any]) -> None:
+    def _put(self, resource_id: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT and wait; the poller's final GET is the fresh resource, so no extra read."""
         with arm_errors(f"writing {resource_id}"):
-            self.resources.resources.begin_create_or_update_by_id(
+            poller = self.resources.resources.begin_create_or_update_by_id(
                 resource_id, body, api_version=version
-            ).result()
+            )
+            return dict(poller.result().as_dict())
 
-    def _put_role_assignment(self, resource_id: str, body: dict[str, Any], version: str) -> None:
+    def _put_role_assignment(self, resource_id: str, body: dict[str, Any], version: str) -> dict[str, Any]:
         """Role assignments retry PrincipalNotFound while a fresh identity replicates (R-4)."""
         waited, delay = 0.0, 5.0
         while True:
             try:
-                self._put(resource_id, version, body)
-                return
+                return self._put(resource_id, version, body)
             except OpsError as exc:
                 if exc.code != "PrincipalNotFound" or waited >= 300:
                     raise

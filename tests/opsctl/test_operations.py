@@ -503,3 +503,46 @@ def test_down_removes_the_sandbox_deployment(live, opsctl) -> None:
     assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(
         live.env().resource_group
     )
+
+
+def test_unknown_principal_is_retried_for_a_bounded_time_then_explained(live, opsctl) -> None:
+    ghost = "99999999-9999-4999-8999-999999999999"
+    result = opsctl(
+        "access",
+        "grant",
+        "--stack",
+        "dev",
+        "--principal",
+        ghost,
+        "--principal-type",
+        "User",
+        "--preset",
+        "reader",
+        "--project-dir",
+        str(live.project),
+    )
+    assert result.code == 1
+    assert "[PrincipalNotFound]" in result.err and "check the object id" in result.err
+    attempts = [r for r in live.sandbox.requests.list(method="PUT") if "roleAssignments" in r["path"]]
+    assert len(attempts) > 3, "replication delays are retried before giving up"
+
+
+def test_up_with_a_broken_stack_file_sends_nothing(live, opsctl) -> None:
+    (live.project / "Pulumi.broken.yaml").write_text(
+        "config:\n  ragstack:location: eastus2\n  ragstack:search:\n    sku: basic\n    replicas: 9\n"
+    )
+    start = mark(live.sandbox)
+    result = opsctl("up", "--stack", "broken", "--sandbox", "--project-dir", str(live.project))
+    assert result.code == 1
+    assert result.err.strip() == (
+        "error: Pulumi.broken.yaml: ragstack:search.replicas = 9: sku 'basic' allows replicas 1-3"
+    )
+    assert requests_after(live.sandbox, start) == []
+
+
+@pytest.mark.parametrize("args", [["--yes"], ["--stack", "dev", "--all-ephemeral", "--yes"]])
+def test_teardown_needs_exactly_one_selector(live, opsctl, args) -> None:
+    start = mark(live.sandbox)
+    result = opsctl("teardown", *args, "--project-dir", str(live.project))
+    assert result.code == 1 and "exactly one of --stack NAME or --all-ephemeral" in result.err
+    assert requests_after(live.sandbox, start) == []

@@ -7,6 +7,7 @@ minimum that answers both "what is there" and "does it match the stack config".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from opsctl.arm_errors import arm_errors
@@ -26,6 +27,16 @@ class LiveResource:
     sku: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        """SDK enums print as `SkuName.BASIC`; keep the wire value ("Basic") everywhere."""
+        self.state = _plain(self.state)
+        self.sku = _plain(self.sku)
+        self.settings = {key: _plain(value) for key, value in self.settings.items()}
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
 
 
 @dataclass
@@ -93,7 +104,7 @@ def _search(env: Environment, target: Target) -> LiveResource:
         name,
         "Microsoft.Search/searchServices",
         True,
-        state=f"{svc.provisioning_state}/{svc.status}",
+        state=f"{_plain(svc.provisioning_state)}/{_plain(svc.status)}",
         sku=svc.sku.name if svc.sku else None,
         settings={
             "replicas": svc.replica_count,
@@ -222,7 +233,7 @@ def _app(env: Environment, target: Target) -> LiveResource:
         name,
         kind,
         True,
-        state=f"{props.provisioning_state}/{props.running_status}",
+        state=f"{_plain(props.provisioning_state)}/{_plain(props.running_status)}",
         settings={
             "minReplicas": scale.get("minReplicas"),
             "maxReplicas": scale.get("maxReplicas"),

@@ -32,7 +32,7 @@ def status(
             "resource": r.key,
             "name": r.name,
             "exists": r.exists,
-            "state": r.state,
+            "state": r.state if r.exists else "missing",
             "sku": r.sku,
             "scale": _scale(r.key, r.settings),
             "endpoint": r.endpoint,
@@ -53,7 +53,7 @@ def status(
         )
         return
     title = f"{stack} ({target.kind}) - resource group {env.resource_group}"
-    print_table(rows, ["resource", "name", "exists", "state", "sku", "scale", "endpoint"], title=title)
+    print_table(rows, ["resource", "name", "state", "sku", "scale", "endpoint"], title=title)
     if deployments:
         print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "state"])
 

@@ -117,7 +117,7 @@ def up(
     if output is OutputFormat.json:
         print_json({"stack": stack, "writes": report.writes, "resources": rows})
         return
-    print_table(rows, ["resource", "action"], title=f"up {stack} (sandbox): {report.writes} written")
+    print_table(rows, ["type", "resource", "action"], title=f"up {stack} (sandbox): {report.writes} written")
     outputs = (report.rendered.outputs if report.rendered else {}) or {}
     if outputs.get("appUrl"):
         console().print(f"app: {outputs['appUrl']}")

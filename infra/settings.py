@@ -11,29 +11,42 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from infra.catalog import cognitive
+from infra.catalog import search as search_catalog
+from infra.catalog.roles import PRINCIPAL_TYPES
 
 NAMESPACE = "ragstack"
 PROVIDER_LOCATION_KEY = "azure-native:location"
 SUBSCRIPTION_ENV_VARS = ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID")
 
 Profile = Literal["free", "dev", "prod"]
-SearchSku = Literal[
-    "free",
-    "basic",
-    "standard",
-    "standard2",
-    "standard3",
-    "storage_optimized_l1",
-    "storage_optimized_l2",
-]
-SemanticRanker = Literal["disabled", "free", "standard"]
-PrincipalType = Literal["User", "Group", "ServicePrincipal"]
+
+# Allowed values come from the catalogs (one place for facts); type checkers see plain strings.
+if TYPE_CHECKING:
+    SearchSku: TypeAlias = str
+    SemanticRanker: TypeAlias = str
+    HostingMode: TypeAlias = str
+    PrincipalType: TypeAlias = str
+    DeploymentSku: TypeAlias = str
+    VersionUpgradeOption: TypeAlias = str
+    AccountKind: TypeAlias = str
+    AccountSku: TypeAlias = str
+    DocumentIntelligenceSku: TypeAlias = str
+else:
+    SearchSku = Literal[search_catalog.SEARCH_SKUS]
+    SemanticRanker = Literal[search_catalog.SEMANTIC_RANKER_PLANS]
+    HostingMode = Literal[search_catalog.HOSTING_MODES]
+    PrincipalType = Literal[PRINCIPAL_TYPES]
+    DeploymentSku = Literal[cognitive.DEPLOYMENT_SKUS]
+    VersionUpgradeOption = Literal[cognitive.VERSION_UPGRADE_OPTIONS]
+    AccountKind = Literal[cognitive.OPENAI_ACCOUNT_KINDS]
+    AccountSku = Literal[cognitive.OPENAI_ACCOUNT_SKUS]
+    DocumentIntelligenceSku = Literal[cognitive.DOCUMENT_INTELLIGENCE_SKUS]
 
 
 class SettingsError(ValueError):
@@ -69,7 +82,7 @@ class SearchSettings(_Model):
     replicas: int = 1
     partitions: int = 1
     semantic_ranker: SemanticRanker = "free"
-    hosting_mode: Literal["default", "highDensity"] = "default"
+    hosting_mode: HostingMode = "default"
     public_network_access: Literal["enabled", "disabled"] = "enabled"
 
     @field_validator("public_network_access", mode="before")
@@ -87,18 +100,9 @@ class ModelDeployment(_Model):
     model: str
     version: str
     format: Literal["OpenAI"] = "OpenAI"
-    sku: Literal[
-        "Standard",
-        "GlobalStandard",
-        "DataZoneStandard",
-        "ProvisionedManaged",
-        "GlobalProvisionedManaged",
-        "DataZoneProvisionedManaged",
-    ] = "GlobalStandard"
+    sku: DeploymentSku = "GlobalStandard"
     capacity: int = 1
-    version_upgrade_option: Literal[
-        "OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"
-    ] = "OnceNewDefaultVersionAvailable"
+    version_upgrade_option: VersionUpgradeOption = "OnceNewDefaultVersionAvailable"
     rai_policy: str | None = None
 
     @field_validator("version", mode="before")
@@ -113,14 +117,14 @@ class ModelDeployment(_Model):
 
 
 class OpenAISettings(_Model):
-    kind: Literal["OpenAI", "AIServices"] = "OpenAI"
-    sku: Literal["S0"] = "S0"
+    kind: AccountKind = "OpenAI"
+    sku: AccountSku = "S0"
     public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
     deployments: tuple[ModelDeployment, ...] = ()
 
 
 class DocumentIntelligenceSettings(_Model):
-    sku: Literal["F0", "S0"] = "S0"
+    sku: DocumentIntelligenceSku = "S0"
     public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
 
 

@@ -61,6 +61,8 @@ class SettingsError(ValueError):
 
     def one_line(self) -> str:
         where = f"{self.source}: " if self.source else ""
+        if not self.key:
+            return f"{where}{self.problem}"
         return f"{where}{self.key} = {self.value!r}: {self.problem}"
 
     def with_source(self, source: str) -> SettingsError:

@@ -46,7 +46,13 @@ class StackFile:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise SettingsError("file", str(path), "stack file not found", source=str(path)) from None
+            known = sorted(
+                p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                for p in path.parent.glob("Pulumi.*.yaml")
+            )
+            stacks = ", ".join(known) or "none"
+            problem = f"stack file not found in {path.parent.resolve()} (stacks there: {stacks})"
+            raise SettingsError("", None, problem, source=path.name) from None
         try:
             document = _yaml().load(text) or CommentedMap()
         except YAMLError as exc:

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the app and turns expected failures into one line."""
     from opsctl.errors import OpsError
 
+    _quiet_sdk_logs(argv)
     try:
         exit_code = app(args=argv, standalone_mode=False)
     except OpsError as exc:
@@ -79,6 +80,16 @@ def main(argv: list[str] | None = None) -> None:
         code = error_code(exc)
         _fail(exc, f"error: {f'[{code}] ' if code else ''}{error_message(exc)} (--debug shows the trace)", 1)
     sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
+
+def _quiet_sdk_logs(argv: list[str] | None) -> None:
+    """azure-identity logs multi-line warnings before raising; the error line says it all.
+    `--debug` keeps them."""
+    import logging
+
+    args = sys.argv[1:] if argv is None else argv
+    if "--debug" not in args and os.environ.get("OPSCTL_DEBUG") != "1":
+        logging.getLogger("azure").setLevel(logging.CRITICAL)
 
 
 def _is_azure_error(exc: BaseException) -> bool:

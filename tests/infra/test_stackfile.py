@@ -17,7 +17,9 @@ def test_every_repository_stack_file_loads(stack: str) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"Pulumi.nope.yaml: file = .*stack file not found"):
+    with pytest.raises(
+        SettingsError, match=r"Pulumi.nope.yaml: stack file not found in .* \(stacks there: none\)"
+    ):
         StackFile.load(stack_file_path("nope", tmp_path))
 
 

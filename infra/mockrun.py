@@ -102,6 +102,9 @@ class RecordingMonitor(MockMonitor):
         with self._lock:  # arrival order is registration order; threads may finish out of order
             slot = self._arrivals
             self._arrivals += 1
+        options = getattr(self.mocks, "ignore_changes", None)
+        if isinstance(options, dict) and request.ignoreChanges:
+            options[(request.type, request.name)] = tuple(request.ignoreChanges)
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn

@@ -22,6 +22,7 @@ from infra.catalog.roles import PRINCIPAL_TYPES
 
 NAMESPACE = "ragstack"
 PROVIDER_LOCATION_KEY = "azure-native:location"
+BOOTSTRAP_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
 SUBSCRIPTION_ENV_VARS = ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID")
 
 Profile = Literal["free", "dev", "prod"]
@@ -135,7 +136,9 @@ class RegistrySettings(_Model):
 
 
 class AppSettings(_Model):
-    image: str = "mcr.microsoft.com/k8se/quickstart:latest"
+    # None: CI delivers the image (`opsctl app set-image`) and Pulumi only bootstraps with
+    # BOOTSTRAP_IMAGE; set it to pin the image in the stack file instead.
+    image: str | None = None
     cpu: float = 0.5
     memory: str = "1Gi"
     min_replicas: int = 0
@@ -143,6 +146,14 @@ class AppSettings(_Model):
     target_port: int = Field(default=80, ge=1, le=65535)
     external: bool = True
     env: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def effective_image(self) -> str:
+        return self.image or BOOTSTRAP_IMAGE
+
+    @property
+    def image_owned_by_ci(self) -> bool:
+        return self.image is None
 
 
 class AccessGrant(_Model):

@@ -48,6 +48,8 @@ class SandboxMocks(ArmMocks):
         self.progress = progress
         self.report = DeployReport()
         self.failure: OpsError | None = None
+        # Filled by infra.mockrun's monitor: (type, name) -> the resource's ignoreChanges paths.
+        self.ignore_changes: dict[tuple[str, str], tuple[str, ...]] = {}
         self._lock = threading.Lock()
         from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -59,8 +61,9 @@ class SandboxMocks(ArmMocks):
         inputs = dict(args.inputs)
         resource_id = self.arm_id(args.typ, inputs)
         body = arm_body(args.typ, inputs)
+        ignored = self.ignore_changes.get((args.typ, args.name), ())
         try:
-            live = self._apply(args.typ, resource_id, api_version(args.typ), body)
+            live = self._apply(args.typ, resource_id, api_version(args.typ), body, ignored)
         except OpsError as exc:
             self.failure = self.failure or exc
             raise
@@ -81,8 +84,12 @@ class SandboxMocks(ArmMocks):
             }
         return super().call(args)
 
-    def _apply(self, typ: str, resource_id: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _apply(
+        self, typ: str, resource_id: str, version: str, body: dict[str, Any], ignored: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         live = self._get(resource_id, version)
+        if live is not None:
+            keep_live_values(body, live, ignored)
         if live is not None and contains(live, body):
             self._record(resource_id, "unchanged")
             return live
@@ -151,6 +158,44 @@ def outputs_from(typ: str, inputs: Mapping[str, Any], live: Mapping[str, Any]) -
     if isinstance(identity, dict):
         outputs["identity"] = identity
     return outputs
+
+
+def keep_live_values(body: dict[str, Any], live: Mapping[str, Any], paths: tuple[str, ...]) -> None:
+    """Like Pulumi's ignoreChanges: for each input path, send what the resource already has."""
+    for path in paths:
+        steps = _steps(path)
+        for root in (("properties",), ()):
+            value = _dig(live, (*root, *steps))
+            if value is not _MISSING:
+                _place(body, (*root, *steps), value)
+                break
+
+
+_MISSING = object()
+
+
+def _steps(path: str) -> tuple[str | int, ...]:
+    """`template.containers[0].image` -> ("template", "containers", 0, "image")."""
+    out: list[str | int] = []
+    for part in path.replace("]", "").split("."):
+        name, *indexes = part.split("[")
+        out += [name, *(int(i) for i in indexes)]
+    return tuple(out)
+
+
+def _dig(node: Any, steps: tuple[str | int, ...]) -> Any:
+    for step in steps:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node
+
+
+def _place(node: Any, steps: tuple[str | int, ...], value: Any) -> None:
+    parent = _dig(node, steps[:-1])
+    if parent is not _MISSING:
+        parent[steps[-1]] = value
 
 
 def contains(live: Any, desired: Any) -> bool:

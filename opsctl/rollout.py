@@ -120,6 +120,7 @@ def _wait_running(
 
 
 def _write(env: Environment, result: Rollout, write_config: bool) -> Rollout:
+    """Pin the rolled-out image in the stack file, so a later `pulumi up` keeps it."""
     if write_config and env.settings.app.image != result.after:
         result.written_back = write_back(env.stack_file, [ConfigChange("app", ("image",), result.after)])
     return result

@@ -31,6 +31,7 @@ def child_options(
     depends_on: Sequence[pulumi.Resource] = (),
     replace_on_changes: Sequence[str] = (),
     delete_before_replace: bool | None = None,
+    ignore_changes: Sequence[str] = (),
 ) -> pulumi.ResourceOptions:
     """Options of a component's child: always parented, protection only where asked."""
     return pulumi.ResourceOptions(
@@ -39,6 +40,7 @@ def child_options(
         depends_on=list(depends_on) or None,
         replace_on_changes=list(replace_on_changes) or None,
         delete_before_replace=delete_before_replace,
+        ignore_changes=list(ignore_changes) or None,
     )
 
 

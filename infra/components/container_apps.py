@@ -66,6 +66,9 @@ class ContainerAppArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+CI_OWNED_IMAGE = "template.containers[0].image"
+
+
 class ContainerApp(pulumi.ComponentResource):
     """The app: pulls with the user-assigned identity, single active revision, no secrets."""
 
@@ -94,7 +97,7 @@ class ContainerApp(pulumi.ComponentResource):
                 "containers": [
                     {
                         "name": CONTAINER_NAME,
-                        "image": cfg.image,
+                        "image": cfg.effective_image,
                         "resources": {"cpu": cfg.cpu, "memory": cfg.memory},
                         "env": [{"name": key, "value": value} for key, value in args.env.items()],
                     }
@@ -102,7 +105,13 @@ class ContainerApp(pulumi.ComponentResource):
                 "scale": {"min_replicas": cfg.min_replicas, "max_replicas": cfg.max_replicas},
             },
             tags=dict(where.tags),
-            opts=child_options(self, depends_on=args.depends_on),
+            opts=child_options(
+                self,
+                depends_on=args.depends_on,
+                # With no image pinned, CI owns it (opsctl app set-image) and `pulumi up --refresh`
+                # must not roll it back to the bootstrap image (ops-pitfalls C-4, P-3).
+                ignore_changes=[CI_OWNED_IMAGE] if cfg.image_owned_by_ci else (),
+            ),
         )
         self.id: pulumi.Output[str] = self.app.id
         self.name: pulumi.Output[str] = self.app.name

@@ -14,6 +14,7 @@ from infra.catalog.roles import ROLE_PRESETS, role_guid
 from infra.catalog.search import SEARCH_TIERS
 from infra.mockrun import Rendered, RenderedResource, render
 from infra.naming import environment_names
+from infra.settings import BOOTSTRAP_IMAGE
 from infra.tags import environment_tags
 from tests.infra.conftest import (
     STACKS,
@@ -201,7 +202,9 @@ def test_app_configuration_matches_the_stack_file(stack: str) -> None:
     assert "secrets" not in config
     assert template["scale"] == {"minReplicas": app_cfg["minReplicas"], "maxReplicas": app_cfg["maxReplicas"]}
     (container,) = template["containers"]
-    assert container["image"] == app_cfg["image"]
+    assert container["image"] == app_cfg.get("image", BOOTSTRAP_IMAGE)
+    pinned = "image" in app_cfg
+    assert ("template.containers[0].image" in app.ignore_changes) is not pinned
     assert container["resources"] == {"cpu": settings.cpu, "memory": settings.memory}
     assert all("secretRef" not in var for var in container["env"])
 

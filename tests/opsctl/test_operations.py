@@ -546,3 +546,30 @@ def test_teardown_needs_exactly_one_selector(live, opsctl, args) -> None:
     result = opsctl("teardown", *args, "--project-dir", str(live.project))
     assert result.code == 1 and "exactly one of --stack NAME or --all-ephemeral" in result.err
     assert requests_after(live.sandbox, start) == []
+
+
+def test_up_keeps_an_image_rolled_out_by_ci(live, opsctl) -> None:
+    env = live.env()
+    image = f"{env.names.registry}.azurecr.io/rag-app:7"
+    rolled = opsctl(
+        "app",
+        "set-image",
+        "--stack",
+        "dev",
+        "--image",
+        image,
+        "--no-write-back",
+        "--project-dir",
+        str(live.project),
+    )
+    assert rolled.code == 0, rolled.err
+    start = mark(live.sandbox)
+    again = opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(live.project), "-o", "json")
+    assert again.code == 0, again.err
+    assert arm_writes(live.sandbox, start) == [], "an unpinned image belongs to CI; up must not roll it back"
+    app = live.target.client(ContainerAppsAPIClient).container_apps.get(
+        env.resource_group, env.names.container_app
+    )
+    assert app.properties.template["containers"][0]["image"] == image
+    drift = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project))
+    assert drift.code == 0, drift.out

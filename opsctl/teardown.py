@@ -49,6 +49,12 @@ class EnvironmentTeardown:
     done: list[str] = field(default_factory=list)
     error: str | None = None
     protect_setting: bool = False
+    # Groups gone (or never tagged) whose soft-deleted accounts still wait for a purge; never deleted.
+    purge_only_groups: list[str] = field(default_factory=list)
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.resource_groups or self.purge_only_groups)
 
     @property
     def protected(self) -> bool:
@@ -91,6 +97,11 @@ def _cognitive_client(target: Target) -> Any:
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     return target.client(CognitiveServicesManagementClient)
+
+
+def find_ephemeral(target: Target) -> list[EnvironmentTeardown]:
+    """Tagged ephemeral environments, inspected (locks, accounts, age); others are not read."""
+    return [inspect_environment(target, e) for e in find_environments(target) if e.ephemeral]
 
 
 def find_environments(target: Target, *, environment: str | None = None) -> list[EnvironmentTeardown]:
@@ -220,7 +231,7 @@ def _delete_groups(target: Target, env: EnvironmentTeardown, progress: Progress)
 
 
 def _purge(cognitive: Any, env: EnvironmentTeardown, progress: Progress) -> None:
-    for account in _soft_deleted(cognitive, env.resource_groups):
+    for account in _soft_deleted(cognitive, [*env.resource_groups, *env.purge_only_groups]):
         progress(f"{env.environment}: purging {account.name} in {account.location}")
         with arm_errors(f"purging soft-deleted account {account.name}"):
             cognitive.deleted_accounts.begin_purge(
@@ -232,15 +243,18 @@ def _purge(cognitive: Any, env: EnvironmentTeardown, progress: Progress) -> None
 def select_expired(
     envs: Sequence[EnvironmentTeardown], *, older_than: dt.timedelta, now: dt.datetime | None = None
 ) -> list[EnvironmentTeardown]:
-    """Ephemeral environments past their expiry tag, or older than `older_than`."""
+    """Ephemeral environments that are due: past their `expires-at` tag when they carry one (a
+    renewed expiry keeps a busy PR environment alive), otherwise older than `older_than`."""
     now = now or dt.datetime.now(dt.UTC)
     chosen = []
     for env in envs:
         if not env.ephemeral or env.protected:
             continue
-        expired = env.expires_at is not None and env.expires_at <= now
-        old = env.created_at is not None and now - env.created_at >= older_than
-        if expired or old:
+        if env.expires_at is not None:
+            due = env.expires_at <= now
+        else:
+            due = env.created_at is not None and now - env.created_at >= older_than
+        if due:
             chosen.append(env)
     return chosen
 
@@ -273,9 +287,8 @@ def plan_stack_teardown(target: Target, env: Environment) -> EnvironmentTeardown
         plan = found[0]
     else:
         plan = EnvironmentTeardown(env.settings.environment, [], {})
-        leftovers = _soft_deleted(_cognitive_client(target), [env.resource_group])
-        if leftovers:
-            plan.resource_groups = [env.resource_group]
+        if _soft_deleted(_cognitive_client(target), [env.resource_group]):
+            plan.purge_only_groups = [env.resource_group]
     plan.protect_setting = env.settings.protect or env.settings.is_production
     if plan.resource_groups:
         inspect_environment(target, plan)

@@ -137,9 +137,10 @@ def down(
     env = load_environment(stack, project_dir=project_dir)
     target = common.open_target(env.subscription_id, sandbox=True)
     found = teardown.plan_stack_teardown(target, env)
-    if not found.resource_groups:
+    if not found.has_work:
         console().print(f"{stack}: nothing deployed in the sandbox")
         return
+    teardown.check_allowed(found, yes=False, confirm=None)
     with console().status("removing") as status:
         result = teardown.begin_teardown(target, found, purge=True, progress=status.update)
     for step in result.done:

@@ -47,18 +47,18 @@ def teardown(
         env, target = common.open_environment(
             stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
         )
-        plans = [lib.plan_stack_teardown(target, env)]
-        plans = [p for p in plans if p.resource_groups]
+        plans = [p for p in [lib.plan_stack_teardown(target, env)] if p.has_work]
     else:
         target = common.open_target(subscription, sandbox=sandbox)
-        found = [lib.inspect_environment(target, e) for e in lib.find_environments(target)]
-        plans = lib.select_expired(found, older_than=age)
+        plans = lib.select_expired(lib.find_ephemeral(target), older_than=age)
     _show(plans, output)
     if dry_run or not plans:
         return
-    for plan in plans:
-        lib.check_allowed(plan, yes=yes, confirm=_confirmation(plan, yes, confirm))
-    if not yes and not typer.confirm(f"Delete {len(plans)} environment(s)?", err=True):
+    if stack:
+        confirm = _confirmation(plans[0], yes, confirm)
+        lib.check_allowed(plans[0], yes=yes, confirm=confirm)
+    plans, refused = _allowed(plans, yes=yes, confirm=confirm)
+    if plans and not yes and not typer.confirm(f"Delete {len(plans)} environment(s)?", err=True):
         raise typer.Exit(1)
     with console().status("tearing down") as status:
         results = lib.teardown_many(
@@ -68,7 +68,26 @@ def teardown(
             concurrency=concurrency,
             progress=status.update,
         )
-    _done(results, output)
+    _done(results + refused, output)
+
+
+def _allowed(
+    plans: list[EnvironmentTeardown], *, yes: bool, confirm: str | None
+) -> tuple[list[EnvironmentTeardown], list[EnvironmentTeardown]]:
+    """A locked or protected environment is reported and skipped; the others still go."""
+    from opsctl import teardown as lib
+    from opsctl.errors import OpsError
+
+    allowed, refused = [], []
+    for plan in plans:
+        try:
+            lib.check_allowed(plan, yes=yes, confirm=confirm)
+        except OpsError as exc:
+            plan.error = exc.one_line()
+            refused.append(plan)
+        else:
+            allowed.append(plan)
+    return allowed, refused
 
 
 def _confirmation(plan: EnvironmentTeardown, yes: bool, confirm: str | None) -> str | None:
@@ -81,7 +100,8 @@ def _rows(plans: list[EnvironmentTeardown]) -> list[dict[str, object]]:
     return [
         {
             "environment": p.environment,
-            "resource_groups": ", ".join(p.resource_groups),
+            "resource_groups": ", ".join(p.resource_groups)
+            or f"(purge only: {', '.join(p.purge_only_groups)})",
             "accounts": ", ".join(f"{a.name} ({len(a.deployments)} deployments)" for a in p.accounts),
             "protected": p.protected,
             "locks": "; ".join(p.locks) or None,

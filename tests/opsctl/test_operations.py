@@ -573,3 +573,54 @@ def test_up_keeps_an_image_rolled_out_by_ci(live, opsctl) -> None:
     assert app.properties.template["containers"][0]["image"] == image
     drift = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project))
     assert drift.code == 0, drift.out
+
+
+def test_teardown_only_purges_when_the_group_left_is_not_ours(live, opsctl) -> None:
+    env = live.env()
+    cognitive = live.target.client(CognitiveServicesManagementClient)
+    cognitive.accounts.begin_delete(env.resource_group, env.names.document_intelligence).result()
+    resources = live.target.client(ResourceManagementClient)
+    resources.resource_groups.create_or_update(env.resource_group, {"location": "eastus2", "tags": {}})
+    result = opsctl(
+        "teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project), "-o", "json"
+    )
+    assert result.code == 0, result.err
+    assert resources.resource_groups.check_existence(env.resource_group), "an untagged group is never deleted"
+    assert list(cognitive.deleted_accounts.list()) == []
+
+
+def test_a_locked_ephemeral_environment_does_not_stop_the_others(live, opsctl) -> None:
+    for number in (1, 2):
+        assert (
+            opsctl("stack", "new", f"pr-{number}", "--from", "dev", "--project-dir", str(live.project)).code
+            == 0
+        )
+        stack_file = StackFile.load(live.project / f"Pulumi.pr-{number}.yaml")
+        stack_file.set("ragstack:expiresAt", (), "2020-01-01T00:00:00Z")
+        stack_file.save()
+        assert (
+            opsctl("up", "--stack", f"pr-{number}", "--sandbox", "--project-dir", str(live.project)).code == 0
+        )
+    locked = live.env("pr-1").resource_group
+    live.target.client(ManagementLockClient).management_locks.create_or_update_at_resource_group_level(
+        locked, "hold", {"level": "CanNotDelete"}
+    )
+    result = opsctl("teardown", "--all-ephemeral", "--yes", "--project-dir", str(live.project), "-o", "json")
+    assert result.code == 1
+    outcome = {r["environment"]: r for r in json.loads(result.out)}
+    assert "[ScopeLocked]" in outcome["pr-1"]["error"] and outcome["pr-2"]["error"] is None
+    groups = {g.name for g in live.target.client(ResourceManagementClient).resource_groups.list()}
+    assert locked in groups and live.env("pr-2").resource_group not in groups
+
+
+def test_protected_environment_goes_with_yes_and_the_typed_name(live, opsctl) -> None:
+    stack_file = StackFile.load(live.project / "Pulumi.dev.yaml")
+    stack_file.set("ragstack:protect", (), True)
+    stack_file.save()
+    result = opsctl(
+        "teardown", "--stack", "dev", "--yes", "--confirm", "dev", "--project-dir", str(live.project)
+    )
+    assert result.code == 0, result.err
+    assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(
+        live.env().resource_group
+    )

@@ -50,8 +50,9 @@ def test_select_expired_by_age_and_by_expiry_tag() -> None:
         _env("pr-5", created_hours_ago=30, profile="prod"),
         _env("pr-6", created_hours_ago=None),
     ]
+    envs.append(_env("pr-7", created_hours_ago=30, expires_in_hours=40))
     chosen = select_expired(envs, older_than=dt.timedelta(hours=24), now=NOW)
-    assert [e.environment for e in chosen] == ["pr-1", "pr-3"]
+    assert [e.environment for e in chosen] == ["pr-1", "pr-3"], "a renewed expiry outranks age"
 
 
 @pytest.mark.parametrize(

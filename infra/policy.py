@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from infra.catalog.roles import ASSIGNABLE_PRINCIPAL_TYPES
 from infra.catalog.search import sla_replicas
 from infra.planned import PlannedResource, StackContext
+from infra.profiles import PROFILE_DEFAULTS
 from infra.tags import MANAGED_BY, REQUIRED_TAGS
 
 Severity = Literal["high", "medium", "low"]
@@ -57,8 +59,7 @@ PUBLIC_NETWORK_PATHS: dict[str, tuple[str, ...]] = {
     COGNITIVE_ACCOUNT: ("properties", "publicNetworkAccess"),
     REGISTRY: ("publicNetworkAccess",),
 }
-PROFILES = ("free", "dev", "prod")
-PRINCIPAL_TYPES = frozenset({"User", "Group", "ServicePrincipal", "ForeignGroup", "Device"})
+PROFILES = tuple(PROFILE_DEFAULTS)
 
 # Pulumi's wire sentinels for values not known during preview (pulumi.runtime.rpc.UNKNOWN and the
 # typed ones pulumi_policy.proxy uses); kept as data so this module needs neither package.
@@ -248,7 +249,7 @@ def check_role_assignment_scope(resource: PlannedResource, ctx: StackContext) ->
 def check_role_assignment_principal_type(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
     """Without principalType ARM looks the principal up in Graph and fails on fresh identities (R-4)."""
     principal_type = resource.inputs.get("principalType")
-    if principal_type not in PRINCIPAL_TYPES and not is_unknown(principal_type):
+    if principal_type not in ASSIGNABLE_PRINCIPAL_TYPES and not is_unknown(principal_type):
         yield f"principalType is {principal_type!r}; set it (ServicePrincipal for managed identities)"
 
 

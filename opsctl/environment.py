@@ -7,7 +7,7 @@ from pathlib import Path
 
 from infra.access import resource_group_id, resource_scopes
 from infra.catalog.roles import ResourceKey
-from infra.naming import ResourceNames, environment_names
+from infra.naming import ENVIRONMENT_RULE, ResourceNames, environment_names
 from infra.settings import SettingsError, StackSettings
 from infra.stackfile import StackFile, stack_file_path
 from opsctl.errors import InvalidInput
@@ -48,6 +48,8 @@ def load_environment(
     stack: str, *, project_dir: Path | str = ".", subscription_id: str | None = None
 ) -> Environment:
     """Resolve `stack` through its settings and naming; bad config is one InvalidInput line."""
+    if problem := ENVIRONMENT_RULE.problem(stack):
+        raise InvalidInput(f"--stack {stack!r}: stack names {problem.removeprefix('must be ')}")
     try:
         stack_file = StackFile.load(stack_file_path(stack, project_dir))
         settings = stack_file.settings()

@@ -228,10 +228,7 @@ def load_baseline(reference: str, *, stack: str, project_dir: Path) -> dict[str,
     """A previous plan: a plan JSON file, another stack file, or a git ref holding this stack's file."""
     path = Path(reference)
     if path.suffix == ".json" and path.exists():
-        try:
-            return dict(json.loads(path.read_text()))
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"--diff-against {reference}: not a plan JSON file ({exc.msg})") from None
+        return _plan_file(path, reference)
     if path.suffix in (".yaml", ".yml") and path.exists():
         return plan_settings(load_stack_settings(path))
     if stack_file_path(reference, project_dir).exists():
@@ -239,11 +236,33 @@ def load_baseline(reference: str, *, stack: str, project_dir: Path) -> dict[str,
     return _plan_at_git_ref(reference, stack=stack, project_dir=project_dir)
 
 
+def _plan_file(path: Path, reference: str) -> dict[str, Any]:
+    """A saved `opsctl plan -o json`; anything else (an ARM export, a list) is refused by name."""
+    try:
+        document = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"--diff-against {reference}: not JSON ({exc.msg})") from None
+    valid = (
+        isinstance(document, dict)
+        and document.get("formatVersion") == PLAN_FORMAT_VERSION
+        and all(isinstance(r, dict) and "key" in r for r in document.get("resources", []))
+    )
+    if not valid:
+        raise InvalidInput(
+            f"--diff-against {reference}: not a plan from `opsctl plan -o json` "
+            f"(formatVersion {PLAN_FORMAT_VERSION})"
+        )
+    return dict(document)
+
+
 def _plan_at_git_ref(ref: str, *, stack: str, project_dir: Path) -> dict[str, Any]:
     name = stack_file_path(stack, ".").name
-    shown = subprocess.run(
-        ["git", "show", f"{ref}:{name}"], cwd=project_dir, capture_output=True, text=True, check=False
-    )
+    try:
+        shown = subprocess.run(
+            ["git", "show", f"{ref}:./{name}"], cwd=project_dir, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise InvalidInput(f"--diff-against {ref}: git is not available ({exc})") from None
     if shown.returncode != 0:
         raise InvalidInput(
             f"--diff-against {ref}: not a plan .json, a stack .yaml, a stack name or a git ref with {name}"

@@ -85,22 +85,29 @@ def scale_search(
     _require_change(replicas=replicas, partitions=partitions)
     cfg = env.settings.search
     _check_search(
-        cfg.sku, replicas or cfg.replicas, partitions or cfg.partitions, cfg.hosting_mode, "stack config"
+        cfg.sku,
+        cfg.replicas if replicas is None else replicas,
+        cfg.partitions if partitions is None else partitions,
+        cfg.hosting_mode,
+        "stack config",
     )
     client: Any = target.client(SearchManagementClient)
     name = env.names.search
     with arm_errors(f"reading search service '{name}'"):
         service = client.services.get(env.resource_group, name)
+    if _search_busy(service) and not dry_run:
+        service = _wait_search_idle(client, env, target, name, wait_busy, progress)
     before = _search_state(service)
-    after = {"replicas": replicas or before["replicas"], "partitions": partitions or before["partitions"]}
+    after = {
+        "replicas": before["replicas"] if replicas is None else replicas,
+        "partitions": before["partitions"] if partitions is None else partitions,
+    }
     _check_search(
         service.sku.name, after["replicas"], after["partitions"], service.hosting_mode or "default", "live"
     )
     result = ScaleResult(name, before, after, applied=False)
     if dry_run or not result.changed:
         return _finish_search(env, result, write_config and not dry_run)
-    if _search_busy(service):
-        _wait_search_idle(client, env, target, name, wait_busy, progress)
     # The update model serializes default counts unless they are None (arm-facts section 4 GOTCHA).
     fields: dict[str, Any] = {"hosting_mode": None, "public_network_access": None}
     fields["replica_count"] = after["replicas"] if after["replicas"] != before["replicas"] else None
@@ -135,14 +142,15 @@ def _patch_search(
 
 def _wait_search_idle(
     client: Any, env: Environment, target: Target, name: str, wait_busy: bool, progress: Progress
-) -> None:
+) -> Any:
+    """The service once its running update is over (its counts may have changed meanwhile)."""
     if not wait_busy:
         raise OpsError(
             f"search service '{name}' is still processing a previous update",
             code="Conflict",
             hint="re-run with --wait-busy to wait for it, then scale",
         )
-    wait_until(
+    return wait_until(
         lambda: _search_done(client, env.resource_group, name),
         target=target,
         what=f"the previous update of '{name}' to finish",

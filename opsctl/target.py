@@ -54,15 +54,22 @@ def sandbox_home() -> Path:
 
 def sandbox_target(subscription_id: str | None = None, *, home: Path | None = None) -> Target:
     """The running sandbox, as recorded by `opsctl sandbox start`."""
-    import json
-
     from opsctl.sandbox import SandboxConnection
+    from opsctl.sandbox.control import read_info
 
-    path = (home or sandbox_home()) / "sandbox.json"
-    if not path.exists():
-        raise OpsError(f"no sandbox is running (no {path})", hint="start one with `opsctl sandbox start`")
-    record = json.loads(path.read_text())
-    connection = SandboxConnection.load_dict(record)
+    state_dir = home or sandbox_home()
+    try:
+        record = read_info(state_dir)
+        connection = SandboxConnection.load_dict(record) if record else None
+    except (ValueError, TypeError) as exc:
+        raise OpsError(
+            f"{state_dir / 'sandbox.json'} is unreadable ({exc})",
+            hint="run `opsctl sandbox stop`, then `opsctl sandbox start`",
+        ) from None
+    if connection is None or record is None:
+        raise OpsError(
+            f"no sandbox is running (state: {state_dir})", hint="start one with `opsctl sandbox start`"
+        )
     return connection_target(connection, subscription_id, time_scale=float(record.get("time_scale", 1.0)))
 
 

@@ -49,3 +49,25 @@ def arm(sandbox: Any) -> Callable[..., Any]:
         return sandbox.connection.client(client_class, **kwargs)
 
     return make
+
+
+AZURE_ENV = (
+    "AZURE_SUBSCRIPTION_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_TENANT_ID",
+    "AZURE_AUTHORITY_HOST",
+    "ARM_SUBSCRIPTION_ID",
+    "ARM_CLIENT_ID",
+    "ARM_TENANT_ID",
+    "ARM_USE_OIDC",
+    "RAGSTACK_SANDBOX_HOME",
+    "OPSCTL_DEBUG",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_azure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator's shell (az login, CI variables) must never steer a test at real Azure."""
+    for name in AZURE_ENV:
+        monkeypatch.delenv(name, raising=False)

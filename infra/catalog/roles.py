@@ -18,6 +18,8 @@ RESOURCE_KEYS: tuple[ResourceKey, ...] = (
     "container_app",
 )
 PRINCIPAL_TYPES: tuple[str, ...] = ("User", "Group", "ServicePrincipal")
+# Every principalType ARM accepts on a role assignment (api 2022-04-01); presets grant PRINCIPAL_TYPES.
+ASSIGNABLE_PRINCIPAL_TYPES: frozenset[str] = frozenset({*PRINCIPAL_TYPES, "ForeignGroup", "Device"})
 
 
 @dataclass(frozen=True)

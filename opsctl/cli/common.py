@@ -33,13 +33,24 @@ def open_environment(
     """Load the stack and pick its target; bad config fails here, before any ARM call."""
     from opsctl.environment import load_environment
 
+    validate_subscription(subscription)
     env = load_environment(stack, project_dir=project_dir, subscription_id=subscription)
     return env, open_target(env.subscription_id, sandbox=sandbox)
+
+
+def validate_subscription(subscription: str | None) -> None:
+    """A subscription id is a GUID; refuse anything else before a credential is even built."""
+    from infra.rules import GUID
+    from opsctl.errors import InvalidInput
+
+    if subscription is not None and not GUID.fullmatch(subscription):
+        raise InvalidInput(f"--subscription {subscription}: must be a subscription id (GUID)")
 
 
 def open_target(subscription: str | None, *, sandbox: bool | None) -> Target:
     """The ARM target for a subscription; `sandbox` None means: decide from the subscription."""
     from opsctl.target import resolve_target
 
+    validate_subscription(subscription)
     kind: TargetKind | None = None if sandbox is None else ("sandbox" if sandbox else "azure")
     return resolve_target(subscription_id=subscription, kind=kind)

@@ -40,7 +40,8 @@ def start(
     verb = "already running" if running else "running"
     typer.echo(f"sandbox {verb} at {conn.endpoint} (pid {info['pid']})")
     typer.echo(f"CA bundle: {conn.ca_path}")
-    typer.echo("environment for SDK clients and azure-identity:")
+    typer.echo("opsctl needs nothing else. For other SDK clients and azure-identity, in a shell of")
+    typer.echo("their own (these values would steer DefaultAzureCredential away from real Azure):")
     for key, value in conn.env().items():
         typer.echo(f"  export {key}={value}")
 

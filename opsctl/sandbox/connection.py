@@ -129,8 +129,15 @@ class SandboxCredential:
                 }
             ).encode()
             url = f"{self._conn.endpoint}/{self._conn.tenant_id}/oauth2/v2.0/token"
-            with urllib.request.urlopen(url, body, timeout=30, context=self._ssl) as resp:
-                doc = json.loads(resp.read())
+            try:
+                with urllib.request.urlopen(url, body, timeout=30, context=self._ssl) as resp:
+                    doc = json.loads(resp.read())
+            except OSError as exc:
+                from azure.core.exceptions import ClientAuthenticationError
+
+                raise ClientAuthenticationError(
+                    message=f"the sandbox token endpoint {url} is unreachable ({exc})"
+                ) from exc
             value = (doc["access_token"], int(time.time()) + int(doc["expires_in"]))
             self._cache[scope] = value
             return value

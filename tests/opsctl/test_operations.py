@@ -7,6 +7,7 @@ checks the sandbox (live state and its request log), the stack file and the CLI'
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
@@ -624,3 +625,20 @@ def test_protected_environment_goes_with_yes_and_the_typed_name(live, opsctl) ->
     assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(
         live.env().resource_group
     )
+
+
+def test_bad_subscription_and_a_dead_sandbox_are_one_line(live, opsctl) -> None:
+    start = mark(live.sandbox)
+    bad = opsctl(
+        "status", "--stack", "dev", "--subscription", "not-a-guid", "--project-dir", str(live.project)
+    )
+    assert bad.code == 1 and "--subscription not-a-guid: must be a subscription id (GUID)" in bad.err
+    assert requests_after(live.sandbox, start) == []
+    record = Path(live.sandbox.state_dir) / "sandbox.json"
+    saved = json.loads(record.read_text())
+    record.write_text(json.dumps({**saved, "pid": 2**22 + 12345}))
+    dead = opsctl("status", "--stack", "dev", "--project-dir", str(live.project))
+    assert dead.code == 1 and "no sandbox is running" in dead.err and "Traceback" not in dead.err
+    record.write_text("{broken")
+    corrupt = opsctl("status", "--stack", "dev", "--project-dir", str(live.project))
+    assert corrupt.code == 1 and "is unreadable" in corrupt.err and "Traceback" not in corrupt.err

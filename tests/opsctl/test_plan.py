@@ -166,3 +166,20 @@ def test_bad_stack_file_is_one_line_naming_file_and_key(
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.err
     assert "Pulumi.bad.yaml" in lines[0] and expected in lines[0]
+
+
+def test_diff_against_something_that_is_not_a_plan_is_one_line(opsctl, project: Path) -> None:
+    arm = opsctl("plan", "--stack", "dev", "--project-dir", str(project), "--format", "arm")
+    (project / "arm.json").write_text(arm.out)
+    (project / "list.json").write_text("[1, 2]")
+    for name in ("arm.json", "list.json"):
+        result = opsctl(
+            "plan", "--stack", "dev", "--project-dir", str(project), "--diff-against", str(project / name)
+        )
+        assert result.code == 1 and "Traceback" not in result.err
+        assert "not a plan from `opsctl plan -o json`" in result.err
+
+
+def test_stack_names_are_checked_before_any_file_is_read(opsctl, project: Path) -> None:
+    result = opsctl("status", "--stack", "../etc/passwd", "--project-dir", str(project))
+    assert result.code == 1 and "--stack '../etc/passwd': stack names" in result.err

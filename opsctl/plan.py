@@ -41,7 +41,7 @@ def plan_settings(settings: StackSettings) -> dict[str, Any]:
             depends_on=r.dependencies,
             protect=r.protect,
             custom=r.custom,
-            outputs=r.outputs,
+            outputs={**r.outputs, "id": r.id} if r.id else r.outputs,
         )
         for r in rendered.resources
     ]
@@ -111,7 +111,24 @@ def _resource_entry(resource: PlannedResource, depends_on: list[str]) -> dict[st
         "protect": resource.protect,
         "summary": summarize(resource),
         "inputs": _redacted(resource.inputs),
+        "computed": computed_values(resource),
     }
+
+
+COMPUTED_KEYS = ("id", "principalId", "clientId", "loginServer", "endpoint", "customerId")
+
+
+def computed_values(resource: PlannedResource) -> dict[str, str]:
+    """Values Azure assigns (ids, identities, endpoints): in a plan they are mock placeholders."""
+    outputs = resource.outputs
+    found = {key: outputs[key] for key in COMPUTED_KEYS if isinstance(outputs.get(key), str)}
+    endpoint = (outputs.get("properties") or {}).get("endpoint")
+    if isinstance(endpoint, str):
+        found["endpoint"] = endpoint
+    identity = outputs.get("identity") or {}
+    if isinstance(identity.get("principalId"), str):
+        found["identity.principalId"] = identity["principalId"]
+    return found
 
 
 def _num(value: Any) -> Any:
@@ -168,9 +185,12 @@ def _role_name(inputs: Mapping[str, Any]) -> str:
 
 
 def _role_matrix(planned: list[PlannedResource]) -> list[dict[str, Any]]:
+    """Who gets what; identities the stack creates show as `<name identity>` since their ids are
+    only known after deployment (offline they would be mock values)."""
+    labels = _identity_labels(planned)
     return [
         {
-            "principalId": r.inputs.get("principalId"),
+            "principalId": labels.get(str(r.inputs.get("principalId")), r.inputs.get("principalId")),
             "principalType": r.inputs.get("principalType"),
             "role": _role_name(r.inputs),
             "scope": r.inputs.get("scope"),
@@ -179,6 +199,19 @@ def _role_matrix(planned: list[PlannedResource]) -> list[dict[str, Any]]:
         for r in planned
         if r.type == "azure-native:authorization:RoleAssignment"
     ]
+
+
+def _identity_labels(planned: list[PlannedResource]) -> dict[str, str]:
+    labels = {}
+    for resource in planned:
+        if not resource.custom or resource.type == "azure-native:authorization:RoleAssignment":
+            continue
+        computed = computed_values(resource)
+        name = azure_name(resource.type, resource.inputs) if resource.type in ARM_SHAPES else resource.name
+        for key in ("principalId", "identity.principalId"):
+            if key in computed:
+                labels[computed[key]] = f"<{name} identity>"
+    return labels
 
 
 def _redacted(value: Any) -> Any:
@@ -282,7 +315,12 @@ def arm_template(plan: Mapping[str, Any]) -> dict[str, Any]:
     resources = [r for r in plan["resources"] if r["type"] in ARM_SHAPES]
     group = next(r for r in resources if r["type"] == "azure-native:resources:ResourceGroup")
     names = {r["key"]: r for r in resources}
-    inner = [_template_resource(r, names) for r in resources if r is not group]
+    references = _references(resources)
+    inner = [
+        _expressions(_template_resource(r, names, references), references)
+        for r in resources
+        if r is not group
+    ]
     return {
         "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
         "contentVersion": "1.0.0.0",
@@ -317,8 +355,49 @@ def arm_template(plan: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _resource_id_expr(resource: Mapping[str, Any]) -> str:
+    segments = ", ".join(f"'{s}'" for s in _template_name(resource["type"], resource["inputs"]).split("/"))
+    return f"resourceId('{arm_type(resource['type'])}', {segments})"
+
+
+def _references(resources: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Mock placeholder -> the ARM expression that yields the real value at deploy time."""
+    found: dict[str, str] = {}
+    for resource in resources:
+        if resource["type"] in (
+            "azure-native:resources:ResourceGroup",
+            "azure-native:authorization:RoleAssignment",
+        ):
+            continue
+        ref = _resource_id_expr(resource)
+        version = api_version(resource["type"])
+        for key, value in (resource.get("computed") or {}).items():
+            if key == "id":
+                found[value] = ref
+            elif key == "identity.principalId":
+                found[value] = f"reference({ref}, '{version}', 'Full').identity.principalId"
+            else:
+                found[value] = f"reference({ref}, '{version}').{key}"
+    return found
+
+
+def _expressions(node: Any, references: Mapping[str, str]) -> Any:
+    """Replace placeholders (in values and in keys, as userAssignedIdentities uses) by expressions."""
+    if isinstance(node, Mapping):
+        return {_expression(k, references): _expressions(v, references) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expressions(v, references) for v in node]
+    return _expression(node, references)
+
+
+def _expression(value: Any, references: Mapping[str, str]) -> Any:
+    if isinstance(value, str) and value in references:
+        return f"[{references[value]}]"
+    return value
+
+
 def _template_resource(
-    resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]
+    resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]], references: Mapping[str, str]
 ) -> dict[str, Any]:
     inputs = resource["inputs"]
     body = arm_body(resource["type"], inputs)
@@ -327,10 +406,46 @@ def _template_resource(
     if resource["type"] == "azure-native:authorization:RoleAssignment":
         entry["scope"] = _relative_scope(str(inputs.get("scope", "")))
     entry.update(body)
-    entry["dependsOn"] = sorted(_depends_on(resource, by_key))
+    entry["dependsOn"] = sorted(_depends_on(resource, by_key, references))
     if resource["type"] == "azure-native:app:ManagedEnvironment":
         _reference_workspace_keys(entry, by_key)
+    if resource["type"] == "azure-native:authorization:RoleAssignment":
+        role = _role_guid(resource)
+        entry["properties"]["roleDefinitionId"] = (
+            f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{role}')]"
+        )
+        if (owned := _assignment_expr(resource, by_key)) is not None:
+            entry["name"] = f"[{owned[1]}]"
     return entry
+
+
+def _role_guid(resource: Mapping[str, Any]) -> str:
+    return str(resource["inputs"].get("roleDefinitionId", "")).rsplit("/", 1)[-1]
+
+
+def _holds_principal(resource: Mapping[str, Any], principal: str) -> bool:
+    """Whether `resource` is the identity behind `principal` (a user-assigned or system identity)."""
+    if resource["type"] == "azure-native:authorization:RoleAssignment":
+        return False
+    computed = resource.get("computed") or {}
+    return principal in (computed.get("principalId"), computed.get("identity.principalId"))
+
+
+def _assignment_expr(
+    resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]
+) -> tuple[str, str] | None:
+    """(scope resourceId, guid(scope, principal, role)) of a role assignment on a template resource.
+    ARM needs names at compile time, so a managed identity stands in by its resource id (the Bicep
+    idiom), not by its principal id, which `reference()` would only give at deploy time."""
+    scope = resource["inputs"].get("scope")
+    owner = next((r for r in by_key.values() if (r.get("computed") or {}).get("id") == scope), None)
+    if owner is None:
+        return None
+    principal = str(resource["inputs"].get("principalId", ""))
+    identity = next((r for r in by_key.values() if _holds_principal(r, principal)), None)
+    principal_expr = _resource_id_expr(identity) if identity else f"'{principal}'"
+    scope_expr = _resource_id_expr(owner)
+    return scope_expr, f"guid({scope_expr}, {principal_expr}, '{_role_guid(resource)}')"
 
 
 def _reference_workspace_keys(entry: dict[str, Any], by_key: Mapping[str, Mapping[str, Any]]) -> None:
@@ -358,13 +473,28 @@ def _relative_scope(scope: str) -> str:
     return scope.split("/providers/", 1)[-1]
 
 
-def _depends_on(resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]) -> set[str]:
+def _depends_on(
+    resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]], references: Mapping[str, str]
+) -> set[str]:
     """`resourceId(...)` of every template resource this one waits for (the group is implied)."""
     found = set()
     for key in resource.get("dependsOn", []):
         other = by_key.get(key)
         if other is None or other["type"] == "azure-native:resources:ResourceGroup":
             continue
-        segments = ", ".join(f"'{s}'" for s in _template_name(other["type"], other["inputs"]).split("/"))
-        found.add(f"[resourceId('{arm_type(other['type'])}', {segments})]")
+        found.add(f"[{_dependency_id(other, by_key, references)}]")
     return found
+
+
+def _dependency_id(
+    resource: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]], references: Mapping[str, str]
+) -> str:
+    """Extension resources (role assignments with `scope`) need extensionResourceId."""
+    if resource["type"] != "azure-native:authorization:RoleAssignment":
+        return _resource_id_expr(resource)
+    owned = _assignment_expr(resource, by_key)
+    if owned is None:
+        name = resource["inputs"].get("roleAssignmentName")
+        return f"resourceId('Microsoft.Authorization/roleAssignments', '{name}')"
+    scope_expr, name_expr = owned
+    return f"extensionResourceId({scope_expr}, 'Microsoft.Authorization/roleAssignments', {name_expr})"

@@ -183,3 +183,40 @@ def test_diff_against_something_that_is_not_a_plan_is_one_line(opsctl, project: 
 def test_stack_names_are_checked_before_any_file_is_read(opsctl, project: Path) -> None:
     result = opsctl("status", "--stack", "../etc/passwd", "--project-dir", str(project))
     assert result.code == 1 and "--stack '../etc/passwd': stack names" in result.err
+
+
+def test_arm_export_resolves_azure_assigned_values_at_deploy_time(opsctl) -> None:
+    plan = json.loads(opsctl("plan", "--stack", "dev", "--project-dir", str(ROOT), "-o", "json").out)
+    template_text = opsctl("plan", "--stack", "dev", "--project-dir", str(ROOT), "--format", "arm").out
+    template = json.loads(template_text)
+    inner = template["resources"][1]["properties"]["template"]["resources"]
+    placeholders = {
+        value
+        for r in plan["resources"]
+        if r["armType"] != "Microsoft.Authorization/roleAssignments"
+        for key, value in r["computed"].items()
+        if key != "endpoint"
+    }
+    assert placeholders and not any(value in template_text for value in placeholders)
+    assert "/subscriptions/" not in template_text
+    app = next(r for r in inner if r["type"] == "Microsoft.App/containerApps")
+    client_id = next(
+        e["value"]
+        for e in app["properties"]["template"]["containers"][0]["env"]
+        if e["name"] == "AZURE_CLIENT_ID"
+    )
+    assert client_id.startswith("[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities'")
+    assignments = [r for r in inner if r["type"] == "Microsoft.Authorization/roleAssignments"]
+    assert all(r["name"].startswith("[guid(") and "reference(" not in r["name"] for r in assignments)
+    assert all(
+        r["properties"]["roleDefinitionId"].startswith("[subscriptionResourceId(") for r in assignments
+    )
+    role_deps = [d for d in app["dependsOn"] if "roleAssignments" in d]
+    assert role_deps and all(d.startswith("[extensionResourceId(") for d in role_deps)
+    identities = {
+        row["principalId"] for row in plan["roleMatrix"] if row["principalType"] == "ServicePrincipal"
+    }
+    assert identities == {
+        "<id-dev-app identity>",
+        f"<{plan['outputs']['searchName']} identity>",
+    }

@@ -642,3 +642,157 @@ def test_bad_subscription_and_a_dead_sandbox_are_one_line(live, opsctl) -> None:
     record.write_text("{broken")
     corrupt = opsctl("status", "--stack", "dev", "--project-dir", str(live.project))
     assert corrupt.code == 1 and "is unreadable" in corrupt.err and "Traceback" not in corrupt.err
+
+
+def test_scale_openai_retries_the_parent_resource_conflict(live, opsctl) -> None:
+    live.sandbox.faults.error(
+        409,
+        "RequestConflict",
+        "Another operation is being performed on the parent resource. Please try again later.",
+        path=".*/deployments/chat$",
+        method="PUT",
+        times=2,
+    )
+    result = opsctl(
+        "scale",
+        "openai",
+        "--stack",
+        "dev",
+        "--deployment",
+        "chat",
+        "--capacity",
+        "15",
+        "--project-dir",
+        str(live.project),
+    )
+    assert result.code == 0, result.err
+    puts = [r for r in live.sandbox.requests.list(method="PUT") if r["path"].endswith("/deployments/chat")]
+    statuses = [r["status"] for r in puts]
+    assert statuses[-3:-1] == [409, 409] and statuses[-1] in (200, 201), statuses
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scale", "search", "--replicas", "2"],
+        ["scale", "app", "--min", "1"],
+        ["scale", "openai", "--deployment", "chat", "--capacity", "12"],
+        ["access", "grant", "--principal", DEVELOPER, "--principal-type", "User", "--preset", "reader"],
+        ["access", "revoke", "--principal", DEVELOPER, "--principal-type", "User", "--preset", "developer"],
+        ["teardown", "--yes"],
+    ],
+)
+def test_dry_run_writes_nothing_anywhere(live, opsctl, args) -> None:
+    before = live.stack_text()
+    start = mark(live.sandbox)
+    result = opsctl(*args, "--stack", "dev", "--dry-run", "--project-dir", str(live.project))
+    assert result.code == 0, result.err
+    assert arm_writes(live.sandbox, start) == []
+    assert live.stack_text() == before
+
+
+def test_drift_sees_admin_user_capacity_and_role_assignment_changes(live, opsctl) -> None:
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+    env = live.env()
+    registry = live.target.client(ContainerRegistryManagementClient)
+    from azure.mgmt.containerregistry.models import RegistryUpdateParameters
+
+    update = RegistryUpdateParameters(admin_user_enabled=True)
+    registry.registries.begin_update(env.resource_group, env.names.registry, update).result()
+    cognitive = live.target.client(CognitiveServicesManagementClient)
+    deployment = cognitive.deployments.get(env.resource_group, env.names.openai, "embedding")
+    deployment.sku.capacity = 11
+    cognitive.deployments.begin_create_or_update(
+        env.resource_group, env.names.openai, "embedding", deployment
+    ).result()
+    auth = live.target.client(AuthorizationManagementClient)
+    scope = env.scopes()["search"]
+    developer = [
+        a
+        for a in auth.role_assignments.list_for_scope(scope, filter=f"principalId eq '{DEVELOPER}'")
+        if a.scope == scope
+    ]
+    auth.role_assignments.delete(scope, developer[0].name)
+
+    result = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert result.code == 2
+    items = json.loads(result.out)["drift"]
+    assert {
+        "resource": env.names.registry,
+        "setting": "adminUserEnabled",
+        "expected": False,
+        "actual": True,
+    } in items
+    assert {
+        "resource": f"{env.names.openai}/embedding",
+        "setting": "capacity",
+        "expected": 10,
+        "actual": 11,
+    } in items
+    missing = [i for i in items if i["actual"] == "missing"]
+    assert len(missing) == 1 and DEVELOPER in missing[0]["setting"]
+
+
+def test_operations_complete_through_throttling_errors_and_dropped_connections(live, opsctl) -> None:
+    faults = live.sandbox.faults
+    faults.throttle(path=".*roleAssignments.*", method="PUT", retry_after=3, times=2)
+    faults.drop(path=".*roleAssignments.*", method="GET", times=1)
+    live.sandbox.add_principal(NEW_USER, "Group")
+    granted = opsctl(
+        "access",
+        "grant",
+        "--stack",
+        "dev",
+        "--principal",
+        NEW_USER,
+        "--principal-type",
+        "Group",
+        "--preset",
+        "reader",
+        "--project-dir",
+        str(live.project),
+    )
+    assert granted.code == 0, granted.err
+    faults.error(503, "ServiceUnavailable", "busy", path=".*/revisions/.*", method="GET", times=2)
+    rolled = opsctl(
+        "app",
+        "set-image",
+        "--stack",
+        "dev",
+        "--image",
+        "cr.azurecr.io/app:9",
+        "--project-dir",
+        str(live.project),
+    )
+    assert rolled.code == 0, rolled.err
+    faults.throttle(method="DELETE", retry_after=2, times=3)
+    faults.drop(path=".*/deployments/.*", method="GET", times=1)
+    gone = opsctl("teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project))
+    assert gone.code == 0, gone.err
+    statuses = {r["status"] for r in live.sandbox.requests.list()}
+    assert {429, 503} <= statuses
+    assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(
+        live.env().resource_group
+    )
+
+
+def test_teardown_resumes_after_failing_between_deployments_and_account(live, opsctl) -> None:
+    env = live.env()
+    live.sandbox.faults.error(
+        500,
+        "InternalServerError",
+        "boom",
+        path=f"(?i).*/accounts/{env.names.openai}$",
+        method="DELETE",
+        times=20,
+    )
+    first = opsctl("teardown", "--stack", "dev", "--yes", "--project-dir", str(live.project))
+    assert first.code == 1
+    cognitive = live.target.client(CognitiveServicesManagementClient)
+    assert list(cognitive.deployments.list(env.resource_group, env.names.openai)) == []
+    live.sandbox.faults.clear()
+    second = opsctl("teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project))
+    assert second.code == 0, second.err
+    assert list(cognitive.deleted_accounts.list()) == []

@@ -40,11 +40,25 @@ class Target:
     def client(self, client_class: type[ClientT], **kwargs: Any) -> ClientT:
         """An official azure-mgmt client for this target and subscription."""
         options = {**self.client_kwargs, **kwargs}
+        if self.time_scale != 1.0 and "transport" not in options:
+            options["transport"] = _clock_transport(self.time_scale, options.get("connection_verify"))
         return client_class(self.credential, self.subscription_id, **options)  # type: ignore[call-arg]
 
     @property
     def is_sandbox(self) -> bool:
         return self.kind == "sandbox"
+
+
+def _clock_transport(time_scale: float, verify: Any) -> Any:
+    """A requests transport whose waits (Retry-After, LRO polls, retry backoff) follow the
+    sandbox's clock: its Retry-After values are simulated seconds."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    class SandboxClockTransport(RequestsTransport):
+        def sleep(self, duration: float) -> None:
+            time.sleep(duration / time_scale)
+
+    return SandboxClockTransport(connection_verify=verify) if verify else SandboxClockTransport()
 
 
 def sandbox_home() -> Path:

@@ -33,6 +33,13 @@ def requests_after(sandbox, seq: int, method: str | None = None) -> list[dict]:
     return [r for r in sandbox.requests.list(method=method) if r["seq"] > seq]
 
 
+def fail_deletes(live, path_suffix: str) -> None:
+    """Every DELETE of the resource ending in `path_suffix` fails with 500 (an interruption)."""
+    live.sandbox.faults.error(
+        500, "InternalServerError", "boom", path=f"(?i).*{path_suffix}$", method="DELETE", times=20
+    )
+
+
 def arm_writes(sandbox, after: int) -> list[dict]:
     """ARM writes; POSTs here are read actions (sharedKeys, listKeys, usages) and not counted."""
     return [r for r in requests_after(sandbox, after) if r["method"] in WRITES]
@@ -392,14 +399,7 @@ def test_teardown_refuses_locked_environments_and_deletes_nothing(live, opsctl) 
 
 def test_teardown_resumes_after_an_interruption(live, opsctl) -> None:
     env = live.env()
-    live.sandbox.faults.error(
-        500,
-        "InternalServerError",
-        "boom",
-        path=f"(?i).*/resourcegroups/{env.resource_group}$",
-        method="DELETE",
-        times=20,
-    )
+    fail_deletes(live, f"/resourcegroups/{env.resource_group}")
     first = opsctl("teardown", "--stack", "dev", "--yes", "--project-dir", str(live.project))
     assert first.code == 1 and "InternalServerError" in first.err
     cognitive = live.target.client(CognitiveServicesManagementClient)
@@ -780,14 +780,7 @@ def test_operations_complete_through_throttling_errors_and_dropped_connections(l
 
 def test_teardown_resumes_after_failing_between_deployments_and_account(live, opsctl) -> None:
     env = live.env()
-    live.sandbox.faults.error(
-        500,
-        "InternalServerError",
-        "boom",
-        path=f"(?i).*/accounts/{env.names.openai}$",
-        method="DELETE",
-        times=20,
-    )
+    fail_deletes(live, f"/accounts/{env.names.openai}")
     first = opsctl("teardown", "--stack", "dev", "--yes", "--project-dir", str(live.project))
     assert first.code == 1
     cognitive = live.target.client(CognitiveServicesManagementClient)

@@ -33,6 +33,17 @@ def requests_after(sandbox, seq: int, method: str | None = None) -> list[dict]:
     return [r for r in sandbox.requests.list(method=method) if r["seq"] > seq]
 
 
+def deploy_expired_preview(live, opsctl, stack: str) -> None:
+    """`opsctl stack new` + `up --sandbox` for a PR environment whose expiry has passed."""
+    created = opsctl("stack", "new", stack, "--from", "dev", "--project-dir", str(live.project))
+    assert created.code == 0, created.err
+    stack_file = StackFile.load(live.project / f"Pulumi.{stack}.yaml")
+    stack_file.set("ragstack:expiresAt", (), "2020-01-01T00:00:00Z")
+    stack_file.save()
+    up = opsctl("up", "--stack", stack, "--sandbox", "--project-dir", str(live.project))
+    assert up.code == 0, up.err
+
+
 def fail_deletes(live, path_suffix: str) -> None:
     """Every DELETE of the resource ending in `path_suffix` fails with 500 (an interruption)."""
     live.sandbox.faults.error(
@@ -469,15 +480,7 @@ def test_failed_deployment_update_stops_with_a_clear_message(live, opsctl) -> No
 
 def test_concurrent_teardown_of_expired_ephemeral_environments(live, opsctl) -> None:
     for number in (1, 2, 3):
-        created = opsctl(
-            "stack", "new", f"pr-{number}", "--from", "dev", "--ttl", "1m", "--project-dir", str(live.project)
-        )
-        assert created.code == 0, created.err
-        stack_file = StackFile.load(live.project / f"Pulumi.pr-{number}.yaml")
-        stack_file.set("ragstack:expiresAt", (), "2020-01-01T00:00:00Z")
-        stack_file.save()
-        up = opsctl("up", "--stack", f"pr-{number}", "--sandbox", "--project-dir", str(live.project))
-        assert up.code == 0, up.err
+        deploy_expired_preview(live, opsctl, f"pr-{number}")
     result = opsctl(
         "teardown",
         "--all-ephemeral",
@@ -592,16 +595,7 @@ def test_teardown_only_purges_when_the_group_left_is_not_ours(live, opsctl) -> N
 
 def test_a_locked_ephemeral_environment_does_not_stop_the_others(live, opsctl) -> None:
     for number in (1, 2):
-        assert (
-            opsctl("stack", "new", f"pr-{number}", "--from", "dev", "--project-dir", str(live.project)).code
-            == 0
-        )
-        stack_file = StackFile.load(live.project / f"Pulumi.pr-{number}.yaml")
-        stack_file.set("ragstack:expiresAt", (), "2020-01-01T00:00:00Z")
-        stack_file.save()
-        assert (
-            opsctl("up", "--stack", f"pr-{number}", "--sandbox", "--project-dir", str(live.project)).code == 0
-        )
+        deploy_expired_preview(live, opsctl, f"pr-{number}")
     locked = live.env("pr-1").resource_group
     live.target.client(ManagementLockClient).management_locks.create_or_update_at_resource_group_level(
         locked, "hold", {"level": "CanNotDelete"}

@@ -1,7 +1,8 @@
 """azure-identity credentials against the sandbox's token endpoints.
 
 What works: ClientSecretCredential with `authority=<sandbox>` and
-`disable_instance_discovery=True` for a registered app (federated credentials: test_oidc.py); ManagedIdentityCredential through IDENTITY_ENDPOINT and
+`disable_instance_discovery=True` for a registered app (federated credentials: test_oidc.py);
+ManagedIdentityCredential through IDENTITY_ENDPOINT and
 IDENTITY_HEADER (the App Service protocol msal uses). EnvironmentCredential cannot disable
 instance discovery and is not supported.
 """

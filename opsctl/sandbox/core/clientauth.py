@@ -5,7 +5,8 @@ Order of checks and the answers (status, `error`, AADSTS code; texts from real r
 
 - no `client_id`: 400 invalid_request AADSTS900144 (reference-error-codes.md).
 - unknown `client_id`: 400 unauthorized_client AADSTS700016 "Application with identifier ...
-  was not found in the directory ..." (Azure/azure-sdk-for-python#8314, MicrosoftDocs/azure-docs#21690).
+  was not found in the directory ..." (body: Azure/azure-sdk-for-python#8314,
+  MicrosoftDocs/azure-docs#21690; the 400 is [mem]).
 - neither `client_secret` nor `client_assertion`: 401 invalid_client AADSTS7000216 (text and
   status: stephaneey/azure-apim-extension#138).
 - wrong secret (or an app without one): 401 invalid_client AADSTS7000215 (hoppscotch/hoppscotch#3868).
@@ -15,12 +16,13 @@ Order of checks and the answers (status, `error`, AADSTS code; texts from real r
   - `iss == client_id` is a certificate assertion (private_key_jwt, certificate-credentials.md);
     the sandbox registers no certificates: 401 invalid_client AADSTS700027 (reference-error-codes.md).
   - otherwise workload identity federation: the first of issuer, subject, audience that no
-    federated credential matches decides the code, all 401 invalid_client: AADSTS700211 issuer
-    (Azure/azure-workload-identity#1200), AADSTS700213 subject (Azure/login#482), AADSTS700212
-    audience (texts quoted in public test fixtures). Matching is exact and case-sensitive
-    (Entra's 2024 breaking change, cited in Azure/login#517). These replaced the older catch-all
-    AADSTS70021 "No matching federated identity record found for presented assertion."
-    (Azure/azure-workload-identity#616), which the sandbox no longer emits.
+    federated credential matches decides the code, all 401 invalid_client (status as for every
+    invalid_client above): AADSTS700211 issuer (Azure/azure-workload-identity#1200), AADSTS700213
+    subject (Azure/login#482), AADSTS700212 audience (texts quoted in public test fixtures).
+    Matching is exact and case-sensitive (Entra's 2024 breaking change, cited in Azure/login#517).
+    These replaced the older catch-all AADSTS70021 "No matching federated identity record found
+    for presented assertion." (400 invalid_request in Azure/azure-workload-identity#616, 2022),
+    which the sandbox does not emit.
   - the credential carries a `jwks` (registered by a test) and the signature does not verify with
     it: 401 invalid_client AADSTS700027. Without one the signature is NOT checked: Entra fetches
     the issuer's `/.well-known/openid-configuration` and JWKS, which an offline sandbox cannot.

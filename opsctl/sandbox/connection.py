@@ -10,6 +10,7 @@ import json
 import ssl
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, fields
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from opsctl.sandbox.constants import (
     ARM_SCOPE,
     OPERATOR_CLIENT_ID,
+    OPERATOR_SECRET,
     SANDBOX_SUBSCRIPTION_ID,
     SANDBOX_TENANT_ID,
 )
@@ -33,7 +35,7 @@ class SandboxConnection:
     subscription_id: str = SANDBOX_SUBSCRIPTION_ID
     tenant_id: str = SANDBOX_TENANT_ID
     client_id: str = OPERATOR_CLIENT_ID
-    client_secret: str = "sandbox"
+    client_secret: str = OPERATOR_SECRET
     identity_header: str = ""
 
     @property
@@ -132,6 +134,16 @@ class SandboxCredential:
             try:
                 with urllib.request.urlopen(url, body, timeout=30, context=self._ssl) as resp:
                     doc = json.loads(resp.read())
+            except urllib.error.HTTPError as exc:  # Entra's error body: AADSTS code and text
+                from azure.core.exceptions import ClientAuthenticationError
+
+                try:
+                    detail = json.loads(exc.read()).get("error_description") or ""
+                except ValueError:
+                    detail = ""
+                raise ClientAuthenticationError(
+                    message=f"the sandbox token endpoint refused {self._client_id}: HTTP {exc.code} {detail}"
+                ) from exc
             except OSError as exc:
                 from azure.core.exceptions import ClientAuthenticationError
 
@@ -213,6 +225,21 @@ class SandboxAdmin:
                 json={"object_id": object_id, "principal_type": principal_type, **kw},
             )
         )
+
+    def add_app(
+        self,
+        client_id: str,
+        *,
+        secret: str | None = None,
+        federated: list[dict[str, Any]] | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        """`Sandbox.add_app` over the admin API (`POST /_sandbox/apps`)."""
+        spec = {"client_id": client_id, "secret": secret, "federated": federated or [], **kw}
+        return dict(self._call("POST", "apps", json=spec))
+
+    def apps(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "apps")["value"])
 
     def advance_clock(self, seconds: float) -> float:
         return float(self._call("POST", "clock/advance", json={"seconds": seconds})["sim_time"])

@@ -9,6 +9,7 @@ SANDBOX_SUBSCRIPTION_NAME = "ragstack-sandbox"
 # The service principal the sandbox's own credential signs in as (seeded on every fresh state).
 OPERATOR_CLIENT_ID = "00000000-0000-4000-a000-0000000000c1"
 OPERATOR_OBJECT_ID = "00000000-0000-4000-a000-0000000000d1"
+OPERATOR_SECRET = "sandbox"  # not a secret: the sandbox binds 127.0.0.1 only
 
 # Real ARM audiences, as published by management.azure.com/metadata/endpoints.
 ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.azure.com/")

@@ -135,6 +135,19 @@ class Sandbox:
     ) -> dict[str, Any]:
         return self._live().directory.add(object_id, principal_type, **kw)
 
+    def add_app(
+        self,
+        client_id: str,
+        *,
+        secret: str | None = None,
+        federated: list[dict[str, Any]] | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        """Register an app the token endpoint accepts: with `secret` (client_credentials with a
+        client secret) and/or `federated` credentials (`{issuer, subject, audiences=
+        ["api://AzureADTokenExchange"], name, jwks}`) for a `client_assertion`."""
+        return self._live().directory.add_app(client_id, secret=secret, federated=federated, **kw)
+
     def set_quota(self, namespace: str, location: str, name: str, limit: float) -> dict[str, Any]:
         """Set a provider quota limit (e.g. an Azure OpenAI TPM quota) so tests can exhaust it."""
         return self._live().quotas.set(namespace, location, name, limit)

@@ -1,7 +1,8 @@
 """azure-identity credentials against the sandbox's token endpoints.
 
 What works: ClientSecretCredential with `authority=<sandbox>` and
-`disable_instance_discovery=True`; ManagedIdentityCredential through IDENTITY_ENDPOINT and
+`disable_instance_discovery=True` for a registered app (federated credentials: test_oidc.py);
+ManagedIdentityCredential through IDENTITY_ENDPOINT and
 IDENTITY_HEADER (the App Service protocol msal uses). EnvironmentCredential cannot disable
 instance discovery and is not supported.
 """
@@ -30,7 +31,8 @@ def _csc(conn, client_id, secret):
 
 def test_client_secret_credential_gets_a_token_arm_accepts(sandbox):
     conn = sandbox.connection
-    cred = _csc(conn, "11111111-0000-0000-0000-000000000001", "anything")
+    sandbox.add_app("11111111-0000-0000-0000-000000000001", secret="s3cret")
+    cred = _csc(conn, "11111111-0000-0000-0000-000000000001", "s3cret")
     rm = conn.client(ResourceManagementClient, credential=cred)
     rm.resource_groups.create_or_update("rg", {"location": "eastus"})
     caller = sandbox.requests.list(method="PUT")[0]["principal_id"]

@@ -1,5 +1,5 @@
-"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals, quotas,
-clock.
+"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals, apps,
+quotas, clock.
 
 Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1 only.
 """
@@ -96,6 +96,23 @@ def routes(state: SandboxState) -> list[Route]:
             return _json(doc, 201)
         return _json({"value": state.directory.list()})
 
+    async def apps(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                doc = state.directory.add_app(
+                    spec["client_id"],
+                    secret=spec.get("secret"),
+                    federated=spec.get("federated"),
+                    object_id=spec.get("object_id"),
+                    display_name=spec.get("display_name"),
+                    visible_at=state.clock.now() + float(spec.get("replication_delay", 0)),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidApp", "message": str(exc)}}, 400)
+            return _json(_redacted(doc), 201)
+        return _json({"value": [_redacted(p) for p in state.directory.list() if p.get("appId")]})
+
     async def quotas(request: Request) -> Response:
         if request.method == "POST":
             spec = await request.json()
@@ -128,7 +145,13 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/_sandbox/faults/{fault_id}", fault_item, methods=["DELETE"]),
         Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
         Route("/_sandbox/principals", principals, methods=["GET", "POST"]),
+        Route("/_sandbox/apps", apps, methods=["GET", "POST"]),
         Route("/_sandbox/quotas", quotas, methods=["GET", "POST"]),
         Route("/_sandbox/clock/advance", advance, methods=["POST"]),
         Route("/_sandbox/token", token, methods=["POST"]),
     ]
+
+
+def _redacted(app: dict[str, Any]) -> dict[str, Any]:
+    """An app as the admin API shows it: whether it has a secret, never the secret."""
+    return {**{k: v for k, v in app.items() if k != "secret"}, "hasSecret": bool(app.get("secret"))}

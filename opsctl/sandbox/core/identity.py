@@ -3,9 +3,14 @@ managed-identity endpoint, all answering for the sandbox's one tenant.
 
 - `GET /metadata/endpoints?api-version=...`: ONE cloud object, as management.azure.com answers
   `api-version=2022-09-01` (shape from Azure/azure-cli#29283), pointing at the sandbox.
-- `POST /{tenant}/oauth2/v2.0/token` (client_credentials) and
-  `GET /{tenant}/v2.0/.well-known/openid-configuration`: enough for azure-identity's
-  `ClientSecretCredential(authority=<sandbox>, disable_instance_discovery=True)`.
+- `POST /{tenant}/oauth2/v2.0/token` (client_credentials with a secret or a federated
+  `client_assertion`; who may sign in and the AADSTS errors are in `clientauth.py`),
+  `GET /{tenant}/v2.0/.well-known/openid-configuration` (the v2 discovery document, fields as
+  login.microsoftonline.com answers them: Azure/azure-workload-identity#682, geldata/gel#6028) and
+  `GET /{tenant}/discovery/v2.0/keys` (its `jwks_uri`: the RS256 key tokens are signed with).
+  azure-identity's ClientSecretCredential (`authority=<sandbox>, disable_instance_discovery=True`),
+  ClientAssertionCredential and WorkloadIdentityCredential (`authority=` or AZURE_AUTHORITY_HOST)
+  work against them.
 - `GET /msi/token`: the `IDENTITY_ENDPOINT`/`IDENTITY_HEADER` protocol (api-version 2019-08-01,
   header `X-IDENTITY-HEADER`, selectors `client_id`/`object_id`/`mi_res_id`; response
   `{"access_token", "expires_on", "resource", "token_type", "client_id"}`) as msal's
@@ -14,7 +19,6 @@ managed-identity endpoint, all answering for the sandbox's one tenant.
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 import urllib.parse
@@ -27,6 +31,7 @@ from starlette.routing import Route
 
 from opsctl.sandbox.constants import ARM_AUDIENCES
 from opsctl.sandbox.core.auth import audience_for
+from opsctl.sandbox.core.clientauth import AadError, authenticate
 from opsctl.sandbox.core.state import SandboxState
 
 JSON = "application/json; charset=utf-8"
@@ -70,15 +75,21 @@ def _tenant_ok(state: SandboxState, tenant: str) -> bool:
 
 
 def _aad_error(status: int, error: str, code: int, text: str) -> Response:
+    """Entra's error body (reference-error-codes.md sample): the description ends in the trace,
+    correlation and timestamp lines."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+    trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
     return _json(
         status,
         {
             "error": error,
-            "error_description": f"AADSTS{code}: {text}",
+            "error_description": f"AADSTS{code}: {text} Trace ID: {trace} Correlation ID: {correlation} "
+            f"Timestamp: {stamp}",
             "error_codes": [code],
-            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
-            "trace_id": str(uuid.uuid4()),
-            "correlation_id": str(uuid.uuid4()),
+            "timestamp": stamp,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={code}",
         },
     )
 
@@ -100,18 +111,60 @@ def routes(state: SandboxState) -> list[Route]:
             200,
             {
                 "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "jwks_uri": f"{root}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{root}/v2.0",
+                "request_uri_parameter_supported": False,
+                "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
                 "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
                 "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
-                "issuer": f"{root}/v2.0",
-                "jwks_uri": f"{root}/discovery/v2.0/keys",
-                "token_endpoint_auth_methods_supported": ["client_secret_post"],
-                "response_types_supported": ["code", "id_token", "token"],
-                "subject_types_supported": ["pairwise"],
-                "id_token_signing_alg_values_supported": ["HS256"],
-                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "http_logout_supported": True,
+                "frontchannel_logout_supported": True,
+                "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+                "claims_supported": [
+                    "sub",
+                    "iss",
+                    "cloud_instance_name",
+                    "cloud_instance_host_name",
+                    "cloud_graph_host_name",
+                    "msgraph_host",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "auth_time",
+                    "acr",
+                    "nonce",
+                    "preferred_username",
+                    "name",
+                    "tid",
+                    "ver",
+                    "at_hash",
+                    "c_hash",
+                    "email",
+                ],
+                "kerberos_endpoint": f"{root}/kerberos",
                 "tenant_region_scope": None,
+                "cloud_instance_name": "microsoftonline.com",
+                "cloud_graph_host_name": "graph.windows.net",
+                "msgraph_host": "graph.microsoft.com",
+                "rbac_url": "https://pas.windows.net",
             },
         )
+
+    async def keys(request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        if not _tenant_ok(state, tenant):
+            return _aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        return _json(200, state.issuer.jwks())
 
     async def token(request: Request) -> Response:
         tenant = request.path_params["tenant"]
@@ -122,18 +175,13 @@ def routes(state: SandboxState) -> list[Route]:
             return _aad_error(
                 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
             )
-        client_id = str(form.get("client_id") or "")
-        secret = form.get("client_secret")
-        principal = state.directory.by_app_id(client_id) if client_id else None
-        if not client_id:
-            return _aad_error(400, "invalid_request", 900144, "The request body must contain 'client_id'.")
-        if principal is None:
-            oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-app:{client_id.lower()}"))
-            principal = state.directory.add(oid, "ServicePrincipal", app_id=client_id)
-        elif principal.get("secret") and not hmac.compare_digest(str(principal["secret"]), str(secret or "")):
-            return _aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
+        try:
+            principal, acr = authenticate(state, form)
+        except AadError as err:
+            return _aad_error(err.status, err.error, err.code, err.text)
+        client_id = str(principal["appId"])
         aud = audience_for(str(form.get("scope") or ""))
-        access, exp = state.issuer.issue(oid=principal["objectId"], aud=aud, app_id=client_id)
+        access, exp = state.issuer.issue(oid=principal["objectId"], aud=aud, app_id=client_id, appidacr=acr)
         ttl = exp - int(time.time())
         return _json(
             200,
@@ -182,6 +230,8 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", openid, methods=["GET"]),
         Route("/{tenant}/.well-known/openid-configuration", openid, methods=["GET"]),
+        Route("/{tenant}/discovery/v2.0/keys", keys, methods=["GET"]),
+        Route("/{tenant}/discovery/keys", keys, methods=["GET"]),
     ]
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsctl.sandbox.constants import (
     OPERATOR_CLIENT_ID,
     OPERATOR_OBJECT_ID,
+    OPERATOR_SECRET,
     SANDBOX_SUBSCRIPTION_ID,
     SANDBOX_TENANT_ID,
 )
-from opsctl.sandbox.core.auth import TokenIssuer
+from opsctl.sandbox.core.auth import TokenIssuer, new_signing_key
 from opsctl.sandbox.core.clock import Clock
 from opsctl.sandbox.core.faults import Faults
 from opsctl.sandbox.core.lro import Lro
@@ -52,19 +54,23 @@ class SandboxState:
         self.quotas = Quotas(self.store)
         self.throttler = Throttler(config.throttling)
         self.lro = Lro(self)
-        self.issuer = TokenIssuer(_secret_file(state_dir / "signing.key"), config.tenant_id)
+        self.issuer = TokenIssuer(
+            _secret_file(state_dir / "signing-key.pem", new_signing_key), config.tenant_id
+        )
         self.identity_header = _secret_file(state_dir / "identity-header").hex()
         self.started_at = time.time()
         self.seed()
 
     def seed(self) -> None:
-        """State every fresh (or reset) sandbox has: the operator service principal."""
-        if self.directory.get(OPERATOR_OBJECT_ID) is None:
-            self.directory.add(
-                OPERATOR_OBJECT_ID,
-                "ServicePrincipal",
+        """State every fresh (or reset) sandbox has: the operator app, secret `sandbox` (a state
+        dir from before app registrations has the operator without a secret: give it one)."""
+        operator = self.directory.get(OPERATOR_OBJECT_ID)
+        if operator is None or not operator.get("secret"):
+            self.directory.add_app(
+                OPERATOR_CLIENT_ID,
+                secret=OPERATOR_SECRET,
+                object_id=OPERATOR_OBJECT_ID,
                 display_name="ragstack-sandbox-operator",
-                app_id=OPERATOR_CLIENT_ID,
             )
 
     def reset(self) -> None:
@@ -76,11 +82,12 @@ class SandboxState:
         self.store.close()
 
 
-def _secret_file(path: Path) -> bytes:
-    """32 random bytes kept in the state dir (mode 600), created on first use."""
+def _secret_file(path: Path, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)) -> bytes:
+    """A secret kept in the state dir (mode 600; 32 random bytes unless `make` says otherwise),
+    created on first use."""
     if path.exists():
         return path.read_bytes()
-    data = secrets.token_bytes(32)
+    data = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)

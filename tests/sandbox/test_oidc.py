@@ -75,9 +75,7 @@ def _post_token(conn, **form) -> httpx.Response:
 def test_discovery_document_and_jwks_verify_the_tokens_it_issues(sandbox):
     conn = sandbox.connection
     root = f"{conn.endpoint}/{conn.tenant_id}"
-    doc = httpx.get(
-        f"{conn.endpoint}/organizations/v2.0/.well-known/openid-configuration", verify=conn.ca_path
-    )
+    doc = httpx.get(f"{conn.endpoint}/organizations/v2.0/.well-known/openid-configuration", verify=_tls(conn))
     doc = doc.json()
     assert doc["token_endpoint"] == f"{root}/oauth2/v2.0/token"
     assert doc["authorization_endpoint"] == f"{root}/oauth2/v2.0/authorize"

@@ -36,18 +36,16 @@ def grant(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Give a principal a preset's roles on the environment's resources (idempotent)."""
-    from opsctl import access
-
-    access.validate_grant(principal, principal_type, preset)
-    env, target = common.open_environment(
-        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    _change(
+        "grant",
+        common.EnvArgs(stack, subscription, sandbox, project_dir),
+        principal=principal,
+        principal_type=principal_type,
+        preset=preset,
+        dry_run=dry_run,
+        write_back=write_back,
+        output=output,
     )
-    changes = access.grant(
-        env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
-    )
-    _emit([asdict(c) for c in changes], output, f"grant {preset} on {stack}")
-    if write_back and not dry_run:
-        _record(env.stack_file, principal, principal_type, preset, granted=True)
 
 
 @app.command("revoke")
@@ -64,18 +62,16 @@ def revoke(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Remove a preset's roles from a principal (a no-op where absent)."""
-    from opsctl import access
-
-    access.validate_grant(principal, principal_type, preset)
-    env, target = common.open_environment(
-        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    _change(
+        "revoke",
+        common.EnvArgs(stack, subscription, sandbox, project_dir),
+        principal=principal,
+        principal_type=principal_type,
+        preset=preset,
+        dry_run=dry_run,
+        write_back=write_back,
+        output=output,
     )
-    changes = access.revoke(
-        env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
-    )
-    _emit([asdict(c) for c in changes], output, f"revoke {preset} on {stack}")
-    if write_back and not dry_run:
-        _record(env.stack_file, principal, principal_type, preset, granted=False)
 
 
 @app.command("list")
@@ -99,6 +95,31 @@ def list_(
         print_table(
             rows, ["resource", "role", "principal_id", "principal_type", "name"], title=f"access: {stack}"
         )
+
+
+def _change(
+    verb: str,
+    where: common.EnvArgs,
+    *,
+    principal: str,
+    principal_type: str,
+    preset: str,
+    dry_run: bool,
+    write_back: bool,
+    output: OutputFormat,
+) -> None:
+    """Grant or revoke: validate first, apply, print, then record it in the stack file."""
+    from opsctl import access
+
+    access.validate_grant(principal, principal_type, preset)
+    env, target = where.open()
+    operation = access.grant if verb == "grant" else access.revoke
+    changes = operation(
+        env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
+    )
+    _emit([asdict(c) for c in changes], output, f"{verb} {preset} on {where.stack}")
+    if write_back and not dry_run:
+        _record(env.stack_file, principal, principal_type, preset, granted=verb == "grant")
 
 
 def _record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,21 @@ DRY_RUN = typer.Option(False, "--dry-run", help="Show exactly what would change;
 WRITE_BACK = typer.Option(
     True, "--write-back/--no-write-back", help="Record the new value in Pulumi.<stack>.yaml (default on)."
 )
+
+
+@dataclass(frozen=True)
+class EnvArgs:
+    """The options that address an environment, as one value commands can pass on."""
+
+    stack: str
+    subscription: str | None
+    sandbox: bool | None
+    project_dir: Path
+
+    def open(self) -> tuple[Environment, Target]:
+        return open_environment(
+            self.stack, subscription=self.subscription, sandbox=self.sandbox, project_dir=self.project_dir
+        )
 
 
 def open_environment(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -35,21 +35,16 @@ def search(
     """Change search replicas/partitions (validated against the tier first)."""
     from opsctl.scale import scale_search
 
-    env, target = common.open_environment(
-        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    _run(
+        scale_search,
+        common.EnvArgs(stack, subscription, sandbox, project_dir),
+        output=output,
+        dry_run=dry_run,
+        write_config=write_back,
+        replicas=replicas,
+        partitions=partitions,
+        wait_busy=wait_busy,
     )
-    with _progress() as note:
-        result = scale_search(
-            env,
-            target,
-            replicas=replicas,
-            partitions=partitions,
-            wait_busy=wait_busy,
-            dry_run=dry_run,
-            write_config=write_back,
-            progress=note,
-        )
-    _report(result, output, dry_run)
 
 
 @app.command("app")
@@ -67,20 +62,15 @@ def app_replicas(
     """Change the container app's min/max replicas and confirm them by reading the app back."""
     from opsctl.scale import scale_app
 
-    env, target = common.open_environment(
-        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    _run(
+        scale_app,
+        common.EnvArgs(stack, subscription, sandbox, project_dir),
+        output=output,
+        dry_run=dry_run,
+        write_config=write_back,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
     )
-    with _progress() as note:
-        result = scale_app(
-            env,
-            target,
-            min_replicas=min_replicas,
-            max_replicas=max_replicas,
-            dry_run=dry_run,
-            write_config=write_back,
-            progress=note,
-        )
-    _report(result, output, dry_run)
 
 
 @app.command("openai")
@@ -98,19 +88,30 @@ def openai(
     """Change a model deployment's capacity after a regional quota check."""
     from opsctl.scale import scale_openai
 
-    env, target = common.open_environment(
-        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    _run(
+        scale_openai,
+        common.EnvArgs(stack, subscription, sandbox, project_dir),
+        output=output,
+        dry_run=dry_run,
+        write_config=write_back,
+        deployment=deployment,
+        capacity=capacity,
     )
+
+
+def _run(
+    operation: Callable[..., ScaleResult],
+    where: common.EnvArgs,
+    *,
+    output: OutputFormat,
+    dry_run: bool,
+    write_config: bool,
+    **options: Any,
+) -> None:
+    """Open the environment, run one scale operation with a progress spinner, print the result."""
+    env, target = where.open()
     with _progress() as note:
-        result = scale_openai(
-            env,
-            target,
-            deployment=deployment,
-            capacity=capacity,
-            dry_run=dry_run,
-            write_config=write_back,
-            progress=note,
-        )
+        result = operation(env, target, dry_run=dry_run, write_config=write_config, progress=note, **options)
     _report(result, output, dry_run)
 
 

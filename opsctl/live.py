@@ -6,13 +6,18 @@ minimum that answers both "what is there" and "does it match the stack config".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
+from opsctl.errors import OpsError
 from opsctl.target import Target
+
+Describe = Callable[[Any], dict[str, Any]]
 
 
 @dataclass
@@ -59,14 +64,18 @@ class LiveEnvironment:
         return self.resources[key]
 
 
-def _get(call: Any, *args: Any) -> Any | None:
-    """GET that maps 404 to None."""
+def _read(key: str, name: str, kind: str, fetch: Callable[[], Any], describe: Describe) -> LiveResource:
+    """GET one resource (404 -> reported missing) and describe what status and drift look at."""
     from azure.core.exceptions import ResourceNotFoundError
 
     try:
-        return call(*args)
-    except ResourceNotFoundError:
-        return None
+        with arm_errors(f"reading {kind} {name}"):
+            found = fetch()
+    except OpsError as exc:
+        if not isinstance(exc.__cause__, ResourceNotFoundError):
+            raise
+        return LiveResource(key, name, kind, False)
+    return LiveResource(key, name, kind, True, **describe(found))
 
 
 def read_environment(env: Environment, target: Target) -> LiveEnvironment:
@@ -95,53 +104,47 @@ def _search(env: Environment, target: Target) -> LiveResource:
 
     client: Any = target.client(SearchManagementClient)
     name = env.names.search
-    with arm_errors(f"reading search service {name}"):
-        svc = _get(client.services.get, env.resource_group, name)
-    if svc is None:
-        return LiveResource("search", name, "Microsoft.Search/searchServices", False)
-    return LiveResource(
-        "search",
-        name,
-        "Microsoft.Search/searchServices",
-        True,
-        state=f"{_plain(svc.provisioning_state)}/{_plain(svc.status)}",
-        sku=svc.sku.name if svc.sku else None,
-        settings={
-            "replicas": svc.replica_count,
-            "partitions": svc.partition_count,
-            "semanticRanker": svc.semantic_search,
-            "disableLocalAuth": svc.disable_local_auth,
-            "publicNetworkAccess": svc.public_network_access,
-            "principalId": svc.identity.principal_id if svc.identity else None,
-        },
-        endpoint=svc.endpoint or f"https://{name}.search.windows.net",
-    )
+
+    def describe(svc: Any) -> dict[str, Any]:
+        return {
+            "state": f"{_plain(svc.provisioning_state)}/{_plain(svc.status)}",
+            "sku": svc.sku.name if svc.sku else None,
+            "settings": {
+                "replicas": svc.replica_count,
+                "partitions": svc.partition_count,
+                "semanticRanker": svc.semantic_search,
+                "disableLocalAuth": svc.disable_local_auth,
+                "publicNetworkAccess": svc.public_network_access,
+                "principalId": svc.identity.principal_id if svc.identity else None,
+            },
+            "endpoint": svc.endpoint or f"https://{name}.search.windows.net",
+        }
+
+    fetch = partial(client.services.get, env.resource_group, name)
+    return _read("search", name, "Microsoft.Search/searchServices", fetch, describe)
 
 
 def _cognitive(env: Environment, target: Target, key: str, name: str) -> LiveResource:
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     client: Any = target.client(CognitiveServicesManagementClient)
-    with arm_errors(f"reading account {name}"):
-        account = _get(client.accounts.get, env.resource_group, name)
-    if account is None:
-        return LiveResource(key, name, "Microsoft.CognitiveServices/accounts", False)
-    props = account.properties
-    return LiveResource(
-        key,
-        name,
-        "Microsoft.CognitiveServices/accounts",
-        True,
-        state=props.provisioning_state,
-        sku=account.sku.name if account.sku else None,
-        settings={
-            "kind": account.kind,
-            "disableLocalAuth": props.disable_local_auth,
-            "publicNetworkAccess": props.public_network_access,
-            "customSubDomainName": props.custom_sub_domain_name,
-        },
-        endpoint=props.endpoint,
-    )
+
+    def describe(account: Any) -> dict[str, Any]:
+        props = account.properties
+        return {
+            "state": props.provisioning_state,
+            "sku": account.sku.name if account.sku else None,
+            "settings": {
+                "kind": account.kind,
+                "disableLocalAuth": props.disable_local_auth,
+                "publicNetworkAccess": props.public_network_access,
+                "customSubDomainName": props.custom_sub_domain_name,
+            },
+            "endpoint": props.endpoint,
+        }
+
+    fetch = partial(client.accounts.get, env.resource_group, name)
+    return _read(key, name, "Microsoft.CognitiveServices/accounts", fetch, describe)
 
 
 def _openai(env: Environment, target: Target) -> LiveResource:
@@ -174,74 +177,60 @@ def _registry(env: Environment, target: Target) -> LiveResource:
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
     client: Any = target.client(ContainerRegistryManagementClient)
-    name = env.names.registry
-    with arm_errors(f"reading registry {name}"):
-        reg = _get(client.registries.get, env.resource_group, name)
-    kind = "Microsoft.ContainerRegistry/registries"
-    if reg is None:
-        return LiveResource("registry", name, kind, False)
-    props = reg.properties if hasattr(reg, "properties") and reg.properties else reg
-    return LiveResource(
-        "registry",
-        name,
-        kind,
-        True,
-        state=props.provisioning_state,
-        sku=reg.sku.name if reg.sku else None,
-        settings={"adminUserEnabled": props.admin_user_enabled},
-        endpoint=props.login_server,
-    )
+
+    def describe(reg: Any) -> dict[str, Any]:
+        props = reg.properties
+        return {
+            "state": props.provisioning_state,
+            "sku": reg.sku.name if reg.sku else None,
+            "settings": {"adminUserEnabled": props.admin_user_enabled},
+            "endpoint": props.login_server,
+        }
+
+    fetch = partial(client.registries.get, env.resource_group, env.names.registry)
+    return _read("registry", env.names.registry, "Microsoft.ContainerRegistry/registries", fetch, describe)
 
 
 def _identity(env: Environment, target: Target) -> LiveResource:
     from azure.mgmt.msi import ManagedServiceIdentityClient
 
     client: Any = target.client(ManagedServiceIdentityClient)
-    name = env.names.identity
-    with arm_errors(f"reading identity {name}"):
-        ident = _get(client.user_assigned_identities.get, env.resource_group, name)
+
+    def describe(ident: Any) -> dict[str, Any]:
+        return {
+            "state": "Succeeded",
+            "settings": {"principalId": ident.principal_id, "clientId": ident.client_id},
+        }
+
+    fetch = partial(client.user_assigned_identities.get, env.resource_group, env.names.identity)
     kind = "Microsoft.ManagedIdentity/userAssignedIdentities"
-    if ident is None:
-        return LiveResource("identity", name, kind, False)
-    return LiveResource(
-        "identity",
-        name,
-        kind,
-        True,
-        state="Succeeded",
-        settings={"principalId": ident.principal_id, "clientId": ident.client_id},
-    )
+    return _read("identity", env.names.identity, kind, fetch, describe)
 
 
 def _app(env: Environment, target: Target) -> LiveResource:
     from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
     client: Any = target.client(ContainerAppsAPIClient)
-    name = env.names.container_app
-    with arm_errors(f"reading container app {name}"):
-        app = _get(client.container_apps.get, env.resource_group, name)
-    kind = "Microsoft.App/containerApps"
-    if app is None:
-        return LiveResource("container_app", name, kind, False)
-    props = app.properties
-    template = props.template or {}
-    scale = template.get("scale") or {}
-    containers = template.get("containers") or [{}]
-    ingress = (props.configuration or {}).get("ingress") or {}
-    return LiveResource(
-        "container_app",
-        name,
-        kind,
-        True,
-        state=f"{_plain(props.provisioning_state)}/{_plain(props.running_status)}",
-        settings={
-            "minReplicas": scale.get("minReplicas"),
-            "maxReplicas": scale.get("maxReplicas"),
-            "image": containers[0].get("image"),
-            "latestRevision": props.latest_revision_name,
-        },
-        endpoint=f"https://{ingress['fqdn']}" if ingress.get("fqdn") else None,
-    )
+
+    def describe(app: Any) -> dict[str, Any]:
+        props = app.properties
+        template = props.template or {}
+        scale = template.get("scale") or {}
+        containers = template.get("containers") or [{}]
+        ingress = (props.configuration or {}).get("ingress") or {}
+        return {
+            "state": f"{_plain(props.provisioning_state)}/{_plain(props.running_status)}",
+            "settings": {
+                "minReplicas": scale.get("minReplicas"),
+                "maxReplicas": scale.get("maxReplicas"),
+                "image": containers[0].get("image"),
+                "latestRevision": props.latest_revision_name,
+            },
+            "endpoint": f"https://{ingress['fqdn']}" if ingress.get("fqdn") else None,
+        }
+
+    fetch = partial(client.container_apps.get, env.resource_group, env.names.container_app)
+    return _read("container_app", env.names.container_app, "Microsoft.App/containerApps", fetch, describe)
 
 
 def _app_env(env: Environment, target: Target) -> LiveResource:
@@ -249,13 +238,13 @@ def _app_env(env: Environment, target: Target) -> LiveResource:
 
     client: Any = target.client(ContainerAppsAPIClient)
     name = env.names.container_apps_environment
-    with arm_errors(f"reading managed environment {name}"):
-        menv = _get(client.managed_environments.get, env.resource_group, name)
-    kind = "Microsoft.App/managedEnvironments"
-    if menv is None:
-        return LiveResource("container_apps_environment", name, kind, False)
-    return LiveResource(
-        "container_apps_environment", name, kind, True, state=menv.properties.provisioning_state
+    fetch = partial(client.managed_environments.get, env.resource_group, name)
+    return _read(
+        "container_apps_environment",
+        name,
+        "Microsoft.App/managedEnvironments",
+        fetch,
+        lambda menv: {"state": menv.properties.provisioning_state},
     )
 
 
@@ -263,22 +252,18 @@ def _workspace(env: Environment, target: Target) -> LiveResource:
     from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 
     client: Any = target.client(LogAnalyticsManagementClient)
-    name = env.names.log_analytics
+
+    def describe(ws: Any) -> dict[str, Any]:
+        props = ws.properties
+        return {
+            "state": props.provisioning_state,
+            "sku": props.sku.name if props.sku else None,
+            "settings": {"retentionInDays": props.retention_in_days},
+        }
+
+    fetch = partial(client.workspaces.get, env.resource_group, env.names.log_analytics)
     kind = "Microsoft.OperationalInsights/workspaces"
-    with arm_errors(f"reading workspace {name}"):
-        ws = _get(client.workspaces.get, env.resource_group, name)
-    if ws is None:
-        return LiveResource("log_analytics", name, kind, False)
-    props = ws.properties
-    return LiveResource(
-        "log_analytics",
-        name,
-        kind,
-        True,
-        state=props.provisioning_state,
-        sku=props.sku.name if props.sku else None,
-        settings={"retentionInDays": props.retention_in_days},
-    )
+    return _read("log_analytics", env.names.log_analytics, kind, fetch, describe)
 
 
 def _assignments(env: Environment, target: Target, live: dict[str, LiveResource]) -> list[LiveAssignment]:

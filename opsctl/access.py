@@ -14,7 +14,7 @@ from typing import Any
 from infra.access import RoleBinding, preset_bindings
 from infra.catalog.roles import INTERNAL_PRESETS, PRINCIPAL_TYPES, ROLE_NAMES_BY_GUID, ROLE_PRESETS
 from infra.rules import GUID
-from opsctl.arm_errors import arm_errors
+from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.target import Target
@@ -136,15 +136,12 @@ def _client(target: Target) -> Any:
 
 
 def _list(client: Any, scope: str, *, filter: str | None) -> Iterable[Any]:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    try:
-        with arm_errors(f"listing role assignments on {scope}"):
-            return list(client.role_assignments.list_for_scope(scope, filter=filter))
-    except OpsError as exc:
-        if isinstance(exc.__cause__, ResourceNotFoundError):
-            return []
-        raise
+    """Assignments on `scope`; a scope that does not exist (yet) has none."""
+    found = unless_missing(
+        f"listing role assignments on {scope}",
+        lambda: list(client.role_assignments.list_for_scope(scope, filter=filter)),
+    )
+    return found or []
 
 
 def _find(client: Any, scope: str, binding: RoleBinding) -> list[Assignment]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from opsctl.errors import OpsError
+
+T = TypeVar("T")
 
 HINTS: dict[str, str] = {
     "AuthorizationFailed": "your identity lacks the permission; see README 'Running it in CI' for roles",
@@ -55,3 +58,16 @@ def arm_errors(what: str) -> Iterator[None]:
     except AzureError as exc:
         code = error_code(exc)
         raise OpsError(f"{what}: {error_message(exc)}", code=code, hint=HINTS.get(code or "")) from exc
+
+
+def unless_missing(what: str, fetch: Callable[[], T]) -> T | None:
+    """`fetch()` under `arm_errors(what)`, with a 404 meaning None instead of an error."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        with arm_errors(what):
+            return fetch()
+    except OpsError as exc:
+        if isinstance(exc.__cause__, ResourceNotFoundError):
+            return None
+        raise

@@ -17,7 +17,7 @@ from typing import Any
 
 from infra.armshape import api_version, arm_body
 from infra.mockrun import ArmMocks, Rendered, render
-from opsctl.arm_errors import arm_errors
+from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import OpsError
 from opsctl.target import Target
@@ -112,15 +112,11 @@ class SandboxMocks(ArmMocks):
             self.report.actions[resource_id] = action
 
     def _get(self, resource_id: str, version: str) -> dict[str, Any] | None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            with arm_errors(f"reading {resource_id}"):
-                return self.resources.resources.get_by_id(resource_id, api_version=version).as_dict()
-        except OpsError as exc:
-            if isinstance(exc.__cause__, ResourceNotFoundError):
-                return None
-            raise
+        found = unless_missing(
+            f"reading {resource_id}",
+            lambda: self.resources.resources.get_by_id(resource_id, api_version=version),
+        )
+        return None if found is None else dict(found.as_dict())
 
     def _put(self, resource_id: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT and wait; the poller's final GET is the fresh resource, so no extra read."""

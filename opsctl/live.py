@@ -12,9 +12,8 @@ from enum import Enum
 from functools import partial
 from typing import Any
 
-from opsctl.arm_errors import arm_errors
+from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
-from opsctl.errors import OpsError
 from opsctl.target import Target
 
 Describe = Callable[[Any], dict[str, Any]]
@@ -66,14 +65,8 @@ class LiveEnvironment:
 
 def _read(key: str, name: str, kind: str, fetch: Callable[[], Any], describe: Describe) -> LiveResource:
     """GET one resource (404 -> reported missing) and describe what status and drift look at."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    try:
-        with arm_errors(f"reading {kind} {name}"):
-            found = fetch()
-    except OpsError as exc:
-        if not isinstance(exc.__cause__, ResourceNotFoundError):
-            raise
+    found = unless_missing(f"reading {kind} {name}", fetch)
+    if found is None:
         return LiveResource(key, name, kind, False)
     return LiveResource(key, name, kind, True, **describe(found))
 

@@ -18,7 +18,7 @@ from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet
+from opsctl.waiting import Progress, _quiet, retry_on_codes
 
 PRINCIPAL_RETRY_SECONDS = 300.0
 
@@ -182,18 +182,22 @@ def _create(
         principal_id=binding.principal_id,
         principal_type=binding.principal_type,
     )
-    waited, delay = 0.0, 5.0
-    while True:
-        try:
-            with arm_errors(f"assigning {binding.role} on {binding.resource}"):
-                client.role_assignments.create(scope, name, parameters)
-            return "created"
-        except OpsError as exc:
-            if exc.code == "RoleAssignmentExists":
-                return "exists"
-            if exc.code != "PrincipalNotFound" or waited >= PRINCIPAL_RETRY_SECONDS:
-                raise
-        progress(f"principal {binding.principal_id} not found yet (replication); retrying")
-        target.sleep(delay)
-        waited += delay
-        delay = min(delay * 2, 60.0)
+
+    def create() -> None:
+        with arm_errors(f"assigning {binding.role} on {binding.resource}"):
+            client.role_assignments.create(scope, name, parameters)
+
+    try:
+        retry_on_codes(
+            create,
+            target=target,
+            codes=frozenset({"PrincipalNotFound"}),
+            what=f"principal {binding.principal_id}",
+            timeout=PRINCIPAL_RETRY_SECONDS,
+            progress=progress,
+        )
+    except OpsError as exc:
+        if exc.code == "RoleAssignmentExists":
+            return "exists"
+        raise
+    return "created"

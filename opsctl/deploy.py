@@ -21,8 +21,11 @@ from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import OpsError
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_conflicts
+from opsctl.waiting import Progress, _quiet, retry_on_codes
 
+# Errors that mean "try again shortly": a busy parent account (O-1), a new identity not yet
+# replicated to the directory (R-4).
+NOT_YET = frozenset({"RequestConflict", "PrincipalNotFound"})
 # Values ARM accepts but never returns (secrets, one-shot flags): not compared when diffing.
 WRITE_ONLY = frozenset({"sharedKey", "restore", "value"})
 
@@ -94,16 +97,14 @@ class SandboxMocks(ArmMocks):
             self._record(resource_id, "unchanged")
             return live
         self.progress(f"{'updating' if live else 'creating'} {resource_id.rsplit('/', 2)[-2:][-1]}")
-        if typ == "azure-native:authorization:RoleAssignment":
-            fresh = self._put_role_assignment(resource_id, body, version)
-        else:
-            fresh = retry_conflicts(
-                lambda: self._put(resource_id, version, body),
-                target=self.target,
-                is_conflict=lambda exc: isinstance(exc, OpsError) and exc.code == "RequestConflict",
-                what=resource_id,
-                progress=self.progress,
-            )
+        fresh = retry_on_codes(
+            lambda: self._put(resource_id, version, body),
+            target=self.target,
+            codes=NOT_YET,
+            what=resource_id,
+            timeout=300.0,
+            progress=self.progress,
+        )
         self._record(resource_id, "updated" if live else "created")
         return fresh
 
@@ -125,19 +126,6 @@ class SandboxMocks(ArmMocks):
                 resource_id, body, api_version=version
             )
             return dict(poller.result().as_dict())
-
-    def _put_role_assignment(self, resource_id: str, body: dict[str, Any], version: str) -> dict[str, Any]:
-        """Role assignments retry PrincipalNotFound while a fresh identity replicates (R-4)."""
-        waited, delay = 0.0, 5.0
-        while True:
-            try:
-                return self._put(resource_id, version, body)
-            except OpsError as exc:
-                if exc.code != "PrincipalNotFound" or waited >= 300:
-                    raise
-            self.progress("waiting for a new identity to replicate")
-            self.target.sleep(delay)
-            waited, delay = waited + delay, min(delay * 2, 60.0)
 
 
 def outputs_from(typ: str, inputs: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:

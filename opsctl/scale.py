@@ -18,7 +18,7 @@ from opsctl.arm_errors import arm_errors, status_code
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_conflicts, wait_until
+from opsctl.waiting import Progress, _quiet, retry_on_codes, wait_until
 from opsctl.writeback import ConfigChange, deployment_change, write_back
 
 SEARCH_POLL_SECONDS = 30.0
@@ -269,10 +269,10 @@ def scale_openai(
     if not dry_run and result.changed:
         live.sku.capacity = capacity
         with _ACCOUNT_LOCKS[account.lower()]:
-            retry_conflicts(
+            retry_on_codes(
                 lambda: _put_deployment(client, env, account, deployment, live),
                 target=target,
-                is_conflict=lambda exc: isinstance(exc, OpsError) and exc.code == "RequestConflict",
+                codes=frozenset({"RequestConflict"}),
                 what=f"deployment '{deployment}'",
                 progress=progress,
             )

@@ -93,10 +93,6 @@ class SearchSettings(_Model):
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @property
-    def search_units(self) -> int:
-        return self.replicas * self.partitions
-
 
 class ModelDeployment(_Model):
     name: str

@@ -19,7 +19,6 @@ DEPLOYMENT_SKUS = (
     "GlobalProvisionedManaged",
     "DataZoneProvisionedManaged",
 )
-PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
 VERSION_UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
 MODEL_FORMAT = "OpenAI"
 SOFT_DELETE_RETENTION_HOURS = 48

@@ -1,10 +1,8 @@
 """The opsctl command surface the workflows may use, and a parser for workflow command lines.
 
-`EXPECTED_COMMANDS` is the one list of subcommands (with their options) that CI may call. A command
-line is parsed by the real Typer app when the command exists there; commands that other branches
-are still building are parsed by a Click stub generated from this list. After merging, set
-`FULL_PARSING = True`: every workflow command must then parse with the real app, and the stub is
-only checked for agreement with it.
+`EXPECTED_COMMANDS` is the one list of subcommands (with their options) that CI may call. Every
+workflow command line must name one of them and parse with the real Typer app; a Click stub built
+from the list only resolves command paths and is checked for agreement with the real app.
 """
 
 from __future__ import annotations
@@ -14,8 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-
-FULL_PARSING = True
 
 FLAG = "flag"
 TEXT = "text"
@@ -232,16 +228,13 @@ def parse(group: Any, args: Sequence[str]) -> tuple[str, ...]:
 
 
 def validate_invocation(args: Sequence[str]) -> tuple[str, str]:
-    """Check one workflow command line; returns (command path, "real" or "stub")."""
+    """Check one workflow command line; returns (command path, "real")."""
     stub = stub_app()
     path = " ".join(command_path(stub, args))
     if path not in EXPECTED_COMMANDS:
         raise UnknownCommand(f"`opsctl {' '.join(args)}`: not a command listed in EXPECTED_COMMANDS")
     real = real_app()
-    if " ".join(command_path(real, args)) == path:
-        parse(real, args)
-        return path, "real"
-    if FULL_PARSING:
-        raise UnknownCommand(f"`opsctl {path}` is not implemented in opsctl (FULL_PARSING is on)")
-    parse(stub, args)
-    return path, "stub"
+    if " ".join(command_path(real, args)) != path:
+        raise UnknownCommand(f"`opsctl {path}` is not implemented in opsctl")
+    parse(real, args)
+    return path, "real"

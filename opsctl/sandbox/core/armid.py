@@ -1,4 +1,4 @@
-"""ARM resource ids: parsing scopes, ancestors and canonical keys.
+"""ARM resource ids: parsing scopes and canonical keys.
 
 ARM compares ids case-insensitively, so the store keys everything by `key(id)` (lower case,
 no trailing slash) and keeps the casing of the first write inside the document.
@@ -20,23 +20,6 @@ def normalize(path: str) -> str:
 
 def key(resource_id: str) -> str:
     return normalize(resource_id).lower()
-
-
-def ancestors(scope: str) -> list[str]:
-    """Every scope from the subscription down to `scope` itself, in that order.
-
-    `/subscriptions/s/resourceGroups/rg/providers/ns/t/n/c/cn` gives the subscription, the
-    group, `.../providers/ns/t/n` and the full id. Extension resources (`{scope}/providers/
-    Microsoft.Authorization/...`) continue the chain after their parent scope.
-    """
-    parts = [p for p in normalize(scope).split("/") if p]
-    out: list[str] = []
-    cur = ""
-    for i in range(0, len(parts), 2):
-        cur += "/" + "/".join(parts[i : i + 2])
-        if parts[i].lower() != "providers":
-            out.append(cur)
-    return out
 
 
 def is_within(resource_id: str, scope: str) -> bool:

@@ -33,6 +33,12 @@ def requests_after(sandbox, seq: int, method: str | None = None) -> list[dict]:
     return [r for r in sandbox.requests.list(method=method) if r["seq"] > seq]
 
 
+def reader_grant(live) -> list[str]:
+    """Arguments that give NEW_USER (a group) the reader preset on the dev stack."""
+    principal = ["--principal", NEW_USER, "--principal-type", "Group", "--preset", "reader"]
+    return ["--stack", "dev", *principal, "--project-dir", str(live.project)]
+
+
 def deploy_expired_preview(live, opsctl, stack: str) -> None:
     """`opsctl stack new` + `up --sandbox` for a PR environment whose expiry has passed."""
     created = opsctl("stack", "new", stack, "--from", "dev", "--project-dir", str(live.project))
@@ -256,18 +262,7 @@ def test_scale_openai_checks_quota_with_numbers_before_writing(live, opsctl) -> 
 
 
 def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
-    args = [
-        "--stack",
-        "dev",
-        "--principal",
-        NEW_USER,
-        "--principal-type",
-        "Group",
-        "--preset",
-        "reader",
-        "--project-dir",
-        str(live.project),
-    ]
+    args = reader_grant(live)
     live.sandbox.add_principal(NEW_USER, "Group")
     first = opsctl("access", "grant", *args, "-o", "json")
     assert first.code == 0, first.err
@@ -734,20 +729,7 @@ def test_operations_complete_through_throttling_errors_and_dropped_connections(l
     faults.throttle(path=".*roleAssignments.*", method="PUT", retry_after=3, times=2)
     faults.drop(path=".*roleAssignments.*", method="GET", times=1)
     live.sandbox.add_principal(NEW_USER, "Group")
-    granted = opsctl(
-        "access",
-        "grant",
-        "--stack",
-        "dev",
-        "--principal",
-        NEW_USER,
-        "--principal-type",
-        "Group",
-        "--preset",
-        "reader",
-        "--project-dir",
-        str(live.project),
-    )
+    granted = opsctl("access", "grant", *reader_grant(live))
     assert granted.code == 0, granted.err
     faults.error(503, "ServiceUnavailable", "busy", path=".*/revisions/.*", method="GET", times=2)
     rolled = opsctl(

@@ -17,9 +17,9 @@ $(STAMP):
 setup: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check infra opsctl policy tests bench
-	$(VENV)/bin/ruff format --check infra opsctl policy tests bench
-	$(VENV)/bin/mypy infra opsctl policy
+	$(VENV)/bin/ruff check infra opsctl sandbox policy tests bench
+	$(VENV)/bin/ruff format --check infra opsctl sandbox policy tests bench
+	$(VENV)/bin/mypy infra opsctl sandbox policy
 
 test: lint
 	$(PY) -m pytest -q -n 2

@@ -37,9 +37,9 @@ def main() -> None:
     from opsctl import access, drift, live, rollout, scale, teardown
     from opsctl.deploy import deploy
     from opsctl.environment import load_environment
-    from opsctl.sandbox import Sandbox
-    from opsctl.sandbox.testing import scaled_sdk_sleeps
     from opsctl.target import connection_target
+    from sandbox import Sandbox
+    from sandbox.testing import scaled_sdk_sleeps
 
     work = Path(tempfile.mkdtemp(prefix="ragstack-bench-"))
     for path in ROOT.glob("Pulumi*.yaml"):

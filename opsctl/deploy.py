@@ -202,7 +202,7 @@ def contains(live: Any, desired: Any) -> bool:
 def _seed_directory(env: Environment, target: Target) -> None:
     """The sandbox's directory stands in for Entra ID: the principals the stack grants access to
     exist there, as they would in the real tenant (unknown ones still fail with PrincipalNotFound)."""
-    from opsctl.sandbox import SandboxAdmin
+    from sandbox import SandboxAdmin
 
     if target.sandbox_connection is None or not env.settings.access:
         return

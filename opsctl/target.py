@@ -68,8 +68,8 @@ def sandbox_home() -> Path:
 
 def sandbox_target(subscription_id: str | None = None, *, home: Path | None = None) -> Target:
     """The running sandbox, as recorded by `opsctl sandbox start`."""
-    from opsctl.sandbox import SandboxConnection
-    from opsctl.sandbox.control import read_info
+    from sandbox import SandboxConnection
+    from sandbox.control import read_info
 
     state_dir = home or sandbox_home()
     try:
@@ -91,7 +91,7 @@ def connection_target(
     connection: Any, subscription_id: str | None = None, *, time_scale: float = 1.0
 ) -> Target:
     """A Target for a sandbox connection (in-process for tests, or the background one)."""
-    from opsctl.sandbox.constants import ARM_SCOPE
+    from sandbox.constants import ARM_SCOPE
 
     options = {
         "base_url": connection.endpoint,
@@ -113,7 +113,7 @@ def resolve_target(
     *, subscription_id: str | None, kind: TargetKind | None = None, sandbox_subscription: str | None = None
 ) -> Target:
     """Pick the target: explicit kind first, else the sandbox when the subscription is the sandbox's."""
-    from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+    from sandbox import SANDBOX_SUBSCRIPTION_ID
 
     if kind is None:
         sandbox_sub = sandbox_subscription or SANDBOX_SUBSCRIPTION_ID

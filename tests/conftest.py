@@ -22,7 +22,7 @@ SANDBOX_TIME_SCALE = 10_000.0
 
 @pytest.fixture
 def sdk_sleeps_follow_sandbox() -> Iterator[float]:
-    from opsctl.sandbox.testing import scaled_sdk_sleeps
+    from sandbox.testing import scaled_sdk_sleeps
 
     with scaled_sdk_sleeps(SANDBOX_TIME_SCALE):
         yield SANDBOX_TIME_SCALE
@@ -35,7 +35,7 @@ def sandbox_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sandbox(sandbox_dir: Path, sdk_sleeps_follow_sandbox: float) -> Iterator[Any]:
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(sandbox_dir, time_scale=sdk_sleeps_follow_sandbox) as sb:
         yield sb

@@ -1,6 +1,6 @@
 """`opsctl sandbox ...`: start, stop, inspect and reset the local ARM sandbox.
 
-Thin over `opsctl.sandbox.control`; the server, Starlette and the Azure SDKs are imported only
+Thin over `sandbox.control`; the server, Starlette and the Azure SDKs are imported only
 inside command bodies so `opsctl --help` stays fast.
 """
 
@@ -29,8 +29,8 @@ def start(
     no_throttling: bool = typer.Option(False, "--no-throttling", help="Never answer 429."),
 ) -> None:
     """Start the sandbox in the background (a no-op when it runs) and print how to reach it."""
-    from opsctl.sandbox import control
-    from opsctl.sandbox.connection import SandboxConnection
+    from sandbox import control
+    from sandbox.connection import SandboxConnection
 
     running = control.read_info(state_dir)
     info = running or control.start_background(
@@ -49,7 +49,7 @@ def start(
 @app.command()
 def stop(state_dir: Path | None = StateDir) -> None:
     """Stop the background sandbox (state is kept)."""
-    from opsctl.sandbox import control
+    from sandbox import control
 
     info = control.stop(state_dir)
     typer.echo(f"sandbox stopped (pid {info['pid']})")
@@ -61,7 +61,7 @@ def status(state_dir: Path | None = StateDir) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from opsctl.sandbox import control
+    from sandbox import control
 
     info = control.status(state_dir)
     table = Table(title="ragstack sandbox", show_header=False)
@@ -81,7 +81,7 @@ def status(state_dir: Path | None = StateDir) -> None:
 @app.command()
 def reset(state_dir: Path | None = StateDir) -> None:
     """Forget every resource, operation, fault and logged request."""
-    from opsctl.sandbox import control
+    from sandbox import control
 
     control.reset(state_dir)
     typer.echo("sandbox state reset")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from opsctl.sandbox.core import ArmError, ArmRequest, ArmResponse, Provider
-from opsctl.sandbox.core.lro import Operation
-from opsctl.sandbox.core.resource import require, require_location
-from opsctl.sandbox.core.state import SandboxState
+from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider
+from sandbox.core.lro import Operation
+from sandbox.core.resource import require, require_location
+from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.Sample")
 TYPE = "Microsoft.Sample/widgets"

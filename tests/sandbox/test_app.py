@@ -15,7 +15,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from infra.catalog.roles import role_definition_id
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+from sandbox import SANDBOX_SUBSCRIPTION_ID
 
 RG_ID = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg"
 ENV_ID = f"{RG_ID}/providers/Microsoft.App/managedEnvironments/env"
@@ -307,7 +307,7 @@ def test_revision_get_and_missing_revision(aca, app):
 @pytest.fixture
 def slow(tmp_path):
     """A sandbox whose clock only moves when told, for states in between."""
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(tmp_path / "slow", time_scale=0.001) as sb:
         arm = sb.connection.client

@@ -11,7 +11,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from infra.catalog.roles import BUILTIN_ROLES, role_definition_id
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+from sandbox import SANDBOX_SUBSCRIPTION_ID
 
 SUB = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}"
 RG = f"{SUB}/resourceGroups/rg"
@@ -103,7 +103,7 @@ def test_name_must_be_a_guid(auth, principal):
 
 
 def test_replication_delay_needs_principal_type(tmp_path, sdk_sleeps_follow_sandbox):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(tmp_path / "s", time_scale=1.0, principal_replication_delay=120) as sb:
         rm = sb.connection.client(ResourceManagementClient)

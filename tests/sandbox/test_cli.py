@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.sandbox.control import read_info
+from sandbox.control import read_info
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,8 +21,8 @@ from azure.mgmt.cognitiveservices.models import (
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from infra.catalog.cognitive import SOFT_DELETE_RETENTION_HOURS, quota_usage_name
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox
-from opsctl.sandbox.providers.cognitive import (
+from sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox
+from sandbox.arm.cognitive import (
     ACCOUNT_SECONDS,
     DEFAULT_QUOTA_LIMIT,
     DEPLOYMENT_SECONDS,

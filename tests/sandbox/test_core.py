@@ -17,8 +17,8 @@ from azure.core.exceptions import (
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID, SANDBOX_TENANT_ID, SandboxAdmin
-from opsctl.sandbox.core.throttle import Bucket, ThrottleConfig
+from sandbox import SANDBOX_SUBSCRIPTION_ID, SANDBOX_TENANT_ID, SandboxAdmin
+from sandbox.core.throttle import Bucket, ThrottleConfig
 
 RGS = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourcegroups"
 
@@ -121,13 +121,13 @@ def test_cloud_metadata_points_at_the_sandbox(http, sandbox):
 
 
 def test_throttling_burst_completes_through_sdk_retries(tmp_path, sdk_sleeps_follow_sandbox):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     # 0.05 tokens per simulated s at 100x = 5 per wall second: far below the request rate,
     # so the burst is throttled even on a slow machine; Retry-After 20 s = 0.2 s wall.
     config = ThrottleConfig(reads=Bucket(3, 0.05), writes=Bucket(2, 0.05))
     with Sandbox(tmp_path / "t", time_scale=100, throttling=config) as sb:
-        from opsctl.sandbox.testing import scaled_sdk_sleeps
+        from sandbox.testing import scaled_sdk_sleeps
 
         with scaled_sdk_sleeps(100):
             rm = sb.connection.client(ResourceManagementClient)
@@ -143,7 +143,7 @@ def test_throttling_burst_completes_through_sdk_retries(tmp_path, sdk_sleeps_fol
 
 
 def test_throttled_response_shape(tmp_path, sdk_sleeps_follow_sandbox):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(tmp_path / "t", time_scale=1, throttling=ThrottleConfig(reads=Bucket(1, 0.1))) as sb:
         rm = sb.connection.client(ResourceManagementClient, retry_total=0)
@@ -157,7 +157,7 @@ def test_throttled_response_shape(tmp_path, sdk_sleeps_follow_sandbox):
 
 
 def test_throttling_can_be_switched_off(tmp_path):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     config = ThrottleConfig(enabled=False, reads=Bucket(1, 0.001))
     with Sandbox(tmp_path / "t", throttling=config) as sb:
@@ -203,7 +203,7 @@ def test_dropped_connection_is_retried_by_the_sdk(arm, sandbox):
 
 
 def test_delay_fault_holds_the_response(tmp_path):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(tmp_path / "d", time_scale=10) as sb:
         rm = sb.connection.client(ResourceManagementClient, retry_total=0)

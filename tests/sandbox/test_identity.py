@@ -15,7 +15,7 @@ from azure.identity import ClientSecretCredential, ManagedIdentityCredential
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from opsctl.sandbox.constants import ARM_SCOPE
+from sandbox.constants import ARM_SCOPE
 
 
 def _csc(conn, client_id, secret):

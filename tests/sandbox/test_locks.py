@@ -8,7 +8,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+from sandbox import SANDBOX_SUBSCRIPTION_ID
 
 RG_ID = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg"
 

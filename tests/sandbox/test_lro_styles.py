@@ -11,7 +11,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+from sandbox import SANDBOX_SUBSCRIPTION_ID
 from tests.sandbox import sample_provider
 
 URL = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Sample/widgets"
@@ -19,7 +19,7 @@ URL = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Mic
 
 @pytest.fixture
 def sample(tmp_path, sdk_sleeps_follow_sandbox):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(
         tmp_path / "s",

@@ -9,7 +9,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from opsctl.sandbox import SANDBOX_TENANT_ID
+from sandbox import SANDBOX_TENANT_ID
 
 
 @pytest.fixture

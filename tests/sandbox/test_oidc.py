@@ -16,8 +16,8 @@ from azure.identity import ClientAssertionCredential, ClientSecretCredential, Wo
 from azure.mgmt.resource.resources import ResourceManagementClient
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from opsctl.sandbox import Sandbox, SandboxAdmin
-from opsctl.sandbox.constants import ARM_SCOPE
+from sandbox import Sandbox, SandboxAdmin
+from sandbox.constants import ARM_SCOPE
 
 GITHUB = "https://token.actions.githubusercontent.com"
 SUBJECT = "repo:ragstack/ragstack:environment:prod"

@@ -13,9 +13,9 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox, SandboxConnection
-from opsctl.sandbox.control import read_info, start_background
-from opsctl.sandbox.testing import scaled_sdk_sleeps
+from sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox, SandboxConnection
+from sandbox.control import read_info, start_background
+from sandbox.testing import scaled_sdk_sleeps
 
 READER = (
     f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"

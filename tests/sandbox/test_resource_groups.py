@@ -7,7 +7,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID
+from sandbox import SANDBOX_SUBSCRIPTION_ID
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_patch_replaces_tags(rm):
 
 
 def test_list_filters_by_tag_and_follows_absolute_next_links(tmp_path, sdk_sleeps_follow_sandbox):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(tmp_path / "s", time_scale=sdk_sleeps_follow_sandbox, page_size=2) as sb:
         rm = sb.connection.client(ResourceManagementClient)
@@ -125,7 +125,7 @@ def test_delete_initial_response_has_absolute_location_and_retry_after(rm, sandb
 
 
 def test_writes_during_deletion_are_resource_group_being_deleted(tmp_path, sdk_sleeps_follow_sandbox):
-    from opsctl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(tmp_path / "slow", time_scale=1.0) as sb:  # deletion takes 60 simulated=wall s
         rm = sb.connection.client(ResourceManagementClient)

@@ -18,8 +18,8 @@ from azure.mgmt.search.models import (
 )
 
 from infra.catalog.search import SEARCH_TIERS
-from opsctl.sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox
-from opsctl.sandbox.providers.search import SCALE_SECONDS
+from sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox
+from sandbox.arm.search import SCALE_SECONDS
 
 READER = (
     f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"

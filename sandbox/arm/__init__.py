@@ -1,0 +1,30 @@
+"""Resource-provider modules, one per ARM namespace (moto-style). Add new ones to PROVIDERS."""
+
+from __future__ import annotations
+
+from sandbox.arm import (
+    app,
+    authorization,
+    cognitive,
+    insights,
+    locks,
+    managedidentity,
+    registry,
+    resources,
+    search,
+    subscriptions,
+)
+from sandbox.core.routing import Provider
+
+PROVIDERS: list[Provider] = [
+    subscriptions.provider,
+    resources.provider,
+    locks.provider,
+    authorization.provider,
+    managedidentity.provider,
+    search.provider,
+    cognitive.provider,
+    insights.provider,
+    registry.provider,
+    app.provider,
+]

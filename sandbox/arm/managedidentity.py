@@ -1,0 +1,96 @@
+"""Microsoft.ManagedIdentity: user-assigned identities (`ManagedServiceIdentityClient`).
+
+Creating one registers its principal in the sandbox directory (visible to role assignments
+after `principal_replication_delay` simulated seconds); deleting it removes the principal but,
+like Entra, leaves role assignments that name it behind (ops-pitfalls R-6).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sandbox.core import ArmRequest, ArmResponse, Provider
+from sandbox.core.odata import page
+from sandbox.core.resource import require, require_location, system_data
+from sandbox.core.state import SandboxState
+
+provider = Provider("Microsoft.ManagedIdentity")
+
+TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+UAI = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+
+
+@provider.route("PUT", UAI + "/{name}")
+def put_identity(req: ArmRequest) -> ArmResponse:
+    body = req.json()
+    location = require_location(body)
+    existing = req.state.store.get(req.canonical_path)
+    props = (existing or {}).get("properties") or {
+        "tenantId": req.state.config.tenant_id,
+        "principalId": str(uuid.uuid4()),
+        "clientId": str(uuid.uuid4()),
+    }
+    if isinstance(body.get("properties"), dict) and "isolationScope" in body["properties"]:
+        props["isolationScope"] = body["properties"]["isolationScope"]
+    doc = {
+        "id": existing["id"] if existing else req.canonical_path,
+        "name": existing["name"] if existing else req.params["name"],
+        "type": TYPE,
+        "location": location,
+        "tags": body.get("tags") or {},
+        "properties": props,
+        "systemData": system_data(req, existing),
+    }
+    req.state.store.put(doc, created=req.now())
+    if existing is None:
+        req.state.directory.add(
+            props["principalId"],
+            "ServicePrincipal",
+            display_name=str(doc["name"]),
+            app_id=props["clientId"],
+            visible_at=req.now() + req.state.config.principal_replication_delay,
+        )
+    return ArmResponse(200 if existing else 201, doc)
+
+
+@provider.route("GET", UAI + "/{name}")
+def get_identity(req: ArmRequest) -> dict[str, Any]:
+    return require(req, TYPE)
+
+
+@provider.route("PATCH", UAI + "/{name}")
+def patch_identity(req: ArmRequest) -> dict[str, Any]:
+    doc = require(req, TYPE)
+    body = req.json()
+    if body.get("tags") is not None:
+        doc["tags"] = body["tags"]
+    doc["systemData"] = system_data(req, doc)
+    req.state.store.put(doc)
+    return doc
+
+
+@provider.route("DELETE", UAI + "/{name}")
+def delete_identity(req: ArmRequest) -> ArmResponse:
+    doc = req.state.store.get(req.canonical_path)
+    if doc is None:
+        return ArmResponse(204)
+    _forget_principal(req.state, doc)
+    req.state.store.delete(doc["id"])
+    return ArmResponse(200)
+
+
+@provider.on_delete(TYPE)
+def _forget_principal(state: SandboxState, doc: dict[str, Any]) -> None:
+    state.directory.remove(doc["properties"]["principalId"])
+
+
+@provider.route("GET", UAI)
+def list_by_group(req: ArmRequest) -> ArmResponse:
+    rg = f"/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}"
+    return page(req, req.state.store.find(type=TYPE, rg=rg))
+
+
+@provider.route("GET", "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities")
+def list_by_subscription(req: ArmRequest) -> ArmResponse:
+    return page(req, req.state.store.find(type=TYPE))

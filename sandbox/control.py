@@ -1,0 +1,161 @@
+"""Start, stop, inspect and reset a sandbox running as a detached background process.
+
+`opsctl sandbox ...` is a thin layer over these functions. Expected failures raise
+`OpsError`. Nothing heavy is imported at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from opsctl.errors import OpsError
+from sandbox.constants import STATE_DIR_ENV
+
+CONNECTION_FILE = "sandbox.json"
+LOG_FILE = "server.log"
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get(STATE_DIR_ENV) or Path.home() / ".ragstack" / "sandbox")
+
+
+def _dir(state_dir: str | Path | None) -> Path:
+    return Path(state_dir) if state_dir is not None else default_state_dir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_info(state_dir: str | Path | None = None) -> dict[str, Any] | None:
+    """`sandbox.json` of a live sandbox, or None (a stale file from a dead process is removed)."""
+    path = _dir(state_dir) / CONNECTION_FILE
+    if not path.exists():
+        return None
+    info = json.loads(path.read_text())
+    if not _alive(int(info.get("pid", 0))):
+        path.unlink(missing_ok=True)
+        return None
+    return dict(info)
+
+
+def start_background(
+    state_dir: str | Path | None = None,
+    *,
+    port: int = 0,
+    time_scale: float = 1.0,
+    throttling: bool = True,
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """Spawn `python -m sandbox.server` detached and wait until it answers."""
+    sdir = _dir(state_dir)
+    if (running := read_info(sdir)) is not None:
+        raise OpsError(
+            f"sandbox already running at {running['endpoint']} (pid {running['pid']})",
+            hint="opsctl sandbox stop",
+        )
+    sdir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.server",
+        "--state-dir",
+        str(sdir),
+        "--port",
+        str(port),
+        "--time-scale",
+        str(time_scale),
+    ]
+    if not throttling:
+        cmd.append("--no-throttling")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [_project_root(), os.environ.get("PYTHONPATH")])),
+    }
+    with (sdir / LOG_FILE).open("ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = read_info(sdir)
+        if info is not None and info["pid"] == proc.pid and _healthy(info):
+            return info
+        if proc.poll() is not None:
+            raise OpsError(f"sandbox exited with code {proc.returncode}", hint=f"see {sdir / LOG_FILE}")
+        time.sleep(0.05)
+    proc.terminate()
+    raise OpsError(f"sandbox did not become healthy within {timeout:.0f}s", hint=f"see {sdir / LOG_FILE}")
+
+
+def _project_root() -> str:
+    return str(Path(__file__).resolve().parents[2])
+
+
+def _healthy(info: dict[str, Any]) -> bool:
+    from sandbox.connection import SandboxAdmin, SandboxConnection
+
+    conn = SandboxConnection.load_dict(info)
+    with SandboxAdmin(conn, timeout=2.0) as admin:
+        return admin.health()
+
+
+def stop(state_dir: str | Path | None = None, *, timeout: float = 15.0) -> dict[str, Any]:
+    """SIGTERM the background sandbox and wait for it to exit."""
+    sdir = _dir(state_dir)
+    info = read_info(sdir)
+    if info is None:
+        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
+    pid = int(info["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    (sdir / CONNECTION_FILE).unlink(missing_ok=True)
+    return info
+
+
+def status(state_dir: str | Path | None = None) -> dict[str, Any]:
+    """Endpoint, pid, uptime and resource counts of the running sandbox."""
+    info = read_info(state_dir)
+    if info is None:
+        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
+    from sandbox.connection import SandboxAdmin, SandboxConnection
+
+    with SandboxAdmin(SandboxConnection.load_dict(info)) as admin:
+        live = admin.status()
+    return {**info, **live}
+
+
+def reset(state_dir: str | Path | None = None) -> None:
+    """Forget all state: through the admin API when running, else by removing the database."""
+    sdir = _dir(state_dir)
+    info = read_info(sdir)
+    if info is not None:
+        from sandbox.connection import SandboxAdmin, SandboxConnection
+
+        with SandboxAdmin(SandboxConnection.load_dict(info)) as admin:
+            admin.reset()
+        return
+    for name in ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm"):
+        (sdir / name).unlink(missing_ok=True)

@@ -1,0 +1,157 @@
+"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals, apps,
+quotas, clock.
+
+Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.core.state import SandboxState
+
+JSON = "application/json; charset=utf-8"
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, media_type=JSON)
+
+
+def status_doc(state: SandboxState) -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "started_at": state.started_at,
+        "uptime_seconds": round(time.time() - state.started_at, 3),
+        "time_scale": state.clock.time_scale,
+        "sim_time": state.clock.now(),
+        "subscription_id": state.config.subscription_id,
+        "tenant_id": state.config.tenant_id,
+        "resource_counts": state.store.counts_by_type(),
+    }
+
+
+def routes(state: SandboxState) -> list[Route]:
+    async def health(request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def status(request: Request) -> Response:
+        return _json(status_doc(state))
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return _json({"status": "reset"})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                fault = state.faults.add(**spec)
+            except (TypeError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidFault", "message": str(exc)}}, 400)
+            return _json(fault.to_dict(), 201)
+        if request.method == "DELETE":
+            state.faults.clear()
+            return Response(None, 204)
+        return _json({"value": [f.to_dict() for f in state.faults.list()]})
+
+    async def fault_item(request: Request) -> Response:
+        found = state.faults.remove(request.path_params["fault_id"])
+        return Response(None, 204 if found else 404)
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            with state.store.transaction():
+                state.store.clear_requests()
+            return Response(None, 204)
+        q = request.query_params
+        rows = state.store.requests(
+            method=q.get("method"),
+            path=q.get("path"),
+            since=float(q["since"]) if "since" in q else None,
+            since_seq=int(q["since_seq"]) if "since_seq" in q else None,
+        )
+        return _json({"value": rows})
+
+    async def principals(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                doc = state.directory.add(
+                    spec["object_id"],
+                    spec.get("principal_type", "ServicePrincipal"),
+                    display_name=spec.get("display_name"),
+                    app_id=spec.get("app_id"),
+                    secret=spec.get("secret"),
+                    visible_at=state.clock.now() + float(spec.get("replication_delay", 0)),
+                )
+            except (KeyError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidPrincipal", "message": str(exc)}}, 400)
+            return _json(doc, 201)
+        return _json({"value": state.directory.list()})
+
+    async def apps(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                doc = state.directory.add_app(
+                    spec["client_id"],
+                    secret=spec.get("secret"),
+                    federated=spec.get("federated"),
+                    object_id=spec.get("object_id"),
+                    display_name=spec.get("display_name"),
+                    visible_at=state.clock.now() + float(spec.get("replication_delay", 0)),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidApp", "message": str(exc)}}, 400)
+            return _json(_redacted(doc), 201)
+        return _json({"value": [_redacted(p) for p in state.directory.list() if p.get("appId")]})
+
+    async def quotas(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                doc = state.quotas.set(
+                    spec["namespace"], spec["location"], spec["name"], float(spec["limit"])
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidQuota", "message": str(exc)}}, 400)
+            return _json(doc, 201)
+        return _json({"value": state.quotas.list()})
+
+    async def advance(request: Request) -> Response:
+        spec = await request.json()
+        state.clock.advance(float(spec["seconds"]))
+        return _json({"sim_time": state.clock.now()})
+
+    async def token(request: Request) -> Response:
+        spec = await request.json()
+        access, exp = state.issuer.issue(
+            oid=spec["oid"], aud=spec.get("aud", "https://management.azure.com/")
+        )
+        return _json({"access_token": access, "expires_on": exp})
+
+    return [
+        Route("/_sandbox/health", health, methods=["GET"]),
+        Route("/_sandbox/status", status, methods=["GET"]),
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/faults/{fault_id}", fault_item, methods=["DELETE"]),
+        Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
+        Route("/_sandbox/principals", principals, methods=["GET", "POST"]),
+        Route("/_sandbox/apps", apps, methods=["GET", "POST"]),
+        Route("/_sandbox/quotas", quotas, methods=["GET", "POST"]),
+        Route("/_sandbox/clock/advance", advance, methods=["POST"]),
+        Route("/_sandbox/token", token, methods=["POST"]),
+    ]
+
+
+def _redacted(app: dict[str, Any]) -> dict[str, Any]:
+    """An app as the admin API shows it: whether it has a secret, never the secret."""
+    return {**{k: v for k, v in app.items() if k != "secret"}, "hasSecret": bool(app.get("secret"))}

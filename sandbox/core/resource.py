@@ -1,0 +1,125 @@
+"""Helpers provider modules share: document shapes, lookups and cascade deletes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sandbox.core import armid
+from sandbox.core.clock import iso
+from sandbox.core.errors import ArmError, resource_not_found
+from sandbox.core.http import ArmRequest
+
+if TYPE_CHECKING:
+    from sandbox.core.state import SandboxState
+
+
+def normalize_location(location: str) -> str:
+    """ARM stores `East US` as `eastus`."""
+    return location.replace(" ", "").lower()
+
+
+def require_location(body: dict[str, Any]) -> str:
+    loc = body.get("location")
+    if not isinstance(loc, str) or not loc.strip():
+        # [mem] ARM's answer to a tracked resource PUT without location.
+        raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+    return normalize_location(loc)
+
+
+def system_data(req: ArmRequest, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    now = iso(req.now())
+    created = (previous or {}).get("systemData", {})
+    return {
+        "createdBy": created.get("createdBy", req.principal_id),
+        "createdByType": created.get("createdByType", "Application"),
+        "createdAt": created.get("createdAt", now),
+        "lastModifiedBy": req.principal_id,
+        "lastModifiedByType": "Application",
+        "lastModifiedAt": now,
+    }
+
+
+def require(req: ArmRequest, resource_type: str) -> dict[str, Any]:
+    """The resource at the request's canonical path, or ARM's 404 ResourceNotFound."""
+    doc = req.state.store.get(req.canonical_path)
+    if doc is None:
+        rid = armid.parse(req.canonical_path)
+        raise resource_not_found(resource_type, rid.name or "", rid.resource_group)
+    return doc
+
+
+def scope_exists(state: SandboxState, scope: str) -> bool:
+    """Whether an extension resource's parent scope exists, as far as the sandbox can tell.
+
+    Subscriptions and groups are checked by the front door; resources are checked only when a
+    sandbox provider owns their namespace (anything else is outside what the sandbox models).
+    """
+    rid = armid.parse(scope)
+    if rid.namespace is None or rid.namespace.lower() not in state.router.namespaces():
+        return True
+    return state.store.get(scope) is not None
+
+
+def cascade_delete(state: SandboxState, scope: str) -> int:
+    """Delete `scope` and everything below it (deepest first), running providers' delete hooks."""
+    docs = state.store.find(within=scope)
+    for doc in sorted(docs, key=lambda d: -len(d["id"])):
+        hook = state.router.delete_hooks.get(doc["type"].lower())
+        if hook is not None:
+            hook(state, doc)
+        state.store.delete(doc["id"])
+    return len(docs)
+
+
+def managed_identity(
+    state: SandboxState,
+    requested: dict[str, Any] | None,
+    previous: dict[str, Any] | None,
+    display_name: str,
+    *,
+    visible_delay: float = 0.0,
+) -> dict[str, Any] | None:
+    """The `identity` block of a tracked resource after a write, its principal in the directory.
+
+    A system-assigned identity keeps its principal across updates and is registered in the
+    sandbox directory, so role assignments to it resolve; removing it forgets the principal.
+    """
+    if requested is None:
+        return previous
+    kind = str(requested.get("type") or "None")
+    system = "systemassigned" in kind.replace(" ", "").lower().split(",")
+    had = (previous or {}).get("principalId")
+    if had and not system:
+        state.directory.remove(had)
+    if kind.lower() == "none":
+        return None
+    out: dict[str, Any] = {"type": kind}
+    if system:
+        principal = had or str(uuid.uuid4())
+        out.update(principalId=principal, tenantId=state.config.tenant_id)
+        if not had:
+            state.directory.add(
+                principal,
+                "ServicePrincipal",
+                display_name=display_name,
+                visible_at=state.clock.now() + visible_delay,
+            )
+    if requested.get("userAssignedIdentities"):
+        out["userAssignedIdentities"] = {
+            uai: _user_assigned(state, uai) for uai in requested["userAssignedIdentities"]
+        }
+    return out
+
+
+def _user_assigned(state: SandboxState, uai_id: str) -> dict[str, Any]:
+    doc = state.store.get(uai_id)
+    props = (doc or {}).get("properties") or {}
+    return {"principalId": props.get("principalId"), "clientId": props.get("clientId")}
+
+
+def forget_identity(state: SandboxState, doc: dict[str, Any]) -> None:
+    """Remove a deleted resource's system-assigned principal from the directory."""
+    principal = (doc.get("identity") or {}).get("principalId")
+    if principal:
+        state.directory.remove(principal)

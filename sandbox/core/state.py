@@ -1,0 +1,94 @@
+"""Everything one running sandbox holds: config, store, clock, router, directory, tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.constants import (
+    OPERATOR_CLIENT_ID,
+    OPERATOR_OBJECT_ID,
+    OPERATOR_SECRET,
+    SANDBOX_SUBSCRIPTION_ID,
+    SANDBOX_TENANT_ID,
+)
+from sandbox.core.auth import TokenIssuer, new_signing_key
+from sandbox.core.clock import Clock
+from sandbox.core.faults import Faults
+from sandbox.core.lro import Lro
+from sandbox.core.principals import Directory
+from sandbox.core.quotas import Quotas
+from sandbox.core.routing import Provider, Router
+from sandbox.core.store import Store
+from sandbox.core.throttle import ThrottleConfig, Throttler
+
+
+@dataclass
+class SandboxConfig:
+    """Knobs of one sandbox run (not persisted: pass them again on restart)."""
+
+    time_scale: float = 1.0
+    throttling: ThrottleConfig = field(default_factory=ThrottleConfig)
+    page_size: int = 100
+    principal_replication_delay: float = 0.0
+    subscription_id: str = SANDBOX_SUBSCRIPTION_ID
+    tenant_id: str = SANDBOX_TENANT_ID
+
+
+class SandboxState:
+    def __init__(self, state_dir: Path, config: SandboxConfig, providers: list[Provider]) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir = state_dir
+        self.config = config
+        self.store = Store(state_dir / "sandbox.db")
+        saved = self.store.meta("sim_now")
+        self.clock = Clock(config.time_scale, float(saved) if saved else None)
+        self.store.on_commit.append(lambda s: s.set_meta("sim_now", repr(self.clock.now())))
+        self.router = Router(providers)
+        self.faults = Faults(self.store)
+        self.directory = Directory(self.store)
+        self.quotas = Quotas(self.store)
+        self.throttler = Throttler(config.throttling)
+        self.lro = Lro(self)
+        self.issuer = TokenIssuer(
+            _secret_file(state_dir / "signing-key.pem", new_signing_key), config.tenant_id
+        )
+        self.identity_header = _secret_file(state_dir / "identity-header").hex()
+        self.started_at = time.time()
+        self.seed()
+
+    def seed(self) -> None:
+        """State every fresh (or reset) sandbox has: the operator app, secret `sandbox` (a state
+        dir from before app registrations has the operator without a secret: give it one)."""
+        operator = self.directory.get(OPERATOR_OBJECT_ID)
+        if operator is None or not operator.get("secret"):
+            self.directory.add_app(
+                OPERATOR_CLIENT_ID,
+                secret=OPERATOR_SECRET,
+                object_id=OPERATOR_OBJECT_ID,
+                display_name="ragstack-sandbox-operator",
+            )
+
+    def reset(self) -> None:
+        self.store.wipe()
+        self.throttler.reset()
+        self.seed()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _secret_file(path: Path, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)) -> bytes:
+    """A secret kept in the state dir (mode 600; 32 random bytes unless `make` says otherwise),
+    created on first use."""
+    if path.exists():
+        return path.read_bytes()
+    data = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return data

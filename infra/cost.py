@@ -105,9 +105,12 @@ def search_line(resource: PlannedResource) -> CostLine | None:
     rate = prices.SEARCH_SU_MONTHLY[sku]
     basis = f"{units} SU ({replicas} replicas x {partitions} partitions) x {_usd(rate)} ({sku})"
     plan = resource.inputs.get("semanticSearch")
-    if plan in ("free", "standard"):
+    if plan == "free":
+        capped = f"{prices.SEMANTIC_RANKER_FREE_QUERIES:,} queries a month"
+        basis += f"; semantic ranker 'free': $0, capped at {capped}"
+    elif plan == "standard":
         basis += (
-            f"; semantic ranker '{plan}': no base fee, {_usd(prices.SEMANTIC_RANKER_PER_1000_QUERIES)}"
+            f"; semantic ranker 'standard': no base fee, {_usd(prices.SEMANTIC_RANKER_PER_1000_QUERIES)}"
             f" per 1,000 queries after {prices.SEMANTIC_RANKER_FREE_QUERIES:,} free (not included)"
         )
     return CostLine(resource.name, resource.type, money(units * rate), basis)

@@ -182,3 +182,12 @@ def test_to_dict_is_json_ready() -> None:
     data = json.loads(json.dumps(cost.estimate(compliant_stack()).to_dict()))
     assert data["label"] == "estimate" and data["as_of"] == prices.PRICES_AS_OF
     assert data["total_monthly_usd"] == pytest.approx(sum(ln["monthly_usd"] for ln in data["lines"]))
+
+
+def test_free_semantic_ranker_plan_costs_nothing_and_quotes_no_price() -> None:
+    """The free plan is capped at 1,000 queries a month and never billed (Azure AI Search pricing page)."""
+    with_free = replace(search(), inputs={**search().inputs, "semanticSearch": "free"})
+    plain_line, free_line = cost.search_line(search()), cost.search_line(with_free)
+    assert plain_line is not None and free_line is not None
+    assert free_line.monthly_usd == plain_line.monthly_usd
+    assert "'free': $0" in free_line.basis and "per 1,000 queries" not in free_line.basis

@@ -112,3 +112,28 @@ def whole_numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [whole_numbers(v) for v in value]
     return value
+
+
+# What a resource cannot change in place, on top of the program's own `replace_on_changes`: its
+# name, group and location are part of its ARM id (a PUT elsewhere creates another resource; a PUT
+# with another location fails InvalidResourceLocation), and a role assignment is immutable
+# (pulumi-azure-native marks scope, principal and role as replace: pulumi/pulumi-azure-native PR #1010).
+IDENTITY_INPUTS = ("resourceGroupName", "location")
+IMMUTABLE_INPUTS: dict[str, tuple[str, ...]] = {
+    "azure-native:authorization:RoleAssignment": ("scope", "principalId", "roleDefinitionId"),
+}
+
+
+def replace_triggers(type_token: str, replace_on_changes: tuple[str, ...] = ()) -> list[str]:
+    """Input paths whose change makes the engine delete and re-create the resource."""
+    name = [ARM_SHAPES[type_token][1]] if type_token in ARM_SHAPES else []
+    return sorted({*name, *IDENTITY_INPUTS, *IMMUTABLE_INPUTS.get(type_token, ()), *replace_on_changes})
+
+
+def replace_reason(trigger: str) -> str:
+    """Why changing `trigger` replaces the resource, in an operator's words."""
+    if trigger in IDENTITY_INPUTS or (trigger.endswith("Name") and "." not in trigger):
+        return {"location": "location changes", "resourceGroupName": "resource group changes"}.get(
+            trigger, "Azure name changes"
+        )
+    return f"{trigger} cannot change in place"

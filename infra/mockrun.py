@@ -68,6 +68,8 @@ class Rendered:
     outputs: dict[str, Any]
     stack_urn: str | None = None
     calls: tuple[str, ...] = field(default=())
+    unknowns: frozenset[str] = frozenset()
+    """Values the mocks invented (principal ids, domains): Azure assigns them only at deploy time."""
 
     def of_type(self, type_token: str) -> list[RenderedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -240,7 +242,8 @@ def run_program(
             resolved[key] = await pulumi.Output.from_input(value).future()
 
     _sync_await(run_pulumi_func(body))
-    return Rendered(tuple(monitor.registrations), resolved, monitor.stack_urn, tuple(monitor.calls))
+    invented = frozenset(getattr(mocks, "invented", ()))
+    return Rendered(tuple(monitor.registrations), resolved, monitor.stack_urn, tuple(monitor.calls), invented)
 
 
 def _reset_runtime(config: Mapping[str, str]) -> None:
@@ -271,12 +274,14 @@ ARM_TYPES: dict[str, tuple[str, str]] = {
 class ArmMocks(Mocks):
     """Answers like ARM would: ARM ids from the inputs, GUIDs for identities, real endpoint shapes.
 
-    Everything is derived from the inputs (uuid5), so two renders of the same settings agree.
+    Everything is derived from the inputs (uuid5), so two renders of the same settings agree. What
+    Azure would assign at deploy time is also kept in `invented`, so a plan can say so.
     """
 
     def __init__(self, subscription_id: str, location: str = "eastus2") -> None:
         self.subscription_id = subscription_id
         self.location = location
+        self.invented: set[str] = {MOCK_TENANT_ID}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
@@ -298,9 +303,12 @@ class ArmMocks(Mocks):
             }
         raise NotImplementedError(f"ArmMocks has no answer for invoke {args.token}")
 
-    @staticmethod
-    def guid(seed: str) -> str:
-        return str(uuid.uuid5(MOCK_NAMESPACE, seed.lower()))
+    def guid(self, seed: str) -> str:
+        return self.invent(str(uuid.uuid5(MOCK_NAMESPACE, seed.lower())))
+
+    def invent(self, value: str) -> str:
+        self.invented.add(value)
+        return value
 
     def group_id(self, resource_group: str) -> str:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{resource_group}"
@@ -386,7 +394,7 @@ def _workspace(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> d
 
 
 def _environment_domain(m: ArmMocks, environment_id: str, location: str) -> str:
-    return f"{m.guid(environment_id)[:8]}.{location}.azurecontainerapps.io"
+    return m.invent(f"{m.guid(environment_id)[:8]}.{location}.azurecontainerapps.io")
 
 
 def _managed_environment(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -397,7 +405,7 @@ def _managed_environment(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, 
 def _container_app(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     location = str(inputs.get("location") or m.location)
     domain = _environment_domain(m, str(inputs.get("managedEnvironmentId", "")), location)
-    revision = f"{name}--{m.guid(rid)[:7]}"
+    revision = m.invent(f"{name}--{m.guid(rid)[:7]}")
     return {
         "configuration": {"ingress": {"fqdn": f"{name}.{domain}"}},
         "latestRevisionName": revision,

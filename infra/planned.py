@@ -25,6 +25,7 @@ class PlannedResource:
     protect: bool = False
     custom: bool = True
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    replace_on_changes: tuple[str, ...] = ()
 
     @property
     def tags(self) -> Mapping[str, str]:

@@ -39,6 +39,20 @@ IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 
 # Deleting these loses data or globally unique names; production must protect them.
 STATEFUL_TYPES = frozenset({RESOURCE_GROUP, SEARCH, COGNITIVE_ACCOUNT, REGISTRY, WORKSPACE})
+# What replacing (delete, then create) a stateful resource loses; a plan that would do it is a high
+# finding. Soft delete holds a Cognitive Services name for 48 h (learn.microsoft.com/azure/ai-services/
+# manage-resources); a new search service starts without indexes (no in-place tier change before
+# api-version 2025-05-01, Azure-Samples/azure-search-openai-demo#586).
+REPLACEMENT_LOSS: dict[str, str] = {
+    RESOURCE_GROUP: "every resource in the group is deleted with it",
+    SEARCH: "its indexes and documents are lost; the new service starts empty and must be re-indexed",
+    COGNITIVE_ACCOUNT: "its endpoint and keys change, deployments are re-created, and soft delete holds "
+    "the old name for 48 h",
+    REGISTRY: "its images are lost; push them again",
+    WORKSPACE: "its collected logs are lost",
+}
+REPLACE_STATEFUL_RULE = "replace-stateful"
+
 # Types whose ARM resource takes tags and shows up in cost analysis. Role assignments take none;
 # model deployments are children billed through their account.
 TAGGABLE_TYPES = frozenset(
@@ -502,3 +516,12 @@ def blocking(findings: Iterable[Finding], *, strict: bool = False) -> list[Findi
     """The findings that should fail a plan: high always, medium too under --strict; low never."""
     failing = {"high", "medium"} if strict else {"high"}
     return [finding for finding in findings if finding.severity in failing]
+
+
+def replacement_finding(resource: str, type_token: str, reasons: Sequence[str]) -> Finding | None:
+    """A high finding when a change would delete and re-create a stateful resource."""
+    loss = REPLACEMENT_LOSS.get(type_token)
+    if loss is None:
+        return None
+    why = "; ".join(reasons)
+    return Finding(REPLACE_STATEFUL_RULE, "high", resource, f"replaced because {why}: {loss}")

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.armshape import ARM_SHAPES, api_version, arm_body, arm_type, azure_name
+from infra.armshape import (
+    ARM_SHAPES,
+    api_version,
+    arm_body,
+    arm_type,
+    azure_name,
+    replace_reason,
+    replace_triggers,
+)
 from infra.catalog.roles import ROLE_NAMES_BY_GUID
 from infra.planned import PlannedResource, StackContext
 from infra.settings import SettingsError, StackSettings
@@ -21,11 +29,17 @@ from infra.stackfile import StackFile, stack_file_path
 from opsctl.errors import InvalidInput
 
 PLAN_FORMAT_VERSION = 1
+KNOWN_AFTER_DEPLOY = "(known after deploy)"
 OFFLINE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 
-def plan_settings(settings: StackSettings) -> dict[str, Any]:
-    """The plan document of validated settings (see README 'Plan JSON')."""
+def plan_settings(settings: StackSettings, *, for_export: bool = False) -> dict[str, Any]:
+    """The plan document of validated settings (see README 'Plan JSON').
+
+    Values Azure assigns at deploy time (principal ids, the environment's domain) read
+    KNOWN_AFTER_DEPLOY; `for_export` keeps the mocks' stand-ins, which the ARM export replaces by
+    deploy-time expressions.
+    """
     from infra import cost, policy
     from infra.mockrun import render
 
@@ -42,11 +56,12 @@ def plan_settings(settings: StackSettings) -> dict[str, Any]:
             protect=r.protect,
             custom=r.custom,
             outputs={**r.outputs, "id": r.id} if r.id else r.outputs,
+            replace_on_changes=r.replace_on_changes,
         )
         for r in rendered.resources
     ]
     findings = policy.evaluate(planned, StackContext(settings.stack, settings.is_production))
-    return {
+    document = {
         "formatVersion": PLAN_FORMAT_VERSION,
         "stack": settings.stack,
         "environment": settings.environment,
@@ -62,6 +77,18 @@ def plan_settings(settings: StackSettings) -> dict[str, Any]:
         ],
         "cost": cost.estimate(planned).to_dict(),
     }
+    return document if for_export else _known_only(document, rendered.unknowns)
+
+
+def _known_only(value: Any, unknowns: frozenset[str]) -> Any:
+    """`value` with every string that holds a mock's invented value shown as KNOWN_AFTER_DEPLOY."""
+    if isinstance(value, str):
+        return KNOWN_AFTER_DEPLOY if any(u in value for u in unknowns) else value
+    if isinstance(value, Mapping):
+        return {k: _known_only(v, unknowns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_only(v, unknowns) for v in value]
+    return value
 
 
 def load_stack_settings(path: Path) -> StackSettings:
@@ -72,8 +99,9 @@ def load_stack_settings(path: Path) -> StackSettings:
         raise InvalidInput(exc.one_line()) from None
 
 
-def plan_stack(stack: str, project_dir: Path) -> dict[str, Any]:
-    return plan_settings(load_stack_settings(stack_file_path(stack, project_dir)))
+def plan_stack(stack: str, project_dir: Path, *, for_export: bool = False) -> dict[str, Any]:
+    settings = load_stack_settings(stack_file_path(stack, project_dir))
+    return plan_settings(settings, for_export=for_export)
 
 
 def _key(resource: PlannedResource) -> str:
@@ -109,6 +137,7 @@ def _resource_entry(resource: PlannedResource, depends_on: list[str]) -> dict[st
         "armType": arm_type(resource.type) if known else None,
         "azureName": azure_name(resource.type, resource.inputs) if known else None,
         "protect": resource.protect,
+        "replaceOn": replace_triggers(resource.type, resource.replace_on_changes),
         "summary": summarize(resource),
         "inputs": _redacted(resource.inputs),
         "computed": computed_values(resource),
@@ -227,26 +256,63 @@ def _redacted(value: Any) -> Any:
 
 
 def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """Added, removed and changed resources, with the changed input paths."""
+    """Added, removed, replaced and changed resources, with the changed input paths.
+
+    A change to an input the resource cannot change in place (its `replaceOn`, as the current plan
+    declares it) is a replacement, listed with its reasons; replacing a stateful resource adds a
+    high `replace-stateful` finding.
+    """
     old = {r["key"]: r for r in before.get("resources", [])}
     new = {r["key"]: r for r in after.get("resources", [])}
-    changed = []
+    changed, replaced = [], []
     for key in sorted(old.keys() & new.keys()):
         changes = list(_changes(old[key]["inputs"], new[key]["inputs"], ""))
         if old[key].get("protect") != new[key].get("protect"):
             changes.append(
                 {"path": "(protect)", "before": old[key].get("protect"), "after": new[key].get("protect")}
             )
-        if changes:
-            changed.append({"key": key, "azureName": new[key].get("azureName"), "changes": changes})
+        if not changes:
+            continue
+        entry = {"key": key, "azureName": new[key].get("azureName"), "changes": changes}
+        reasons = _replace_reasons(changes, new[key].get("replaceOn") or [])
+        if reasons:
+            replaced.append({**entry, "type": new[key]["type"], "reasons": reasons})
+        else:
+            changed.append(entry)
     before_cost = (before.get("cost") or {}).get("total_monthly_usd")
     after_cost = (after.get("cost") or {}).get("total_monthly_usd")
+    added = [new[k] | {"inputs": None} for k in sorted(new.keys() - old.keys())]
+    removed = [old[k] | {"inputs": None} for k in sorted(old.keys() - new.keys())]
     return {
-        "added": [new[k] | {"inputs": None} for k in sorted(new.keys() - old.keys())],
-        "removed": [old[k] | {"inputs": None} for k in sorted(old.keys() - new.keys())],
+        "added": added,
+        "removed": removed,
+        "replaced": replaced,
         "changed": changed,
+        "counts": {
+            "add": len(added),
+            "change": len(changed),
+            "replace": len(replaced),
+            "remove": len(removed),
+        },
+        "findings": _replacement_findings(replaced),
         "cost": {"before": before_cost, "after": after_cost},
     }
+
+
+def _replace_reasons(changes: list[dict[str, Any]], triggers: list[str]) -> list[str]:
+    hit = {t for c in changes for t in triggers if c["path"] == t or c["path"].startswith(f"{t}.")}
+    return [replace_reason(t) for t in sorted(hit)]
+
+
+def _replacement_findings(replaced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from infra.policy import replacement_finding
+
+    findings = (replacement_finding(r["key"], r["type"], r["reasons"]) for r in replaced)
+    return [
+        {"rule": f.rule_id, "severity": f.severity, "resource": f.resource, "message": f.message}
+        for f in findings
+        if f is not None
+    ]
 
 
 def _changes(before: Any, after: Any, path: str) -> Any:

@@ -33,13 +33,14 @@ def plan(
     from infra.policy import Finding, blocking
     from opsctl.plan import arm_template, diff_plans, load_baseline, plan_stack
 
-    document = plan_stack(stack, project_dir)
     if fmt is PlanFormat.arm:
-        print_json(arm_template(document))
+        print_json(arm_template(plan_stack(stack, project_dir, for_export=True)))
         return
+    document = plan_stack(stack, project_dir)
     diff = None
     if diff_against:
         diff = diff_plans(load_baseline(diff_against, stack=stack, project_dir=project_dir), document)
+        document["findings"] = [*document["findings"], *diff["findings"]]
     if output is OutputFormat.json:
         print_json(document if diff is None else {**document, "diff": diff})
     else:
@@ -82,6 +83,10 @@ def _print_diff(diff: dict[str, Any]) -> None:
         {"change": "- remove", "resource": r["key"], "detail": r.get("summary")} for r in diff["removed"]
     ]
     rows += [
+        {"change": "+- replace", "resource": r["key"], "detail": f"{_replace_detail(r)}"}
+        for r in diff["replaced"]
+    ]
+    rows += [
         {
             "change": "~ change",
             "resource": c["key"],
@@ -90,10 +95,17 @@ def _print_diff(diff: dict[str, Any]) -> None:
         for c in diff["changed"]
         for ch in c["changes"]
     ]
+    counts = diff["counts"]
+    summary = ", ".join(f"{counts[k]} to {k}" for k in ("add", "change", "replace", "remove"))
     if rows:
-        print_table(rows, ["change", "resource", "detail"], title="changes against the baseline")
+        print_table(rows, ["change", "resource", "detail"], title=f"changes against the baseline: {summary}")
     else:
         console().print("no changes against the baseline")
+
+
+def _replace_detail(replaced: dict[str, Any]) -> str:
+    changes = "; ".join(f"{c['path']}: {c['before']!r} -> {c['after']!r}" for c in replaced["changes"])
+    return f"{', '.join(replaced['reasons'])} ({changes})"
 
 
 def up(

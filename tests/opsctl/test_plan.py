@@ -220,3 +220,58 @@ def test_arm_export_resolves_azure_assigned_values_at_deploy_time(opsctl) -> Non
         "<id-dev-app identity>",
         f"<{plan['outputs']['searchName']} identity>",
     }
+
+
+def _diff(opsctl, project: Path, *extra: str):  # type: ignore[no-untyped-def]
+    baseline = str(ROOT / "Pulumi.dev.yaml")
+    return opsctl("plan", "--stack", "dev", "--project-dir", str(project), "--diff-against", baseline, *extra)
+
+
+def test_tier_change_is_a_replacement_with_its_reason_and_a_high_finding(opsctl, project: Path) -> None:
+    """Search sku is a replace trigger (no in-place tier change before 2025-05-01: search-openai-demo#586)."""
+    changed = StackFile.load(project / "Pulumi.dev.yaml")
+    changed.set("ragstack:search", ("sku",), "standard")
+    changed.save()
+    result = _diff(opsctl, project, "-o", "json")
+    assert result.code == 3, result.err
+    diff = json.loads(result.out)["diff"]
+    (search,) = [r for r in diff["replaced"] if r["key"].startswith("azure-native:search:Service")]
+    assert search["reasons"] == ["sku cannot change in place"]
+    assert not [c for c in diff["changed"] if c["key"] == search["key"]]
+    assert diff["counts"]["replace"] == 1
+    (finding,) = [f for f in json.loads(result.out)["findings"] if f["rule"] == "replace-stateful"]
+    assert finding["severity"] == "high" and "indexes and documents are lost" in finding["message"]
+
+
+def test_text_plan_separates_replace_from_change_and_counts_them(opsctl, project: Path) -> None:
+    changed = StackFile.load(project / "Pulumi.dev.yaml")
+    changed.set("ragstack:search", ("sku",), "standard")
+    changed.set("ragstack:app", ("maxReplicas",), 5)
+    changed.save()
+    result = _diff(opsctl, project)
+    text = " ".join(result.out.split())
+    assert "1 to change, 1 to replace" in text
+    assert "+- replace" in text and "sku cannot change in place" in text
+    assert "~ change" in text and "replace-stateful" in text
+
+
+def test_scaling_replicas_is_an_in_place_change_not_a_replacement(opsctl, project: Path) -> None:
+    changed = StackFile.load(project / "Pulumi.dev.yaml")
+    changed.set("ragstack:search", ("replicas",), 2)
+    changed.save()
+    diff = json.loads(_diff(opsctl, project, "-o", "json").out)["diff"]
+    assert diff["replaced"] == [] and diff["findings"] == []
+
+
+def test_values_azure_assigns_read_known_after_deploy_not_mock_guids(opsctl, project: Path) -> None:
+    document = json.loads(opsctl("plan", "--stack", "dev", "--project-dir", str(project), "-o", "json").out)
+    outputs = document["outputs"]
+    for key in ("identityPrincipalId", "identityClientId", "searchPrincipalId", "logAnalyticsCustomerId"):
+        assert outputs[key] == "(known after deploy)", key
+    assert outputs["appUrl"] == "(known after deploy)"
+    assert outputs["searchEndpoint"].startswith("https://srch-dev-")
+    app = next(r for r in document["resources"] if r["type"] == "azure-native:app:ContainerApp")
+    client_id = next(
+        e for e in app["inputs"]["template"]["containers"][0]["env"] if e["name"] == "AZURE_CLIENT_ID"
+    )
+    assert client_id["value"] == "(known after deploy)"

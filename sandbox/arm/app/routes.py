@@ -49,13 +49,16 @@ from sandbox.arm.app.models import (
     RETRY_AFTER,
     REV_TYPE,
     SECRETS,
+    app_busy,
     bad_request,
     canon,
+    check_name,
     check_registries,
     check_resources,
     check_scale,
     default_domain,
     env_busy,
+    env_has_apps,
     ingress,
     ips,
     logs_config,
@@ -186,6 +189,9 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
     doc = req.state.store.get(req.canonical_path)
     if doc is None:
         return ArmResponse(204)
+    apps = [a for a in req.state.store.find(type=APP_TYPE) if _env_of(a) == doc["id"].lower()]
+    if apps:
+        raise env_has_apps(doc["name"], len(apps))
     doc["properties"]["provisioningState"] = "ScheduledForDelete"
     req.state.store.put(doc)
     monitor = f"/subscriptions/{req.params['sub']}/providers/Microsoft.App/locations/{doc['location']}"
@@ -200,6 +206,11 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
         retry_after=RETRY_AFTER,
     )
     return ArmResponse(202, None, req.state.lro.headers(req, op))
+
+
+def _env_of(app: dict[str, Any]) -> str:
+    props = app["properties"]
+    return str(props.get("managedEnvironmentId") or props.get("environmentId") or "").lower()
 
 
 @provider.completion("env_deleted")
@@ -374,6 +385,9 @@ def _new_revision(req: ArmRequest, app: dict[str, Any], name: str) -> None:
 @provider.route("PUT", APP + "/{app}")
 def put_app(req: ArmRequest) -> ArmResponse:
     existing = req.state.store.get(_app_id(req))
+    if existing is None:
+        check_name(req.params["app"])
+    _ensure_idle(req, existing)
     plan = _build(req, req.json(), existing)
     op = _commit(req, plan, "containerappOperationStatuses")
     status = 200 if existing else 201
@@ -383,10 +397,17 @@ def put_app(req: ArmRequest) -> ArmResponse:
 @provider.route("PATCH", APP + "/{app}")
 def patch_app(req: ArmRequest) -> ArmResponse:
     existing = _get_app(req)
+    _ensure_idle(req, existing)
     desired = _with_secret_values(req.state, existing)
     plan = _build(req, merge_patch(desired, req.json()), existing)
     op = _commit(req, plan, "containerappOperationResults")
     return ArmResponse(202, None, req.state.lro.headers(req, op))
+
+
+def _ensure_idle(req: ArmRequest, app: dict[str, Any] | None) -> None:
+    """One write at a time: a PUT or PATCH while the previous one provisions is refused."""
+    if app is not None and req.state.lro.running_for(app["id"]):
+        raise app_busy(app["name"])
 
 
 def _with_secret_values(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:

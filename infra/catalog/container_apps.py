@@ -21,7 +21,9 @@ def cpu_memory_problem(cpu: float, memory: str) -> str | None:
     expected = CPU_MEMORY_PAIRS.get(key)
     if expected is None:
         return "cpu must be 0.25 to 4.0 in steps of 0.25"
-    if memory_gi(memory) != memory_gi(expected):
+    # The project's settings spell memory as the allocation table does ("2Gi"); the sandbox,
+    # like Azure, normalises `Mi` with memory_gi() before asking.
+    if not memory.strip().endswith("Gi") or memory_gi(memory) != memory_gi(expected):
         return f"cpu {cpu:g} needs memory '{expected}' (2 GiB per vCPU)"
     return None
 

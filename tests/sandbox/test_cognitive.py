@@ -283,7 +283,8 @@ def test_quota_refusal_counts_only_the_increase(cog, sandbox):
         )
     assert "require 1 new capacity" in exc.value.error.message
     assert _deploy(cog, "other", "c", rg="rg2", capacity=5, sku="Standard").sku.name == "Standard"
-    assert _usage(cog, quota_usage_name("Standard", "gpt-4o-mini")).limit == default_quota("Standard", "gpt-4o-mini")
+    standard = _usage(cog, quota_usage_name("Standard", "gpt-4o-mini"))
+    assert standard.limit == default_quota("Standard", "gpt-4o-mini")
 
 
 def test_usages_and_deleted_accounts_page_like_arm(tmp_path, sdk_sleeps_follow_sandbox):

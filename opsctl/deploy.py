@@ -25,7 +25,9 @@ from opsctl.waiting import Progress, _quiet, retry_on_codes
 
 # Errors that mean "try again shortly": a busy parent account (O-1), a new identity not yet
 # replicated to the directory.
-NOT_YET = frozenset({"RequestConflict", "PrincipalNotFound"})
+# "Not yet" answers Azure users retry: a busy parent, a replicating identity, an app still
+# provisioning its previous write (ContainerAppOperationInProgress, 409).
+NOT_YET = frozenset({"RequestConflict", "PrincipalNotFound", "ContainerAppOperationInProgress"})
 # Values ARM accepts but never returns (secrets, one-shot flags): not compared when diffing.
 WRITE_ONLY = frozenset({"sharedKey", "restore", "value"})
 

@@ -21,19 +21,33 @@ def cpu_memory_problem(cpu: float, memory: str) -> str | None:
     expected = CPU_MEMORY_PAIRS.get(key)
     if expected is None:
         return "cpu must be 0.25 to 4.0 in steps of 0.25"
-    if _gi(memory) != _gi(expected):
+    # The project's settings spell memory as the allocation table does ("2Gi"); the sandbox,
+    # like Azure, normalises `Mi` with memory_gi() before asking.
+    if not memory.strip().endswith("Gi") or memory_gi(memory) != memory_gi(expected):
         return f"cpu {cpu:g} needs memory '{expected}' (2 GiB per vCPU)"
     return None
 
 
-def _gi(memory: str) -> Decimal | None:
-    text = memory.strip()
-    if not text.endswith("Gi"):
+# Memory is a Kubernetes quantity: `Gi` or `Mi` (spec example ContainerApps_CreateOrUpdate.json
+# uses "100Mi"; learn.microsoft.com azure/container-apps/containers "memory ... in Gi or Mi").
+_UNITS = {"Gi": Decimal(1), "Mi": Decimal(1) / 1024}
+
+
+def memory_gi(memory: str) -> Decimal | None:
+    """A memory quantity in GiB, or None when it is not a `Gi`/`Mi` quantity."""
+    text = str(memory).strip()
+    unit = _UNITS.get(text[-2:])
+    if unit is None:
         return None
     try:
-        return Decimal(text[:-2])
+        return Decimal(text[:-2]) * unit
     except ArithmeticError:
         return None
+
+
+# Container App names: lower-case letters, digits and '-', starting with a letter, ending
+# alphanumeric, no '--', 2-32 characters (the ContainerAppInvalidName text, Azure/azure-dev reports).
+APP_NAME_PATTERN = r"^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 
 
 def replica_bounds_problem(min_replicas: int, max_replicas: int) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sandbox.core import armid
@@ -25,6 +27,34 @@ def require_location(body: dict[str, Any]) -> str:
         # [mem] ARM's answer to a tracked resource PUT without location.
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     return normalize_location(loc)
+
+
+def put_properties(
+    sent: Mapping[str, Any] | None,
+    *,
+    settable: Iterable[str],
+    defaults: Mapping[str, Any] | None = None,
+    server: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A PUT's `properties`: the whole desired state, so a settable field left out (or null) takes
+    its default rather than keeping its old value; read-only fields the service computed stay.
+
+    ARM's PUT is create-or-replace (learn.microsoft.com azure-resource-manager management
+    "PUT ... creates or replaces"; specs: search.json "all properties will be updated with the
+    given values"); PATCH merges and is handled by each provider.
+    """
+    sent = sent or {}
+    out = copy.deepcopy(dict(defaults or {}))
+    for field in settable:
+        if sent.get(field) is not None:
+            out[field] = copy.deepcopy(sent[field])
+    out.update(copy.deepcopy(dict(server or {})))
+    return out
+
+
+def put_tags(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Tags after a PUT: exactly those sent (none sent means none)."""
+    return dict(body.get("tags") or {})
 
 
 def system_data(req: ArmRequest, previous: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -30,25 +30,45 @@ Wire decisions (sources in the comments beside each rule):
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import re
-import secrets
-import string
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from infra.catalog.container_apps import (
-    CPU_MEMORY_PAIRS,
-    MAX_REPLICAS_CEILING,
-    cpu_memory_problem,
-    replica_bounds_problem,
-)
-from infra.catalog.roles import BUILTIN_ROLES
 from sandbox.arm import insights, registry
+from sandbox.arm.app.models import (
+    APP,
+    APP_PROVISION_SECONDS,
+    APP_TYPE,
+    DEFAULT_COOLDOWN,
+    DELETE_SECONDS,
+    ENV,
+    ENV_CREATE_SECONDS,
+    ENV_ID,
+    ENV_TYPE,
+    GUID,
+    PULL_ROLES,
+    RETRY_AFTER,
+    REV_TYPE,
+    SECRETS,
+    app_busy,
+    bad_request,
+    canon,
+    check_name,
+    check_registries,
+    check_resources,
+    check_scale,
+    default_domain,
+    env_busy,
+    env_has_apps,
+    ingress,
+    ips,
+    logs_config,
+    merge_patch,
+    split_secrets,
+    suffix,
+    without_shared_key,
+)
 from sandbox.arm.authorization import RA_TYPE
-from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider, armid
+from sandbox.core import ArmRequest, ArmResponse, Provider, armid
 from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
@@ -58,52 +78,6 @@ from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.App")
 
-ENV_TYPE = "Microsoft.App/managedEnvironments"
-APP_TYPE = "Microsoft.App/containerApps"
-REV_TYPE = "Microsoft.App/containerApps/revisions"
-RG = "/subscriptions/{sub}/resourceGroups/{rg}"
-ENV = RG + "/providers/Microsoft.App/managedEnvironments"
-APP = RG + "/providers/Microsoft.App/containerApps"
-ENV_CREATE_SECONDS = 120.0  # simulated; real environments take minutes
-APP_PROVISION_SECONDS = 60.0
-DELETE_SECONDS = 30.0
-RETRY_AFTER = 5
-DEFAULT_MAX_REPLICAS = 10  # SDK docstring of Scale.max_replicas
-DEFAULT_COOLDOWN = 300  # scale-app docs / SDK docstring
-DEFAULT_POLLING = 30
-DEFAULT_RESOURCES = {"cpu": 0.5, "memory": "1Gi"}  # [mem] the service's container default
-_SECRETS = "aca_secret_values"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_ENV_ID = re.compile(
-    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/managedEnvironments/[^/]+$",
-    re.IGNORECASE,
-)
-_HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?$")
-_PULL_ROLES = {BUILTIN_ROLES[n].guid for n in ("AcrPull", "AcrPush", "Reader", "Contributor", "Owner")}
-_WORDS = (
-    ("ashy", "polite", "happy", "calm", "brave", "lively", "gentle", "proud", "icy", "kind"),
-    ("sky", "hill", "river", "field", "stone", "meadow", "forest", "pond", "dune", "bay"),
-)
-
-
-def _bad_request(code: str, message: str) -> ArmError:
-    return ArmError(400, code, message)
-
-
-def _digest(seed: str) -> bytes:
-    return hashlib.sha256(seed.lower().encode()).digest()
-
-
-def _ips(seed: str, count: int) -> list[str]:
-    """Stable public-looking addresses derived from a resource id."""
-    d = _digest(seed)
-    return [f"20.{d[i * 3]}.{d[i * 3 + 1]}.{d[i * 3 + 2] or 1}" for i in range(count)]
-
-
-# -- managed environments -----------------------------------------------------------------------
-def _logs_config(props: dict[str, Any]) -> dict[str, Any]:
-    return (props.get("appLogsConfiguration") or {}).get("logAnalyticsConfiguration") or {}
-
 
 def _validate_logs(req: ArmRequest, props: dict[str, Any], old: dict[str, Any]) -> None:
     """customerId must be a GUID naming a workspace, with one of its shared keys.
@@ -112,49 +86,24 @@ def _validate_logs(req: ArmRequest, props: dict[str, Any], old: dict[str, Any]) 
     hashicorp/terraform-provider-azurerm#29244 (invalid configuration). #990 also reports that
     re-sending an existing environment without `sharedKey` is accepted.
     """
-    la = _logs_config(props)
+    la = logs_config(props)
     if not la:
         return
     customer = la.get("customerId")
-    if not isinstance(customer, str) or not _GUID.match(customer):
-        raise _bad_request(
+    if not isinstance(customer, str) or not GUID.match(customer):
+        raise bad_request(
             "InvalidRequestParameterWithDetails",
             "LogAnalyticsConfiguration.CustomerId is invalid.  "
             "CustomerId must be a GUID without additional whiteSpace.",
         )
     key = la.get("sharedKey")
-    if key is None and str(_logs_config(old).get("customerId", "")).lower() == customer.lower():
+    if key is None and str(logs_config(old).get("customerId", "")).lower() == customer.lower():
         return
     ws = insights.workspace_by_customer_id(req.state, customer)
     if ws is None or key not in ws["keys"].values():
-        raise _bad_request(
+        raise bad_request(
             "InvalidRequestParameterWithDetails",
             "LogAnalyticsConfiguration is invalid.  Must provide a valid LogAnalyticsConfiguration",
-        )
-
-
-def _without_shared_key(props: dict[str, Any]) -> dict[str, Any]:
-    """GET never returns the key (ManagedEnvironments_CreateOrUpdate.json response)."""
-    out = copy.deepcopy(props)
-    _logs_config(out).pop("sharedKey", None)
-    return out
-
-
-def _default_domain(location: str) -> str:
-    """`<adjective><noun>-<8 hex>.<location>.azurecontainerapps.io` (#66, Revisions_Get.json)."""
-    adj, noun = secrets.choice(_WORDS[0]), secrets.choice(_WORDS[1])
-    return f"{adj}{noun}-{secrets.token_hex(4)}.{location}.azurecontainerapps.io"
-
-
-def _env_busy(doc: dict[str, Any]) -> None:
-    state = doc["properties"].get("provisioningState")
-    if state not in ("Succeeded", "Failed", "Canceled"):
-        # Text: microsoft/azure-container-apps#701 and #1112.
-        raise ArmError(
-            409,
-            "ManagedEnvironmentOperationInProgress",
-            f"Cannot modify Container Apps environment {doc['name']} because another operation "
-            "is in progress.",
         )
 
 
@@ -164,15 +113,15 @@ def put_environment(req: ArmRequest) -> ArmResponse:
     location = require_location(body)
     existing = req.state.store.get(req.canonical_path)
     if existing is not None:
-        _env_busy(existing)
+        env_busy(existing)
     props = dict(body.get("properties") or {})
     _validate_logs(req, props, (existing or {}).get("properties") or {})
-    props = _without_shared_key(props)
+    props = without_shared_key(props)
     if existing is not None:
         return ArmResponse(200, _save_env(req, existing, props, body.get("tags")))
     props.update(
-        defaultDomain=_default_domain(location),
-        staticIp=_ips(req.canonical_path, 1)[0],
+        defaultDomain=default_domain(location),
+        staticIp=ips(req.canonical_path, 1)[0],
         provisioningState="InitializationInProgress",
     )
     props.setdefault("zoneRedundant", False)
@@ -227,12 +176,12 @@ def get_environment(req: ArmRequest) -> dict[str, Any]:
 @provider.route("PATCH", ENV + "/{name}")
 def patch_environment(req: ArmRequest) -> dict[str, Any]:
     doc = require(req, ENV_TYPE)
-    _env_busy(doc)
+    env_busy(doc)
     body = req.json()
     merged = merge_patch({"properties": doc["properties"], "tags": doc.get("tags")}, body)
     props = merged.get("properties") or {}
     _validate_logs(req, props, doc["properties"])
-    return _save_env(req, doc, _without_shared_key(props), merged.get("tags"))
+    return _save_env(req, doc, without_shared_key(props), merged.get("tags"))
 
 
 @provider.route("DELETE", ENV + "/{name}")
@@ -240,6 +189,9 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
     doc = req.state.store.get(req.canonical_path)
     if doc is None:
         return ArmResponse(204)
+    apps = [a for a in req.state.store.find(type=APP_TYPE) if _env_of(a) == doc["id"].lower()]
+    if apps:
+        raise env_has_apps(doc["name"], len(apps))
     doc["properties"]["provisioningState"] = "ScheduledForDelete"
     req.state.store.put(doc)
     monitor = f"/subscriptions/{req.params['sub']}/providers/Microsoft.App/locations/{doc['location']}"
@@ -254,6 +206,11 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
         retry_after=RETRY_AFTER,
     )
     return ArmResponse(202, None, req.state.lro.headers(req, op))
+
+
+def _env_of(app: dict[str, Any]) -> str:
+    props = app["properties"]
+    return str(props.get("managedEnvironmentId") or props.get("environmentId") or "").lower()
 
 
 @provider.completion("env_deleted")
@@ -272,20 +229,6 @@ def list_environments(req: ArmRequest) -> ArmResponse:
     return page(req, req.state.store.find(type=ENV_TYPE))
 
 
-# -- JSON merge patch ---------------------------------------------------------------------------
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge recursively, `null` removes a member, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
-
-
 # -- container apps: validation -----------------------------------------------------------------
 def _rg_id(req: ArmRequest) -> str:
     return f"/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}"
@@ -297,102 +240,20 @@ def _app_id(req: ArmRequest) -> str:
 
 def _environment(req: ArmRequest, props: dict[str, Any]) -> dict[str, Any]:
     env_id = props.get("environmentId") or props.get("managedEnvironmentId") or ""
-    if not isinstance(env_id, str) or not _ENV_ID.match(env_id):
+    if not isinstance(env_id, str) or not ENV_ID.match(env_id):
         # Text: microsoft/azure-container-apps#194.
-        raise _bad_request("InvalidManagedEnvironmentId", f"Invalid ManagedEnvironmentId value '{env_id}'.")
+        raise bad_request("InvalidManagedEnvironmentId", f"Invalid ManagedEnvironmentId value '{env_id}'.")
     env = req.state.store.get(env_id)
     if env is None:
         # Code: arm-facts §6; the message text is [mem].
-        raise _bad_request("ManagedEnvironmentNotFound", f"Managed Environment '{env_id}' was not found.")
+        raise bad_request("ManagedEnvironmentNotFound", f"Managed Environment '{env_id}' was not found.")
     if env["properties"].get("provisioningState") != "Succeeded":
         # Text: microsoft/azure-container-apps#868, #1208, #1778.
-        raise _bad_request(
+        raise bad_request(
             "ManagedEnvironmentNotProvisioned",
             f"The environment '{env['id']}' has not been provisioned successfully.",
         )
     return env
-
-
-def _split_secrets(config: dict[str, Any]) -> dict[str, str]:
-    """Keep names (and Key Vault references) in the document, values aside (C-5)."""
-    values, public, invalid = {}, [], []
-    for secret in config.get("secrets") or []:
-        name = secret.get("name", "")
-        if secret.get("value") is not None:
-            values[name] = secret["value"]
-            public.append({"name": name})
-        elif secret.get("keyVaultUrl") and secret.get("identity"):
-            public.append({k: secret[k] for k in ("name", "keyVaultUrl", "identity")})
-        else:
-            invalid.append(name)
-    if invalid:
-        # Text: pulumi/pulumi-azure-native#3198 and user reports quoting the live error.
-        names = ", ".join(f"'{n}'" for n in invalid)
-        raise _bad_request(
-            "ContainerAppSecretInvalid",
-            f"Container app secret(s) with name(s) {names} are invalid: value or keyVaultUrl and "
-            "identity should be provided",
-        )
-    if "secrets" in config:
-        config["secrets"] = public
-    return values
-
-
-def _check_scale(app: str, scale: dict[str, Any]) -> None:
-    scale.setdefault("maxReplicas", DEFAULT_MAX_REPLICAS)
-    scale.setdefault("cooldownPeriod", DEFAULT_COOLDOWN)
-    scale.setdefault("pollingInterval", DEFAULT_POLLING)
-    low, high = scale.get("minReplicas") or 0, scale["maxReplicas"]
-    if replica_bounds_problem(low, high):
-        # Code: ContainerAppInvalidScaleSpec (live error quoted in user reports); text shape:
-        # MicrosoftDocs/azure-docs#89742, with today's ceiling from the catalog.
-        raise _bad_request(
-            "ContainerAppInvalidScaleSpec",
-            f"The scale options provided for Container App '{app}' is incorrect. The values must "
-            "be positive, maxReplicas must not be less than minReplicas. The maxReplicas must "
-            f"not be bigger than {MAX_REPLICAS_CEILING}.",
-        )
-
-
-def _gi(memory: Any) -> Decimal:
-    text = str(memory).strip()
-    try:
-        return Decimal(text[:-2]) if text.endswith("Gi") else Decimal("-1")
-    except InvalidOperation:
-        return Decimal("-1")
-
-
-def _check_resources(template: dict[str, Any]) -> None:
-    """The *sum* over all containers must be an allowed pair (ContainerAppInvalidResourceTotal)."""
-    cpu, mem = Decimal(0), Decimal(0)
-    for container in template.get("containers") or []:
-        res = container.setdefault("resources", {})
-        for key, value in DEFAULT_RESOURCES.items():
-            res.setdefault(key, value)
-        cpu += Decimal(str(res["cpu"]))
-        mem += _gi(res["memory"])
-    if cpu_memory_problem(float(cpu), f"{mem}Gi"):
-        pairs = "; ".join(f"[cpu: {c}, memory: {m}]" for c, m in CPU_MEMORY_PAIRS.items())
-        raise _bad_request(
-            "ContainerAppInvalidResourceTotal",
-            f"The total requested CPU and memory resources for this application (CPU: {cpu}, "
-            f"memory: {mem}Gi) is invalid. Total CPU and memory for all containers defined in a "
-            f"Container App must add up to one of the following CPU - Memory combinations: {pairs}",
-        )
-
-
-def _check_registries(config: dict[str, Any]) -> None:
-    for entry in config.get("registries") or []:
-        server = str(entry.get("server") or "")
-        if not _HOST.match(server):
-            # Text: Azure-Samples/azure-search-openai-demo#2139 (the tail is cut there).
-            raise _bad_request(
-                "ContainerAppInvalidRegistryServerValue",
-                f"Property 'registries.server' has an invalid value '{server}'. A value consist of "
-                "hostname and custom port(if present). Hostname must consist of lower case "
-                "alphanumeric characters or '-', and must start and end with an alphanumeric "
-                "character.",
-            )
 
 
 # -- container apps: identity and server-computed fields -----------------------------------------
@@ -420,25 +281,6 @@ def _identity(req: ArmRequest, given: Any, old: dict[str, Any] | None) -> dict[s
     return out
 
 
-def _ingress(app: str, config: dict[str, Any], domain: str) -> None:
-    ingress = config.get("ingress")
-    if not ingress:
-        return
-    ingress.setdefault("transport", "Auto")
-    ingress.setdefault("allowInsecure", False)
-    ingress.setdefault("traffic", [{"weight": 100, "latestRevision": True}])
-    # [mem] internal ingress lives under `internal.` of the environment domain.
-    ingress["fqdn"] = f"{app}.{domain}" if ingress.get("external") else f"{app}.internal.{domain}"
-
-
-def _suffix() -> str:
-    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(7))
-
-
-def _canon(template: Any) -> str:
-    return json.dumps(template, sort_keys=True)
-
-
 # -- container apps: routes ---------------------------------------------------------------------
 def _build(req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     """Validate a desired app: the document to store, its secret values, the new revision name."""
@@ -446,18 +288,18 @@ def _build(req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | Non
     props = copy.deepcopy(body.get("properties") or {})
     env = _environment(req, props)
     config, template = props.setdefault("configuration", {}), props.setdefault("template", {})
-    values = _split_secrets(config)
-    _check_scale(req.params["app"], template.setdefault("scale", {}))
-    _check_resources(template)
-    _check_registries(config)
+    values = split_secrets(config)
+    check_scale(req.params["app"], template.setdefault("scale", {}))
+    check_resources(template)
+    check_registries(config)
     config.setdefault("activeRevisionsMode", "Single")
     config.setdefault("maxInactiveRevisions", 100)
     domain = env["properties"]["defaultDomain"]
-    _ingress(req.params["app"], config, domain)
+    ingress(req.params["app"], config, domain)
     old_props = (existing or {}).get("properties") or {}
     revision = None
-    if existing is None or _canon(template) != _canon(old_props.get("template")):
-        revision = f"{req.params['app']}--{template.get('revisionSuffix') or _suffix()}"
+    if existing is None or canon(template) != canon(old_props.get("template")):
+        revision = f"{req.params['app']}--{template.get('revisionSuffix') or suffix()}"
     latest = revision or old_props.get("latestRevisionName")
     props.update(
         environmentId=env["id"],
@@ -467,7 +309,7 @@ def _build(req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | Non
         latestRevisionName=latest,
         latestReadyRevisionName=old_props.get("latestReadyRevisionName", ""),
         latestRevisionFqdn=f"{latest}.{domain}" if config.get("ingress") else "",
-        outboundIpAddresses=_ips(env["id"], 4),
+        outboundIpAddresses=ips(env["id"], 4),
     )
     doc = {
         "id": (existing or {}).get("id") or _app_id(req),
@@ -503,7 +345,7 @@ def _commit(req: ArmRequest, plan: dict[str, Any], op_kind: str) -> Operation:
         for key in ("latestRevisionName", "latestRevisionFqdn"):
             doc["properties"][key] = before.get(key)
     req.state.store.put(doc, created=req.now())
-    req.state.store.put_record(_SECRETS, doc["id"], plan["values"])
+    req.state.store.put_record(SECRETS, doc["id"], plan["values"])
     if revision:
         _new_revision(req, doc, revision)
     sub, loc = req.params["sub"], doc["location"]
@@ -543,6 +385,9 @@ def _new_revision(req: ArmRequest, app: dict[str, Any], name: str) -> None:
 @provider.route("PUT", APP + "/{app}")
 def put_app(req: ArmRequest) -> ArmResponse:
     existing = req.state.store.get(_app_id(req))
+    if existing is None:
+        check_name(req.params["app"])
+    _ensure_idle(req, existing)
     plan = _build(req, req.json(), existing)
     op = _commit(req, plan, "containerappOperationStatuses")
     status = 200 if existing else 201
@@ -552,16 +397,23 @@ def put_app(req: ArmRequest) -> ArmResponse:
 @provider.route("PATCH", APP + "/{app}")
 def patch_app(req: ArmRequest) -> ArmResponse:
     existing = _get_app(req)
+    _ensure_idle(req, existing)
     desired = _with_secret_values(req.state, existing)
     plan = _build(req, merge_patch(desired, req.json()), existing)
     op = _commit(req, plan, "containerappOperationResults")
     return ArmResponse(202, None, req.state.lro.headers(req, op))
 
 
+def _ensure_idle(req: ArmRequest, app: dict[str, Any] | None) -> None:
+    """One write at a time: a PUT or PATCH while the previous one provisions is refused."""
+    if app is not None and req.state.lro.running_for(app["id"]):
+        raise app_busy(app["name"])
+
+
 def _with_secret_values(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:
     """The app as its owner last wrote it: stored secret values put back for the merge."""
     out = copy.deepcopy(doc)
-    values = state.store.record(_SECRETS, doc["id"]) or {}
+    values = state.store.record(SECRETS, doc["id"]) or {}
     for secret in (out["properties"].get("configuration") or {}).get("secrets") or []:
         if secret["name"] in values:
             secret["value"] = values[secret["name"]]
@@ -611,7 +463,7 @@ def _app_deleted(state: SandboxState, op: Operation) -> None:
 
 @provider.on_delete(APP_TYPE)
 def _forget_app(state: SandboxState, doc: dict[str, Any]) -> None:
-    state.store.delete_record(_SECRETS, doc["id"])
+    state.store.delete_record(SECRETS, doc["id"])
     principal = (doc.get("identity") or {}).get("principalId")
     if principal:
         state.directory.remove(principal)
@@ -630,7 +482,7 @@ def list_apps(req: ArmRequest) -> ArmResponse:
 @provider.route("POST", APP + "/{app}/listSecrets")
 def list_secrets(req: ArmRequest) -> dict[str, Any]:
     doc = _get_app(req)
-    values = req.state.store.record(_SECRETS, doc["id"]) or {}
+    values = req.state.store.record(SECRETS, doc["id"]) or {}
     out = []
     for secret in (doc["properties"].get("configuration") or {}).get("secrets") or []:
         entry = dict(secret)
@@ -743,7 +595,7 @@ def _can_pull(state: SandboxState, app: dict[str, Any], ident: str, registry_id:
         role = p["roleDefinitionId"].rstrip("/").rsplit("/", 1)[-1].lower()
         if (
             p["principalId"].lower() == principal.lower()
-            and role in _PULL_ROLES
+            and role in PULL_ROLES
             and armid.is_within(registry_id, p["scope"])
         ):
             return True

@@ -27,15 +27,30 @@ def require_location(body: dict[str, Any]) -> str:
     return normalize_location(loc)
 
 
+def caller_type(claims: dict[str, Any]) -> str:
+    """systemData's `createdByType` for a token: ManagedIdentity, User or Application.
+
+    Src: Entra access-token claims reference (learn.microsoft.com/entra/identity-platform/
+    access-token-claims-reference): `xms_mirid` names a managed identity's resource, `idtyp` is
+    `app` or `user`, `scp` appears only in delegated (user) tokens; the enum is ARM's
+    common-types `createdByType` (User, Application, ManagedIdentity, Key).
+    """
+    if claims.get("xms_mirid"):
+        return "ManagedIdentity"
+    if claims.get("idtyp") == "user" or "scp" in claims:
+        return "User"
+    return "Application"
+
+
 def system_data(req: ArmRequest, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     now = iso(req.now())
     created = (previous or {}).get("systemData", {})
     return {
         "createdBy": created.get("createdBy", req.principal_id),
-        "createdByType": created.get("createdByType", "Application"),
+        "createdByType": created.get("createdByType", req.principal_type),
         "createdAt": created.get("createdAt", now),
         "lastModifiedBy": req.principal_id,
-        "lastModifiedByType": "Application",
+        "lastModifiedByType": req.principal_type,
         "lastModifiedAt": now,
     }
 

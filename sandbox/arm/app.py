@@ -609,6 +609,26 @@ def _app_deleted(state: SandboxState, op: Operation) -> None:
         cascade_delete(state, op.resource_id)
 
 
+@provider.delete_check(ENV_TYPE)
+def _env_in_use(state: SandboxState, doc: dict[str, Any]) -> dict[str, str] | None:
+    """An environment with container apps (in any group) cannot go with its group."""
+    apps = [a for a in state.store.find(type=APP_TYPE) if _uses_env(a, doc["id"])]
+    if not apps:
+        return None
+    # Src: sandbox-audit App row (…HasContainerAppsJobs text; crossplane test script).
+    return {
+        "code": "ManagedEnvironmentHasContainerApps",
+        "message": f"The specified environment {doc['name']} cannot be deleted because it still "
+        f"contains {len(apps)} ContainerApps",
+    }
+
+
+def _uses_env(app: dict[str, Any], env_id: str) -> bool:
+    props = app.get("properties") or {}
+    used = props.get("managedEnvironmentId") or props.get("environmentId") or ""
+    return bool(used) and used.lower() == env_id.lower()
+
+
 @provider.on_delete(APP_TYPE)
 def _forget_app(state: SandboxState, doc: dict[str, Any]) -> None:
     state.store.delete_record(_SECRETS, doc["id"])

@@ -87,6 +87,65 @@ def cascade_delete(state: SandboxState, scope: str) -> int:
     return len(docs)
 
 
+TERMINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
+
+
+def delete_blocker(state: SandboxState, doc: dict[str, Any]) -> dict[str, str] | None:
+    """Why ARM could not delete `doc` as part of its group now, or None.
+
+    A top-level resource still provisioning, updating or scaling refuses (ops-pitfalls T-3,
+    Azure/bicep-registry-modules#1607; the child's code is not confirmed); nested resources are
+    their parent's provider's business. Providers add their own rules.
+    """
+    state_now = str((doc.get("properties") or {}).get("provisioningState") or "Succeeded")
+    if doc["type"].count("/") == 1 and state_now.lower() not in TERMINAL_STATES:
+        return {
+            "code": "ResourceNotInTerminalState",
+            "message": "Resource not in terminal state. Wait until resource is in terminal "
+            "provisioningState and try again.",
+        }
+    check = state.router.delete_checks.get(doc["type"].lower())
+    return check(state, doc) if check is not None else None
+
+
+def delete_tree(state: SandboxState, scope: str) -> list[dict[str, Any]]:
+    """Delete everything below `scope` as a group delete does, then `scope` unless blocked.
+
+    ARM deletes children first and waits for dependencies (learn.microsoft.com/azure/azure-
+    resource-manager/management/delete-resource-group), so passes repeat until nothing more
+    can go. What could go stays deleted; the blocked resources' errors are returned (with
+    `target` = their id) and `scope` is kept.
+    """
+    pending = [d for d in state.store.find(within=scope) if armid.key(d["id"]) != armid.key(scope)]
+    blocked: dict[str, dict[str, Any]] = {}
+    progress = True
+    while pending and progress:
+        progress, blocked = False, {}
+        for doc in sorted(pending, key=lambda d: -len(d["id"])):
+            if any(o is not doc and armid.is_within(o["id"], doc["id"]) for o in pending):
+                continue  # its children go first
+            reason = delete_blocker(state, doc)
+            if reason is not None:
+                blocked[doc["id"]] = {**reason, "target": doc["id"]}
+                continue
+            _delete_one(state, doc)
+            pending.remove(doc)
+            progress = True
+    if pending:
+        return list(blocked.values())
+    root = state.store.get(scope)
+    if root is not None:
+        _delete_one(state, root)
+    return []
+
+
+def _delete_one(state: SandboxState, doc: dict[str, Any]) -> None:
+    hook = state.router.delete_hooks.get(doc["type"].lower())
+    if hook is not None:
+        hook(state, doc)
+    state.store.delete(doc["id"])
+
+
 def managed_identity(
     state: SandboxState,
     requested: dict[str, Any] | None,

@@ -13,3 +13,14 @@ REGIONS: frozenset[str] = frozenset(
     ukwest westcentralus westeurope westindia westus westus2 westus3
     """.split()
 )
+
+# Regions per resource type where the offer is narrower than REGIONS. Empty: no per-type list is
+# sourced yet, so every type is offered in every public region (a known difference, see
+# sandbox/README.md).
+AVAILABILITY: dict[str, frozenset[str]] = {}
+
+
+def available(resource_type: str) -> frozenset[str]:
+    """Regions `Namespace/type` can be created in (its parent type's for child types)."""
+    top = "/".join(resource_type.split("/")[:2]).lower()
+    return next((v for k, v in AVAILABILITY.items() if k.lower() == top), REGIONS)

@@ -15,7 +15,7 @@ from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider, armid, fro
 from sandbox.core.errors import being_deleted, resource_group_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page, parse_filter
-from sandbox.core.resource import cascade_delete, require_location
+from sandbox.core.resource import delete_tree, require_location
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.Resources")
@@ -143,12 +143,30 @@ def _finish_delete_group(state: SandboxState, op: Operation) -> None:
     doc = state.store.get(op.resource_id)
     if doc is None:
         return
-    if op.failing:
+    blockers = [] if op.failing else delete_tree(state, op.resource_id)
+    if op.failing or blockers:
         # "The provisioning state of the resource group will be rolled back" (ops-pitfalls T-3).
         doc["properties"]["provisioningState"] = "Succeeded"
         state.store.put(doc)
-        return
-    cascade_delete(state, op.resource_id)
+    if blockers:
+        op.error = deletion_blocked(doc["name"], blockers)
+        op.error_status = 409
+
+
+def deletion_blocked(group: str, blockers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The poll's error when resources stayed (arm-facts §2.4 status 409; text ops-pitfalls T-3).
+
+    What could be deleted stays deleted, as ARM deletes resource by resource (delete-resource-
+    group doc); the group and the blocked resources remain.
+    """
+    ids = ",".join(b["target"] for b in blockers)
+    return {
+        "code": "ResourceGroupDeletionBlocked",
+        "message": f"Deletion of resource group '{group}' failed as resources with identifiers "
+        f"'{ids}' could not be deleted. The provisioning state of the resource group will be "
+        "rolled back.",
+        "details": blockers,
+    }
 
 
 @provider.route("GET", "/subscriptions/{sub}/resourcegroups")

@@ -12,9 +12,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.core import frontdoor
+from sandbox.core import frontdoor, validation
 from sandbox.core.errors import ArmError
 from sandbox.core.http import ArmRequest, ArmResponse, error_response
+from sandbox.core.resource import caller_type
 from sandbox.core.state import SandboxState
 from sandbox.core.throttle import op_type, throttled_message
 
@@ -68,6 +69,7 @@ class Dispatcher:
         state = self.state
         claims = state.issuer.verify_header(call.headers.get("authorization"))
         ctx["principal"] = claims.get("oid", "")
+        ctx["principal_type"] = caller_type(claims)
         if not call.query.get("api-version"):
             # Src: MicrosoftDocs/feedback#2279, cloudquery/cloudquery#6626.
             raise ArmError(
@@ -87,6 +89,7 @@ class Dispatcher:
         frontdoor.check_registration(state, match.route.namespace, call.path)
         req = self._request(call, match.params, ctx)
         req.canonical_path = match.route.canonical(match.params)
+        validation.check_request(req)
         result = match.route.handler(req)
         if isinstance(result, ArmResponse):
             return result
@@ -104,6 +107,7 @@ class Dispatcher:
             base_url=call.base_url,
             state=self.state,
             principal_id=ctx["principal"],
+            principal_type=ctx.get("principal_type", "Application"),
             canonical_path=call.path,
         )
 

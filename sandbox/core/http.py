@@ -37,6 +37,7 @@ class ArmRequest:
     state: SandboxState
     principal_id: str = ""
     canonical_path: str = ""
+    principal_type: str = "Application"
 
     @property
     def api_version(self) -> str:

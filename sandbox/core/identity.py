@@ -212,6 +212,7 @@ def routes(state: SandboxState) -> list[Route]:
             oid=props["principalId"],
             aud=audience_for(resource) or resource,
             app_id=props["clientId"],
+            xms_mirid=found["id"],  # Entra puts the identity's resource id in MI tokens
         )
         return _json(
             200,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Handler = Callable[["ArmRequest"], "ArmResponse | dict[str, Any] | None"]
 Completion = Callable[["SandboxState", "Operation"], None]
 DeleteHook = Callable[["SandboxState", dict[str, Any]], None]
+DeleteCheck = Callable[["SandboxState", dict[str, Any]], "dict[str, str] | None"]
 
 _TOKEN = re.compile(r"(\{[A-Za-z_][A-Za-z0-9_]*\*?\})")
 
@@ -73,6 +74,7 @@ class Provider:
         self.routes: list[Route] = []
         self.completions: dict[str, Completion] = {}
         self.delete_hooks: dict[str, DeleteHook] = {}
+        self.delete_checks: dict[str, DeleteCheck] = {}
 
     def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
@@ -99,6 +101,19 @@ class Provider:
 
         return deco
 
+    def delete_check(self, resource_type: str) -> Callable[[DeleteCheck], DeleteCheck]:
+        """`fn(state, doc)` says why a resource of this type cannot go with its group, else None.
+
+        The answer is the resource's own error (`{"code", "message"}`), as ARM lists it in the
+        details of ResourceGroupDeletionBlocked.
+        """
+
+        def deco(fn: DeleteCheck) -> DeleteCheck:
+            self.delete_checks[resource_type.lower()] = fn
+            return fn
+
+        return deco
+
 
 @dataclass
 class Match:
@@ -115,9 +130,11 @@ class Router:
         self.routes = sorted(routes, key=lambda r: (r.greedy, -r.literal_len))
         self.completions: dict[str, Completion] = {}
         self.delete_hooks: dict[str, DeleteHook] = {}
+        self.delete_checks: dict[str, DeleteCheck] = {}
         for p in providers:
             self.completions.update(p.completions)
             self.delete_hooks.update(p.delete_hooks)
+            self.delete_checks.update(p.delete_checks)
 
     def resolve(self, method: str, path: str) -> tuple[Match | None, bool]:
         """The matching route, and whether the path matched some route under another method."""

@@ -76,7 +76,8 @@ def test_missing_api_version_is_400(http, bearer):
             "message": "The api-version query parameter (?api-version=) is required for all requests.",
         }
     }
-    assert http.get(f"{RGS}?api-version=1999-01-01-whatever", headers=bearer).status_code == 200
+    bad = http.get(f"{RGS}?api-version=1999-01-01-whatever", headers=bearer)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidApiVersionParameter"
 
 
 def test_arm_headers_and_correlation_echo(http, bearer):
@@ -98,7 +99,7 @@ def test_unknown_subscription_and_type(http, bearer):
         headers=bearer,
     )
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "SubscriptionNotFound"
-    http.put(f"{RGS}/rg?api-version=1", headers=bearer, json={"location": "eastus"})
+    http.put(f"{RGS}/rg?api-version=2025-04-01", headers=bearer, json={"location": "eastus"})
     resp = http.get(f"{RGS}/rg/providers/Microsoft.ManagedIdentity/nopes/x?api-version=1", headers=bearer)
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "InvalidResourceType"
 

@@ -189,7 +189,7 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
     doc = req.state.store.get(req.canonical_path)
     if doc is None:
         return ArmResponse(204)
-    apps = [a for a in req.state.store.find(type=APP_TYPE) if _env_of(a) == doc["id"].lower()]
+    apps = _apps_in(req.state, doc)
     if apps:
         raise env_has_apps(doc["name"], len(apps))
     doc["properties"]["provisioningState"] = "ScheduledForDelete"
@@ -459,6 +459,20 @@ def delete_app(req: ArmRequest) -> ArmResponse:
 def _app_deleted(state: SandboxState, op: Operation) -> None:
     if not op.failing:
         cascade_delete(state, op.resource_id)
+
+
+@provider.delete_check(ENV_TYPE)
+def _env_in_use(state: SandboxState, doc: dict[str, Any]) -> dict[str, str] | None:
+    """An environment with container apps (in any group) cannot go with its group."""
+    apps = _apps_in(state, doc)
+    if not apps:
+        return None
+    refusal = env_has_apps(doc["name"], len(apps))
+    return {"code": refusal.code, "message": refusal.message}
+
+
+def _apps_in(state: SandboxState, env: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in state.store.find(type=APP_TYPE) if _env_of(a) == env["id"].lower()]
 
 
 @provider.on_delete(APP_TYPE)

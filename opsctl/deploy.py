@@ -4,8 +4,8 @@ The program runs under Pulumi's mock runtime (no CLI, no plugins), but the mocks
 into a real ARM PUT through the official SDK pipeline, in Pulumi's dependency order (a resource is
 registered only once its inputs are known), and hand the server's values (ids, principal ids,
 endpoints) back to the program. Before writing, each resource is read: if the live resource already
-has every desired value, nothing is sent, so a re-run is idempotent and a config change re-applies
-only what changed.
+has every desired value and is settled healthy, nothing is sent, so a re-run is idempotent, a config
+change re-applies only what changed, and a resource whose last operation failed is re-PUT (repaired).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.armshape import api_version, arm_body
+from infra.catalog.provisioning import Health, Verdict, judge_body
 from infra.mockrun import ArmMocks, Rendered, render
 from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
@@ -93,12 +94,14 @@ class SandboxMocks(ArmMocks):
         self, typ: str, resource_id: str, version: str, body: dict[str, Any], ignored: tuple[str, ...] = ()
     ) -> dict[str, Any]:
         live = self._get(resource_id, version)
+        settled = live is None or _verdict(live).ok
         if live is not None:
             keep_live_values(body, live, ignored)
-        if live is not None and contains(live, body):
+        if live is not None and settled and contains(live, body):
             self._record(resource_id, "unchanged")
             return live
-        self.progress(f"{'updating' if live else 'creating'} {resource_id.rsplit('/', 2)[-2:][-1]}")
+        verb = "creating" if live is None else ("updating" if settled else "repairing")
+        self.progress(f"{verb} {resource_id.rsplit('/', 1)[-1]}")
         fresh = retry_on_codes(
             lambda: self._put(resource_id, version, body),
             target=self.target,
@@ -107,7 +110,10 @@ class SandboxMocks(ArmMocks):
             timeout=300.0,
             progress=self.progress,
         )
-        self._record(resource_id, "updated" if live else "created")
+        verdict = _verdict(fresh)
+        if verdict.health is Health.FAILED:
+            raise OpsError(f"{resource_id} is {verdict.state} after the write", code="ProvisioningFailed")
+        self._record(resource_id, "created" if live is None else ("updated" if settled else "repaired"))
         return fresh
 
     def _record(self, resource_id: str, action: str) -> None:
@@ -128,6 +134,10 @@ class SandboxMocks(ArmMocks):
                 resource_id, body, api_version=version
             )
             return dict(poller.result().as_dict())
+
+
+def _verdict(resource: Mapping[str, Any]) -> Verdict:
+    return judge_body(str(resource.get("type") or ""), resource.get("properties"))
 
 
 def outputs_from(typ: str, inputs: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:

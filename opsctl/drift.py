@@ -1,7 +1,9 @@
 """Drift: live settings and role assignments compared with what the stack config declares.
 
 Covers what operators change by hand and what breaks keyless posture: skus, counts, capacities,
-replica bounds, image, local auth, public access, the registry admin user and role assignments.
+replica bounds, image, local auth, public access, the registry admin user and role assignments; and
+any resource or model deployment not settled healthy (failed or still in progress), since its values
+are not what Azure runs (infra.catalog.provisioning).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.access import operator_bindings, preset_bindings
+from infra.catalog import provisioning
+from infra.catalog.provisioning import Verdict, judge
 from infra.settings import StackSettings
 from opsctl.environment import Environment
 from opsctl.live import LiveEnvironment, read_environment
@@ -70,6 +74,7 @@ def compare(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
         if not resource.exists:
             items.append(DriftItem(resource.name, "exists", True, False))
             continue
+        items += _state_drift(resource.name, resource.verdict)
         actual = {**resource.settings, "sku": resource.sku}
         items += [
             DriftItem(resource.name, setting, want, actual.get(setting))
@@ -79,6 +84,12 @@ def compare(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
     items += _deployment_drift(env, live)
     items += _assignment_drift(env, live)
     return items
+
+
+def _state_drift(resource: str, verdict: Verdict | None) -> list[DriftItem]:
+    if verdict is None or verdict.ok:
+        return []
+    return [DriftItem(resource, "provisioningState", verdict.healthy, verdict.state)]
 
 
 def _same(expected: Any, actual: Any) -> bool:
@@ -98,6 +109,7 @@ def _deployment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem
         if got is None:
             items.append(DriftItem(f"{account}/{name}", "exists", True, False))
             continue
+        items += _state_drift(f"{account}/{name}", judge(provisioning.DEPLOYMENT, got.get("state")))
         for setting, value in (("sku", want.sku), ("capacity", want.capacity), ("version", want.version)):
             if not _same(value, got.get(setting)):
                 items.append(DriftItem(f"{account}/{name}", setting, value, got.get(setting)))

@@ -12,6 +12,8 @@ from enum import Enum
 from functools import partial
 from typing import Any
 
+from infra.catalog import provisioning
+from infra.catalog.provisioning import Health, Verdict, judge, worst
 from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.target import Target
@@ -21,22 +23,32 @@ Describe = Callable[[Any], dict[str, Any]]
 
 @dataclass
 class LiveResource:
-    """The fields status and drift look at, normalised across providers."""
+    """The fields status and drift look at, normalised across providers.
+
+    `verdict` judges the resource's provisioning state (infra.catalog.provisioning); `state` is its text.
+    """
 
     key: str
     name: str
     type: str
     exists: bool
-    state: str | None = None
+    verdict: Verdict | None = None
     sku: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     endpoint: str | None = None
 
     def __post_init__(self) -> None:
         """SDK enums print as `SkuName.BASIC`; keep the wire value ("Basic") everywhere."""
-        self.state = _plain(self.state)
         self.sku = _plain(self.sku)
         self.settings = {key: _plain(value) for key, value in self.settings.items()}
+
+    @property
+    def state(self) -> str | None:
+        return self.verdict.state if self.verdict else None
+
+    @property
+    def health(self) -> Health | None:
+        return self.verdict.health if self.verdict else None
 
 
 def _plain(value: Any) -> Any:
@@ -100,7 +112,7 @@ def _search(env: Environment, target: Target) -> LiveResource:
 
     def describe(svc: Any) -> dict[str, Any]:
         return {
-            "state": f"{_plain(svc.provisioning_state)}/{_plain(svc.status)}",
+            "verdict": judge(provisioning.SEARCH_SERVICE, svc.provisioning_state, svc.status),
             "sku": svc.sku.name if svc.sku else None,
             "settings": {
                 "replicas": svc.replica_count,
@@ -125,7 +137,7 @@ def _cognitive(env: Environment, target: Target, key: str, name: str) -> LiveRes
     def describe(account: Any) -> dict[str, Any]:
         props = account.properties
         return {
-            "state": props.provisioning_state,
+            "verdict": judge(provisioning.ACCOUNT, props.provisioning_state),
             "sku": account.sku.name if account.sku else None,
             "settings": {
                 "kind": account.kind,
@@ -154,15 +166,18 @@ def _deployments(env: Environment, target: Target) -> dict[str, dict[str, Any]]:
     client: Any = target.client(CognitiveServicesManagementClient)
     with arm_errors(f"listing deployments of {env.names.openai}"):
         items = list(client.deployments.list(env.resource_group, env.names.openai))
+    return {d.name: _deployment(d) for d in items}
+
+
+def _deployment(d: Any) -> dict[str, Any]:
+    verdict = judge(provisioning.DEPLOYMENT, d.properties.provisioning_state)
     return {
-        d.name: {
-            "sku": d.sku.name if d.sku else None,
-            "capacity": d.sku.capacity if d.sku else None,
-            "model": d.properties.model.name if d.properties.model else None,
-            "version": d.properties.model.version if d.properties.model else None,
-            "state": d.properties.provisioning_state,
-        }
-        for d in items
+        "sku": d.sku.name if d.sku else None,
+        "capacity": d.sku.capacity if d.sku else None,
+        "model": d.properties.model.name if d.properties.model else None,
+        "version": d.properties.model.version if d.properties.model else None,
+        "state": verdict.state,
+        "health": verdict.health.value,
     }
 
 
@@ -174,7 +189,7 @@ def _registry(env: Environment, target: Target) -> LiveResource:
     def describe(reg: Any) -> dict[str, Any]:
         props = reg.properties
         return {
-            "state": props.provisioning_state,
+            "verdict": judge(provisioning.REGISTRY, props.provisioning_state),
             "sku": reg.sku.name if reg.sku else None,
             "settings": {"adminUserEnabled": props.admin_user_enabled},
             "endpoint": props.login_server,
@@ -191,7 +206,8 @@ def _identity(env: Environment, target: Target) -> LiveResource:
 
     def describe(ident: Any) -> dict[str, Any]:
         return {
-            "state": "Succeeded",
+            # No provisioningState on identities: ARM counts that as Succeeded.
+            "verdict": judge("Microsoft.ManagedIdentity/userAssignedIdentities", None),
             "settings": {"principalId": ident.principal_id, "clientId": ident.client_id},
         }
 
@@ -212,7 +228,7 @@ def _app(env: Environment, target: Target) -> LiveResource:
         containers = template.get("containers") or [{}]
         ingress = (props.configuration or {}).get("ingress") or {}
         return {
-            "state": f"{_plain(props.provisioning_state)}/{_plain(props.running_status)}",
+            "verdict": app_verdict(client, env.resource_group, app),
             "settings": {
                 "minReplicas": scale.get("minReplicas"),
                 "maxReplicas": scale.get("maxReplicas"),
@@ -226,6 +242,28 @@ def _app(env: Environment, target: Target) -> LiveResource:
     return _read("container_app", env.names.container_app, "Microsoft.App/containerApps", fetch, describe)
 
 
+def app_verdict(client: Any, resource_group: str, app: Any) -> Verdict:
+    """The app's own state and its latest revision's: a failed latest revision is not running what
+    the app declares, even while an older revision still serves (ContainerAppRunningStatus,
+    RevisionRunningState; ops-pitfalls C-4)."""
+    props = app.properties
+    own = judge(provisioning.CONTAINER_APP, props.provisioning_state, props.running_status)
+    name = props.latest_revision_name
+    if not name:
+        return own
+    fetch = partial(client.container_apps_revisions.get_revision, resource_group, app.name, name)
+    revision = unless_missing(f"reading revision '{name}'", fetch)
+    if revision is None:
+        return own
+    rp = revision.properties
+    of_revision = judge(provisioning.REVISION, rp.provisioning_state, rp.running_state)
+    if of_revision.ok:
+        return own
+    detail = f": {rp.provisioning_error}" if rp.provisioning_error else ""
+    state = f"{own.state}, revision '{name}' {of_revision.state}{detail}"
+    return Verdict(worst(own, of_revision).health, state, own.healthy)
+
+
 def _app_env(env: Environment, target: Target) -> LiveResource:
     from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
@@ -237,7 +275,7 @@ def _app_env(env: Environment, target: Target) -> LiveResource:
         name,
         "Microsoft.App/managedEnvironments",
         fetch,
-        lambda menv: {"state": menv.properties.provisioning_state},
+        lambda menv: {"verdict": judge(provisioning.MANAGED_ENVIRONMENT, menv.properties.provisioning_state)},
     )
 
 
@@ -249,7 +287,7 @@ def _workspace(env: Environment, target: Target) -> LiveResource:
     def describe(ws: Any) -> dict[str, Any]:
         props = ws.properties
         return {
-            "state": props.provisioning_state,
+            "verdict": judge(provisioning.WORKSPACE, props.provisioning_state),
             "sku": props.sku.name if props.sku else None,
             "settings": {"retentionInDays": props.retention_in_days},
         }

@@ -10,9 +10,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.catalog import provisioning
+from infra.catalog.provisioning import Health, judge
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
+from opsctl.health import refuse_in_progress
+from opsctl.live import app_verdict
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, write_back
@@ -72,7 +76,11 @@ def set_image(
     if not containers:
         raise OpsError(f"container app '{name}' has no containers to update")
     result = Rollout(name, containers[0].get("image"), image, applied=False, url=_url(app))
-    if dry_run or result.before == image:
+    verdict = app_verdict(client, env.resource_group, app)
+    refuse_in_progress(f"container app '{name}'", verdict)
+    # The same image on a failed app or revision is not running: roll it out again (and say so if
+    # the revision still fails).
+    if dry_run or (result.before == image and verdict.ok):
         result.revision = app.properties.latest_revision_name
         return _write(env, result, write_config and not dry_run)
     containers[0]["image"] = image
@@ -101,13 +109,16 @@ def _wait_running(
         with arm_errors(f"reading revision '{revision}'"):
             rev = client.container_apps_revisions.get_revision(env.resource_group, app, revision)
         props = rev.properties
-        if props.provisioning_state == "Failed" or props.running_state in ("Failed", "Degraded"):
+        verdict = judge(provisioning.REVISION, props.provisioning_state, props.running_state)
+        if verdict.health is Health.FAILED:
+            detail = f": {props.provisioning_error}" if props.provisioning_error else ""
             raise OpsError(
-                f"revision '{revision}' failed: {props.provisioning_error or props.running_state}",
-                hint="check the image exists and the app identity has AcrPull on the registry",
+                f"container app '{app}': revision '{revision}' is {verdict.state}{detail}",
+                code="ProvisioningFailed",
+                hint="check the image exists and the app identity has AcrPull on the registry; "
+                "a failed revision is replaced only by a new one (another tag or digest)",
             )
-        running = props.provisioning_state == "Provisioned" and props.running_state == "Running"
-        return revision if running else None
+        return revision if verdict.ok else None
 
     wait_until(
         probe,

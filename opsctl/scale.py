@@ -12,11 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.catalog import container_apps
+from infra.catalog import container_apps, provisioning
+from infra.catalog.provisioning import Health, Verdict, judge
 from infra.rules import search_capacity_problem
 from opsctl.arm_errors import arm_errors, status_code
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
+from opsctl.health import needs_repair, refuse_in_progress, require_healthy
+from opsctl.live import app_verdict
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, retry_on_codes, wait_until
 from opsctl.writeback import ConfigChange, deployment_change, write_back
@@ -24,6 +27,9 @@ from opsctl.writeback import ConfigChange, deployment_change, write_back
 SEARCH_POLL_SECONDS = 30.0
 SEARCH_TIMEOUT_SECONDS = 4 * 3600.0
 SEARCH_BUSY_MARKER = "previous request"
+REVISION_HINT = (
+    "a failed revision is replaced only by a new one: roll out another image tag or change a setting"
+)
 _ACCOUNT_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
@@ -59,8 +65,8 @@ def _search_state(service: Any) -> dict[str, Any]:
     return {"replicas": service.replica_count, "partitions": service.partition_count}
 
 
-def _search_busy(service: Any) -> bool:
-    return str(service.provisioning_state).lower() == "provisioning"
+def _search_verdict(service: Any) -> Verdict:
+    return judge(provisioning.SEARCH_SERVICE, service.provisioning_state, service.status)
 
 
 def _is_search_busy_error(exc: BaseException | None) -> bool:
@@ -95,8 +101,9 @@ def scale_search(
     name = env.names.search
     with arm_errors(f"reading search service '{name}'"):
         service = client.services.get(env.resource_group, name)
-    if _search_busy(service) and not dry_run:
+    if _search_verdict(service).health is Health.IN_PROGRESS and not dry_run:
         service = _wait_search_idle(client, env, target, name, wait_busy, progress)
+    repair = needs_repair(_search_verdict(service))
     before = _search_state(service)
     after = {
         "replicas": before["replicas"] if replicas is None else replicas,
@@ -106,12 +113,14 @@ def scale_search(
         service.sku.name, after["replicas"], after["partitions"], service.hosting_mode or "default", "live"
     )
     result = ScaleResult(name, before, after, applied=False)
-    if dry_run or not result.changed:
+    if dry_run or not (result.changed or repair):
         return _finish_search(env, result, write_config and not dry_run)
+    if repair:
+        result.notes.append(f"re-applied: the service was {_search_verdict(service).state}")
     # The update model serializes default counts unless they are None (arm-facts section 4 GOTCHA).
     fields: dict[str, Any] = {"hosting_mode": None, "public_network_access": None}
-    fields["replica_count"] = after["replicas"] if after["replicas"] != before["replicas"] else None
-    fields["partition_count"] = after["partitions"] if after["partitions"] != before["partitions"] else None
+    for key, field_name in (("replicas", "replica_count"), ("partitions", "partition_count")):
+        fields[field_name] = after[key] if repair or after[key] != before[key] else None
     update = SearchServiceUpdate(**fields)
     _patch_search(client, env, target, name, update, wait_busy, progress)
     wait_until(
@@ -163,10 +172,10 @@ def _wait_search_idle(
 def _search_done(client: Any, resource_group: str, name: str) -> Any:
     with arm_errors(f"reading search service '{name}'"):
         service = client.services.get(resource_group, name)
-    state = str(service.provisioning_state).lower()
-    if state == "failed":
-        raise OpsError(f"search service '{name}' failed to scale", code="ProvisioningFailed")
-    return service if state == "succeeded" else None
+    verdict = _search_verdict(service)
+    if verdict.health is Health.FAILED:
+        raise OpsError(f"search service '{name}' failed to scale: {verdict.state}", code="ProvisioningFailed")
+    return service if verdict.ok else None
 
 
 def _finish_search(env: Environment, result: ScaleResult, write_config: bool) -> ScaleResult:
@@ -205,6 +214,8 @@ def scale_app(
     name = env.names.container_app
     with arm_errors(f"reading container app '{name}'"):
         app = client.container_apps.get(env.resource_group, name)
+    verdict = app_verdict(client, env.resource_group, app)
+    refuse_in_progress(f"container app '{name}'", verdict)
     scale = (app.properties.template.scale if app.properties.template else None) or {}
     before = {"min": scale.get("minReplicas", 0), "max": scale.get("maxReplicas", 10)}
     after = {
@@ -214,14 +225,20 @@ def scale_app(
     if problem := container_apps.replica_bounds_problem(after["min"], after["max"]):
         raise InvalidInput(f"{problem} (with the app's live other bound)")
     result = ScaleResult(name, before, after, applied=False)
-    if not dry_run and result.changed:
+    if needs_repair(verdict):
+        result.notes.append(f"re-applied: the app was {verdict.state}")
+    if not dry_run and (result.changed or needs_repair(verdict)):
         patch = {
             "properties": {"template": {"scale": {"minReplicas": after["min"], "maxReplicas": after["max"]}}}
         }
         progress(f"updating '{name}' (a new revision)")
         with arm_errors(f"scaling container app '{name}'"):
             client.container_apps.begin_update(env.resource_group, name, patch).result()
-            live = client.container_apps.get(env.resource_group, name).properties.template.scale
+            updated = client.container_apps.get(env.resource_group, name)
+        require_healthy(
+            f"container app '{name}'", app_verdict(client, env.resource_group, updated), hint=REVISION_HINT
+        )
+        live = updated.properties.template.scale
         if (live.get("minReplicas"), live.get("maxReplicas")) != (after["min"], after["max"]):
             raise OpsError(
                 f"container app '{name}' reports min/max {live.get('minReplicas')}/{live.get('maxReplicas')} "
@@ -262,11 +279,15 @@ def scale_openai(
     account = env.names.openai
     with arm_errors(f"reading deployment '{deployment}' of '{account}'"):
         live = client.deployments.get(env.resource_group, account, deployment)
+    verdict = judge(provisioning.DEPLOYMENT, live.properties.provisioning_state)
+    refuse_in_progress(f"deployment '{deployment}' of '{account}'", verdict)
     before = {"capacity": live.sku.capacity}
     result = ScaleResult(f"{account}/{deployment}", before, {"capacity": capacity}, applied=False)
     if result.changed:
         _check_quota(client, env, live, capacity - (live.sku.capacity or 0))
-    if not dry_run and result.changed:
+    if needs_repair(verdict):
+        result.notes.append(f"re-applied: the deployment was {verdict.state}")
+    if not dry_run and (result.changed or needs_repair(verdict)):
         live.sku.capacity = capacity
         with _ACCOUNT_LOCKS[account.lower()]:
             retry_on_codes(

@@ -20,7 +20,7 @@ def status(
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
-    """Every resource of the environment: state, sku, scale and endpoint."""
+    """Every resource of the environment: health, state, sku, scale and endpoint."""
     from opsctl.live import read_environment
 
     env, target = common.open_environment(
@@ -33,6 +33,7 @@ def status(
             "name": r.name,
             "exists": r.exists,
             "state": r.state if r.exists else "missing",
+            "health": r.health.value if r.health else None,
             "sku": r.sku,
             "scale": _scale(r.key, r.settings),
             "endpoint": r.endpoint,
@@ -53,9 +54,9 @@ def status(
         )
         return
     title = f"{stack} ({target.kind}) - resource group {env.resource_group}"
-    print_table(rows, ["resource", "name", "state", "sku", "scale", "endpoint"], title=title)
+    print_table(rows, ["resource", "name", "health", "state", "sku", "scale", "endpoint"], title=title)
     if deployments:
-        print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "state"])
+        print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "health", "state"])
 
 
 def _scale(key: str, settings: dict[str, object]) -> str | None:

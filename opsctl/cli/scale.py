@@ -138,6 +138,7 @@ def _report(result: ScaleResult, output: OutputFormat, dry_run: bool) -> None:
                 "applied": result.applied,
                 "dryRun": dry_run,
                 "writtenBack": result.written_back,
+                "notes": result.notes,
             }
         )
         return
@@ -146,6 +147,10 @@ def _report(result: ScaleResult, output: OutputFormat, dry_run: bool) -> None:
         for key, value in result.after.items()
     ]
     verb = "would change" if dry_run else ("changed" if result.applied else "unchanged")
+    if result.applied and not result.changed:
+        verb = "re-applied"
     print_table(rows, ["setting", "before", "after"], title=f"{result.resource}: {verb}")
+    for note in result.notes:
+        console().print(note)
     for label in result.written_back:
         console().print(f"wrote {label} to the stack file")

@@ -248,6 +248,16 @@ def _provisioning(doc: dict[str, Any]) -> bool:
     return doc["properties"].get("provisioningState") == "provisioning"
 
 
+def _failed(doc: dict[str, Any]) -> bool:
+    """A write to a service whose last provisioning failed provisions it again.
+
+    [unverified] Azure's behaviour is not documented; the ARM contract (a PUT converges the resource
+    to its body) and the SDK's `ProvisioningState` text ("after capacity is set up, provisioningState
+    changes to either succeeded or failed") suggest a new provisioning operation.
+    """
+    return doc["properties"].get("provisioningState") == "failed"
+
+
 def _start_provisioning(req: ArmRequest, doc: dict[str, Any], seconds: float) -> Operation:
     doc["properties"].update(provisioningState="provisioning", status="provisioning")
     return req.state.lro.start(
@@ -318,9 +328,10 @@ def put_service(req: ArmRequest) -> ArmResponse:
         _check_quota(req, name, sku)
     elif existing["sku"]["name"] != sku:
         _check_sku_change(req, existing["sku"]["name"], sku)
+    failed_before = existing is not None and _failed(existing)
     doc = _envelope(req, existing, location)
     resized = _apply(req, doc, body, sku)
-    _provision_after_write(req, doc, created=existing is None, resized=resized)
+    _provision_after_write(req, doc, created=existing is None, resized=resized or failed_before)
     req.state.store.put(doc, created=req.now())
     headers = {"Retry-After": str(RETRY_AFTER)} if _provisioning(doc) else {}
     return ArmResponse(201 if existing is None else 200, _public(doc), headers)
@@ -349,8 +360,9 @@ def patch_service(req: ArmRequest) -> dict[str, Any]:
     sku = (body.get("sku") or {}).get("name") or doc["sku"]["name"]
     if sku != doc["sku"]["name"]:
         _check_sku_change(req, doc["sku"]["name"], _check_sku(sku))
+    failed_before = _failed(doc)
     resized = _apply(req, doc, body, sku)
-    _provision_after_write(req, doc, created=False, resized=resized)
+    _provision_after_write(req, doc, created=False, resized=resized or failed_before)
     req.state.store.put(doc)
     return _public(doc)
 

@@ -18,6 +18,7 @@ PURE = [
     "infra.catalog",
     "infra.catalog.cognitive",
     "infra.catalog.container_apps",
+    "infra.catalog.provisioning",
     "infra.catalog.regions",
     "infra.catalog.roles",
     "infra.catalog.search",

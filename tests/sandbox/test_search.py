@@ -150,6 +150,21 @@ def test_patch_changes_only_what_is_sent_then_scales(search, sandbox):
     assert search.services.get("rg", "scaled").provisioning_state == "succeeded"
 
 
+def test_a_write_to_a_failed_service_provisions_it_again(search, sandbox):
+    """[unverified] in Azure: a PUT/PATCH converges a failed service (infra.catalog.provisioning)."""
+    _create(search, "broken")
+    sandbox.faults.fail_lro("InternalServerError", "injected", path=".*/broken$", method="PATCH", times=1)
+    search.services.update("rg", "broken", _only(replica_count=2))
+    sandbox.advance(SCALE_SECONDS)
+    failed = search.services.get("rg", "broken")
+    assert (failed.provisioning_state, failed.status, failed.replica_count) == ("failed", "error", 2)
+    again = search.services.update("rg", "broken", _only(replica_count=2))
+    assert (again.provisioning_state, again.status) == ("provisioning", "provisioning")
+    sandbox.advance(SCALE_SECONDS)
+    healed = search.services.get("rg", "broken")
+    assert (healed.provisioning_state, healed.status, healed.replica_count) == ("succeeded", "running", 2)
+
+
 def test_sdk_default_counts_are_applied_as_sent(search, sandbox):
     """`SearchServiceUpdate(tags=...)` also sends replicaCount=1/partitionCount=1 (arm-facts §4)."""
     _create(search, "gotcha", "standard", replica_count=3, partition_count=2)

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from infra.catalog.cognitive import quota_usage_name
 from infra.stackfile import StackFile
 
 WRITES = ("PUT", "PATCH", "POST", "DELETE")
 MAX_LINE = 1000
+MINI = quota_usage_name("GlobalStandard", "gpt-4o-mini")
 
 
 def arm_writes(sandbox) -> list[dict]:
@@ -90,9 +92,11 @@ def test_up_checks_quota_before_the_first_write(sandbox, project, opsctl, monkey
     home = Path(sandbox.state_dir)
     sandbox.connection.save(home / "sandbox.json", pid=os.getpid(), time_scale=sandbox.time_scale)
     monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
+    # Azure lists every model's bucket in the region; the sandbox lists configured or used ones.
+    sandbox.set_quota("Microsoft.CognitiveServices", "eastus2", MINI, 1000)
     set_config(project, "ragstack:openai", ("deployments", 0, "capacity"), 1_000_000_000_000)
     line = one_line(opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(project)))
-    assert "[InsufficientQuota]" in line and "OpenAI.GlobalStandard.gpt-4o-mini" in line
+    assert "[InsufficientQuota]" in line and MINI in line
     assert arm_writes(sandbox) == []
 
 

@@ -32,6 +32,16 @@ STACK_ENV_VARS = frozenset(
     }
 )
 LOG_RETENTION_DAYS = (30, 730)
+# Docker reference grammar (distribution/reference): [registry[:port]/]path[:tag][@digest]; the
+# first component is a registry only when it has a '.', a port, or is localhost.
+IMAGE_REFERENCE = re.compile(
+    r"(?:(?P<registry>[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?"
+    r"|[a-zA-Z0-9-]+:[0-9]+)/)?"
+    r"(?P<path>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+MAX_IMAGE_REFERENCE = 255
 
 
 def check(settings: StackSettings) -> None:
@@ -67,6 +77,18 @@ def search_capacity_problem(
         ("replicas", replicas, search_catalog.search_units_problem(sku, replicas, partitions)),
     )
     return next(((f, v, p) for f, v, p in checks if p), None)
+
+
+def image_problem(image: str) -> str | None:
+    """Why `image` is not a pinned image reference (a tag or digest), or None; `app set-image` and
+    `ragstack:app.image` share it."""
+    match = IMAGE_REFERENCE.fullmatch(image)
+    if not match or len(image) > MAX_IMAGE_REFERENCE or not (match["tag"] or match["digest"]):
+        return (
+            "not an image reference with a tag or digest "
+            "(e.g. crdevabc.azurecr.io/rag-app:1.4.2 or ...@sha256:<64 hex>)"
+        )
+    return None
 
 
 def _environment(s: StackSettings) -> Iterator[SettingsError]:
@@ -130,6 +152,8 @@ def _app(s: StackSettings) -> Iterator[SettingsError]:
     if problem := container_apps.replica_bounds_problem(app.min_replicas, app.max_replicas):
         key = "maxReplicas" if problem.startswith("maxReplicas") else "minReplicas"
         yield SettingsError(f"ragstack:app.{key}", getattr(app, _snake(key)), problem)
+    if app.image is not None and (problem := image_problem(app.image)):
+        yield SettingsError("ragstack:app.image", app.image, problem)
     for name in app.env:
         if not ENV_VAR_NAME.fullmatch(name):
             yield SettingsError(

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import reprlib
+import types
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from infra.catalog import cognitive
 from infra.catalog import search as search_catalog
@@ -50,6 +53,39 @@ else:
     DocumentIntelligenceSku = Literal[cognitive.DOCUMENT_INTELLIGENCE_SKUS]
 
 
+def _no_bool(value: Any) -> Any:
+    """YAML `true` is not 1 (pydantic's lax mode would take it). Digit strings stay numbers: Pulumi
+    stores top-level config values as strings (pulumi.com/docs/iac/cli/commands/pulumi_config_set)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("not_a_number", "must be a number, not a boolean")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    """true/false, or their text (Pulumi's top-level storage); never 1, 0, 'yes' or 'on'."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise PydanticCustomError("not_a_flag", "must be true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_no_bool)]
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+# Echoed values are bounded: a pasted blob or an expanded alias must not become a 50 KB line.
+MAX_SHOWN_VALUE = 80
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxdict, _SHOWN.maxlist, _SHOWN.maxstring, _SHOWN.maxother = 3, 4, 4, 60, 60
+
+
+def shown(value: Any) -> str:
+    """A value as echoed in an error line: its repr, bounded."""
+    text = _SHOWN.repr(value)
+    return text if len(text) <= MAX_SHOWN_VALUE else text[: MAX_SHOWN_VALUE - 3] + "..."
+
+
 class SettingsError(ValueError):
     """An invalid setting: which key, which value, what is allowed. Printed as one line."""
 
@@ -64,7 +100,7 @@ class SettingsError(ValueError):
         where = f"{self.source}: " if self.source else ""
         if not self.key:
             return f"{where}{self.problem}"
-        return f"{where}{self.key} = {self.value!r}: {self.problem}"
+        return f"{where}{self.key} = {shown(self.value)}: {self.problem}"
 
     def with_source(self, source: str) -> SettingsError:
         return SettingsError(self.key, self.value, self.problem, source=source)
@@ -77,13 +113,14 @@ class _Model(BaseModel):
         populate_by_name=True,
         frozen=True,
         str_strip_whitespace=True,
+        allow_inf_nan=False,
     )
 
 
 class SearchSettings(_Model):
     sku: SearchSku = "basic"
-    replicas: int = 1
-    partitions: int = 1
+    replicas: Count = 1
+    partitions: Count = 1
     semantic_ranker: SemanticRanker = "free"
     hosting_mode: HostingMode = "default"
     public_network_access: Literal["enabled", "disabled"] = "enabled"
@@ -100,7 +137,7 @@ class ModelDeployment(_Model):
     version: str
     format: Literal["OpenAI"] = "OpenAI"
     sku: DeploymentSku = "GlobalStandard"
-    capacity: int = 1
+    capacity: Count = 1
     version_upgrade_option: VersionUpgradeOption = "OnceNewDefaultVersionAvailable"
     rai_policy: str | None = None
 
@@ -135,12 +172,12 @@ class AppSettings(_Model):
     # None: CI delivers the image (`opsctl app set-image`) and Pulumi only bootstraps with
     # BOOTSTRAP_IMAGE; set it to pin the image in the stack file instead.
     image: str | None = None
-    cpu: float = 0.5
+    cpu: Number = 0.5
     memory: str = "1Gi"
-    min_replicas: int = 0
-    max_replicas: int = 3
-    target_port: int = Field(default=80, ge=1, le=65535)
-    external: bool = True
+    min_replicas: Count = 0
+    max_replicas: Count = 3
+    target_port: Count = Field(default=80, ge=1, le=65535)
+    external: Flag = True
     env: dict[str, str] = Field(default_factory=dict)
 
     @property
@@ -187,9 +224,9 @@ class StackSettings(_Model):
     app: AppSettings = AppSettings()
     access: tuple[AccessGrant, ...] = ()
     names: NameOverrides = NameOverrides()
-    log_retention_days: int = 30
-    protect: bool = False
-    ephemeral: bool = False
+    log_retention_days: Count = 30
+    protect: Flag = False
+    ephemeral: Flag = False
     expires_at: dt.datetime | None = None
 
     @property
@@ -263,22 +300,45 @@ def _first_problem(exc: ValidationError) -> SettingsError:
 
 def _allowed_keys(location: list[Any]) -> list[str]:
     """The keys the model at `location` accepts, for an 'unknown key' message."""
-    model: Any = StackSettings
-    for part in location:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[str(part)].annotation
-        model = getattr(annotation, "__args__", (annotation,))[0]
+    model = _walk(location)[1]
     if not isinstance(model, type) or not issubclass(model, BaseModel):
         return []
     return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
 def _config_key(location: list[Any]) -> str:
-    if not location:
-        return f"{NAMESPACE}:"
-    head, *rest = location
-    key = f"{NAMESPACE}:{to_camel(str(head))}"
-    for part in rest:
-        key += f"[{part}]" if isinstance(part, int) else f".{to_camel(str(part))}"
-    return key
+    return _walk(location)[0]
+
+
+def _walk(location: list[Any]) -> tuple[str, Any]:
+    """The `ragstack:` key of an error location and the type found there. Settings fields are named
+    by their alias; user keys (env names, tag names, unknown keys) exactly as written."""
+    key, node = f"{NAMESPACE}:", _unwrap(StackSettings)
+    for part in location:
+        if part == "[key]":
+            continue
+        origin = get_origin(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            name, node = _field(node, str(part))
+            key += name if key.endswith(":") else f".{name}"
+        elif origin in (tuple, list) and isinstance(part, int):
+            key, node = key + f"[{part}]", _unwrap(get_args(node)[0])
+        else:
+            key, node = key + f".{part}", _unwrap(get_args(node)[-1]) if origin is dict else None
+    return key, node
+
+
+def _field(model: type[BaseModel], part: str) -> tuple[str, Any]:
+    for name, field in model.model_fields.items():
+        if part in (name, field.alias):
+            return field.alias or name, _unwrap(field.annotation)
+    return part, None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` -> X; `Annotated[X, ...]` -> X."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    return annotation

@@ -15,6 +15,11 @@ from ruamel.yaml.error import YAMLError
 
 from infra.settings import SettingsError, StackSettings
 
+# Our own bounds, far above a real stack file (a few KB, depth < 10, no or few aliases).
+MAX_STACK_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 32
+MAX_ALIAS_EXPANSIONS = 1000
+
 
 def stack_file_path(stack: str, project_dir: Path | str = ".") -> Path:
     """Where Pulumi keeps the stack's config."""
@@ -41,25 +46,9 @@ class StackFile:
 
     @classmethod
     def load(cls, path: Path | str) -> StackFile:
-        """Parse the file; a missing file or broken YAML is a one-line SettingsError."""
+        """Parse the file; anything unreadable or malformed is a one-line SettingsError."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            known = sorted(
-                p.name.removeprefix("Pulumi.").removesuffix(".yaml")
-                for p in path.parent.glob("Pulumi.*.yaml")
-            )
-            stacks = ", ".join(known) or "none"
-            problem = f"stack file not found in {path.parent.resolve()} (stacks there: {stacks})"
-            raise SettingsError("", None, problem, source=path.name) from None
-        try:
-            document = _yaml().load(text) or CommentedMap()
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark else "document"
-            problem = f"broken YAML: {getattr(exc, 'problem', None) or exc}"
-            raise SettingsError(where, "", problem, source=str(path)) from None
+        document = _parse(_read_text(path), str(path))
         if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
             raise SettingsError("config", "", "must be a mapping of keys", source=str(path))
         return cls(path, document)  # type: ignore[arg-type]
@@ -92,6 +81,76 @@ class StackFile:
         with tmp.open("w", encoding="utf-8") as handle:
             _yaml().dump(self.document, handle)
         tmp.replace(self.path)
+
+
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text, refused unread when larger than any stack file needs to be."""
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise IsADirectoryError
+        if size > MAX_STACK_FILE_BYTES:
+            problem = f"{size} bytes; the limit for a stack file is {MAX_STACK_FILE_BYTES}"
+            raise SettingsError("", None, problem, source=str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _not_found(path) from None
+    except IsADirectoryError:
+        raise SettingsError("", None, "is a directory, not a stack file", source=str(path)) from None
+    except OSError as exc:
+        raise SettingsError("", None, f"cannot be read: {exc.strerror}", source=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        raise SettingsError("", None, problem, source=str(path)) from None
+
+
+def _not_found(path: Path) -> SettingsError:
+    known = sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in path.parent.glob("Pulumi.*.yaml")
+    )
+    stacks = ", ".join(known) or "none"
+    problem = f"stack file not found in {path.parent.resolve()} (stacks there: {stacks})"
+    return SettingsError("", None, problem, source=path.name)
+
+
+def _parse(text: str, source: str) -> Any:
+    try:
+        document = _yaml().load(text) or CommentedMap()
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "document"
+        problem = f"broken YAML: {getattr(exc, 'problem', None) or exc}"
+        raise SettingsError(where, "", problem, source=source) from None
+    except RecursionError:
+        raise SettingsError("", None, "broken YAML: nested too deeply", source=source) from None
+    if too_big := _expansion_problem(document):
+        raise SettingsError("", None, f"broken YAML: {too_big}", source=source)
+    return document
+
+
+def _expansion_problem(document: Any) -> str | None:
+    """Refuse documents whose aliases expand far beyond their text (a "billion laughs") or that nest
+    deeper than settings can: the settings model would walk every expanded value. go-yaml v3 refuses
+    the same with "document contains excessive aliasing" (decode.go allowedAliasRatio, the fix of
+    CVE-2019-11253); these limits are ours, far above any real stack file."""
+    seen: set[int] = set()
+    visits = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        visits += 1
+        seen.add(id(node))
+        if visits - len(seen) > MAX_ALIAS_EXPANSIONS:
+            return f"excessive aliasing (aliases expand to more than {MAX_ALIAS_EXPANSIONS} copies)"
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def load_settings(stack: str, project_dir: Path | str = ".") -> StackSettings:

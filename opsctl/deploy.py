@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.armshape import api_version, arm_body
+from infra.catalog.cognitive import quota_usage_name
 from infra.catalog.provisioning import Health, Verdict, judge_body
 from infra.mockrun import ArmMocks, Rendered, render
 from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import OpsError
+from opsctl.quota import check_quota, increases
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, retry_on_codes
 
@@ -223,10 +225,34 @@ def _seed_directory(env: Environment, target: Target) -> None:
             admin.add_principal(grant.principal_id, grant.principal_type)
 
 
+def check_before_writing(env: Environment, target: Target) -> None:
+    """What `up` can refuse before its first write. The settings rules ran when the stack loaded;
+    quota needs the live numbers: the regional model quota, counted against the account's live
+    deployments (the check `scale openai` makes), so a too-large capacity writes nothing."""
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    declared = env.settings.openai.deployments
+    if not declared:
+        return
+    client: Any = target.client(CognitiveServicesManagementClient)
+    account = env.names.openai
+    live = unless_missing(
+        f"reading the deployments of '{account}'",
+        lambda: list(client.deployments.list(env.resource_group, account)),
+    )
+    held = {
+        d.name.lower(): (quota_usage_name(d.sku.name, d.properties.model.name), d.sku.capacity or 0)
+        for d in live or []
+    }
+    desired = [(d.name, d.quota_name, d.capacity) for d in declared]
+    check_quota(client, env.settings.location, increases(desired, held))
+
+
 def deploy(env: Environment, target: Target, *, progress: Progress = _quiet) -> DeployReport:
     """Deploy the stack's program into `target` (the sandbox); returns what it wrote."""
     if not target.is_sandbox:
         raise OpsError("opsctl up deploys only into the sandbox", hint="use `pulumi up` for real Azure")
+    check_before_writing(env, target)
     _seed_directory(env, target)
     mocks = SandboxMocks(target, env.settings.location, progress)
     subscription = env.subscription_id or target.subscription_id

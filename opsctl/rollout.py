@@ -6,12 +6,13 @@ rolled out instead of reverting to the one in config (ops-pitfalls C-4).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra.catalog import provisioning
 from infra.catalog.provisioning import Health, judge
+from infra.rules import image_problem
+from infra.settings import shown
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
@@ -21,15 +22,6 @@ from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, write_back
 
-# Docker reference grammar (distribution/reference): [registry[:port]/]path[:tag][@digest]; the
-# first component is a registry only when it has a '.', a port, or is localhost.
-IMAGE_REFERENCE = re.compile(
-    r"(?:(?P<registry>[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?"
-    r"|[a-zA-Z0-9-]+:[0-9]+)/)?"
-    r"(?P<path>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
-)
 REVISION_POLL_SECONDS = 10.0
 REVISION_TIMEOUT_SECONDS = 900.0
 
@@ -46,13 +38,9 @@ class Rollout:
 
 
 def validate_image(image: str) -> None:
-    """One clear line for a malformed reference, before any call."""
-    match = IMAGE_REFERENCE.fullmatch(image)
-    if not match or len(image) > 255 or not (match["tag"] or match["digest"]):
-        raise InvalidInput(
-            f"--image {image!r}: not an image reference with a tag or digest "
-            "(e.g. crdevabc.azurecr.io/rag-app:1.4.2 or ...@sha256:<64 hex>)"
-        )
+    """One clear line for a malformed reference, before any call (the rule stack settings obey)."""
+    if problem := image_problem(image):
+        raise InvalidInput(f"--image {shown(image)}: {problem}")
 
 
 def set_image(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.catalog import container_apps, provisioning
+from infra.catalog.cognitive import quota_usage_name
 from infra.catalog.provisioning import Health, Verdict, judge
 from infra.rules import search_capacity_problem
 from opsctl.arm_errors import arm_errors, status_code
@@ -20,6 +21,7 @@ from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.health import needs_repair, refuse_in_progress, require_healthy
 from opsctl.live import app_verdict
+from opsctl.quota import check_quota, increases
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, retry_on_codes, wait_until
 from opsctl.writeback import ConfigChange, deployment_change, write_back
@@ -284,7 +286,11 @@ def scale_openai(
     before = {"capacity": live.sku.capacity}
     result = ScaleResult(f"{account}/{deployment}", before, {"capacity": capacity}, applied=False)
     if result.changed:
-        _check_quota(client, env, live, capacity - (live.sku.capacity or 0))
+        bucket = quota_usage_name(live.sku.name, live.properties.model.name)
+        extra = increases(
+            [(deployment, bucket, capacity)], {deployment.lower(): (bucket, live.sku.capacity or 0)}
+        )
+        check_quota(client, env.settings.location, extra)
     if needs_repair(verdict):
         result.notes.append(f"re-applied: the deployment was {verdict.state}")
     if not dry_run and (result.changed or needs_repair(verdict)):
@@ -308,25 +314,3 @@ def scale_openai(
 def _put_deployment(client: Any, env: Environment, account: str, name: str, body: Any) -> Any:
     with arm_errors(f"updating deployment '{name}' of '{account}'"):
         return client.deployments.begin_create_or_update(env.resource_group, account, name, body).result()
-
-
-def _check_quota(client: Any, env: Environment, live: Any, delta: int) -> None:
-    """Refuse before writing when the regional quota cannot cover the extra capacity (O-4)."""
-    if delta <= 0:
-        return
-    from infra.catalog.cognitive import quota_usage_name
-
-    quota = quota_usage_name(live.sku.name, live.properties.model.name)
-    with arm_errors(f"reading {env.settings.location} quota usage"):
-        usages = {u.name.value: u for u in client.usages.list(env.settings.location)}
-    usage = usages.get(quota)
-    if usage is None:
-        return
-    available = int(usage.limit - usage.current_value)
-    if delta > available:
-        raise OpsError(
-            f"capacity +{delta} does not fit quota '{quota}' in {env.settings.location}: "
-            f"limit {usage.limit:g}, used {usage.current_value:g}, available {available}",
-            code="InsufficientQuota",
-            hint="lower another deployment, pick another sku or region, or request quota",
-        )

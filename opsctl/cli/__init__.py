@@ -23,6 +23,9 @@ from opsctl.cli import scale as scale_cmd
 from opsctl.cli import stack as stack_cmd
 from opsctl.cli import teardown as teardown_cmd
 
+# An error line never exceeds this; echoed values are bounded well below it (infra.settings.shown).
+MAX_ERROR_LINE = 1000
+
 app = typer.Typer(
     name="opsctl",
     help="Operate ragstack environments: plan, deploy, scale, grant access, detect drift, tear down.",
@@ -63,12 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     except OpsError as exc:
         _fail(exc, exc.one_line(), exc.exit_code)
     except _click_exceptions() as exc:
-        if getattr(exc, "exit_code", None) == 0:
-            sys.exit(0)
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        sys.exit(getattr(exc, "exit_code", 2))
+        _click_failure(exc)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
@@ -97,6 +95,20 @@ def _is_azure_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("azure.core", "azure.identity"))
 
 
+def _click_failure(exc: BaseException) -> None:
+    """Exits and aborts as Click means them; a usage error is one line and exit 2, like every error."""
+    code = getattr(exc, "exit_code", 2)
+    format_message = getattr(exc, "format_message", None)
+    if code == 0 or format_message is None or type(exc).__name__ == "NoArgsIsHelpError":
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        sys.exit(code)
+    ctx = getattr(exc, "ctx", None)
+    see = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    _fail(exc, f"error: {format_message()}{see}", code)
+
+
 def _click_exceptions() -> tuple[type[BaseException], ...]:
     """Usage errors, exits and aborts, from Typer's bundled Click (0.29+) and plain Click."""
     from typer import Abort, Exit
@@ -115,5 +127,11 @@ def _fail(exc: BaseException, line: str, exit_code: int) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    sys.stderr.write(line + "\n")
+    sys.stderr.write(single_line(line) + "\n")
     sys.exit(exit_code)
+
+
+def single_line(text: str, limit: int = MAX_ERROR_LINE) -> str:
+    """The one-line contract, whatever a message holds: no line breaks, bounded length."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

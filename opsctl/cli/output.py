@@ -47,7 +47,15 @@ def _cell(value: Any) -> str:
 
 
 def console() -> Any:
-    """A stderr console for progress and notes, so stdout stays clean for --output json."""
+    """A stderr console for progress and notes, so stdout stays clean for --output json. Soft wrap:
+    a note or error is one line whatever the terminal width (scripts grep them)."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
+
+
+def print_error(prefix: str, error: str) -> None:
+    """An error line among notes: red for people, its text never read as rich markup."""
+    from rich.markup import escape
+
+    console().print(f"{escape(prefix)}[red]{escape(error)}[/red]")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_error, print_json, print_table
 from opsctl.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -128,6 +128,6 @@ def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
             for step in result.done:
                 console().print(f"{result.environment}: {step}")
             if result.error:
-                console().print(f"{result.environment}: [red]{result.error}[/red]")
+                print_error(f"{result.environment}: ", result.error)
     if any(r.error for r in results):
         raise typer.Exit(1)

@@ -48,7 +48,7 @@ def test_main_renders_a_stack_file_like_the_engine_would(stack: str) -> None:
             "ragstack:app.memory = '2Gi': cpu 0.5 needs memory '1Gi' (2 GiB per vCPU)",
         ),
         ({"ragstack:colour": "blue"}, "ragstack:colour = 'blue': unknown key; allowed: access, app,"),
-        ({"ragstack:protect": "maybe"}, "ragstack:protect = 'maybe': Input should be a valid boolean"),
+        ({"ragstack:protect": "maybe"}, "ragstack:protect = 'maybe': must be true or false"),
     ],
 )
 def test_bad_config_fails_in_one_line_before_any_resource(change: dict, message: str) -> None:

@@ -5,12 +5,16 @@ patterns. Order (ops-pitfalls S-4/S-5, T-1..T-6): refuse on locks; delete model 
 time (stops provisioned billing); delete Cognitive Services accounts, noting their locations; delete
 the resource group; purge the soft-deleted accounts so names and subdomains are free at once. Every
 step checks live state first, so a re-run after an interruption continues where it stopped.
+
+Purge is irreversible, so it only reaches soft-deleted accounts this tool can prove it owns (see
+`purge_refusal`); everything else is reported as skipped. The janitor decides per resource group from
+that group's own tags: two groups sharing an environment name never lend each other their tags.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +23,12 @@ from infra.tags import MANAGED_BY, PROJECT
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
+from opsctl.janitor import DEFAULT_CONCURRENCY, Gate, run_with_retries
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
 
 COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
-DEFAULT_CONCURRENCY = 4
+OWNERSHIP_TAGS = ("project", "managed-by", "environment")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class CognitiveAccount:
     location: str
     kind: str
     deployments: tuple[str, ...] = ()
+    # As ARM records them; a deleted account keeps its tags (spec example GetDeletedAccount.json).
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.resource_group.lower(), self.name.lower())
 
 
 @dataclass
@@ -51,6 +62,9 @@ class EnvironmentTeardown:
     protect_setting: bool = False
     # Groups gone (or never tagged) whose soft-deleted accounts still wait for a purge; never deleted.
     purge_only_groups: list[str] = field(default_factory=list)
+    # Accounts this teardown deleted itself, by `CognitiveAccount.key`: purgeable even untagged.
+    deleted_accounts: set[tuple[str, str]] = field(default_factory=set)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def has_work(self) -> bool:
@@ -100,18 +114,19 @@ def _cognitive_client(target: Target) -> Any:
 
 
 def find_ephemeral(target: Target) -> list[EnvironmentTeardown]:
-    """Tagged ephemeral environments, inspected (locks, accounts, age); others are not read."""
+    """Resource groups whose own tags say ephemeral, inspected (locks, accounts, age); others are not
+    read. A long-lived group sharing an environment name with a stale one is never among them."""
     return [inspect_environment(target, e) for e in find_environments(target) if e.ephemeral]
 
 
 def find_environments(target: Target, *, environment: str | None = None) -> list[EnvironmentTeardown]:
-    """Resource groups carrying ragstack's ownership tags, grouped by environment tag."""
+    """One entry per resource group carrying ragstack's ownership tags, with that group's own tags."""
     client = _resources_client(target)
     query = f"tagName eq 'environment' and tagValue eq '{environment}'" if environment else None
     query = query or f"tagName eq 'managed-by' and tagValue eq '{MANAGED_BY}'"
     with arm_errors("listing resource groups"):
         groups = list(client.resource_groups.list(filter=query))
-    found: dict[str, EnvironmentTeardown] = {}
+    found = []
     for group in groups:
         tags = dict(group.tags or {})
         if tags.get("project") != PROJECT or tags.get("managed-by") != MANAGED_BY:
@@ -119,9 +134,20 @@ def find_environments(target: Target, *, environment: str | None = None) -> list
         name = tags.get("environment", "")
         if environment and name != environment:
             continue
-        entry = found.setdefault(name, EnvironmentTeardown(name, [], tags))
-        entry.resource_groups.append(group.name)
-    return sorted(found.values(), key=lambda e: e.environment)
+        found.append(EnvironmentTeardown(name, [group.name], tags))
+    return sorted(found, key=lambda e: (e.environment, e.resource_groups))
+
+
+def merge_groups(environment: str, parts: Sequence[EnvironmentTeardown]) -> EnvironmentTeardown:
+    """One stack's groups as one teardown, judged by the strictest of their tags: protected if any
+    group is production, ephemeral (purge by default) only if every group is."""
+    tags = dict(parts[0].tags) if parts else {}
+    tags.pop("ephemeral", None)
+    if parts and all(p.ephemeral for p in parts):
+        tags["ephemeral"] = "true"
+    if any(p.tags.get("profile") == "prod" for p in parts):
+        tags["profile"] = "prod"
+    return EnvironmentTeardown(environment, [g for p in parts for g in p.resource_groups], tags)
 
 
 def inspect_environment(target: Target, env: EnvironmentTeardown) -> EnvironmentTeardown:
@@ -171,8 +197,27 @@ def _soft_deleted(cognitive: Any, groups: Sequence[str]) -> list[CognitiveAccoun
     for account in deleted:
         group = _id_segment(account.id, "resourceGroups")
         if group and group.lower() in wanted:
-            leftovers.append(CognitiveAccount(account.name, group, account.location, account.kind or ""))
+            tags = dict(account.tags or {})
+            leftovers.append(
+                CognitiveAccount(account.name, group, account.location, account.kind or "", (), tags)
+            )
     return leftovers
+
+
+def purge_refusal(account: CognitiveAccount, env: EnvironmentTeardown) -> str | None:
+    """Why `account` must not be purged, or None when teardown can prove it owns it: its recorded
+    ownership tags are ours, or this teardown deleted it and no tag names another owner."""
+    tags = {k.lower(): v for k, v in account.tags.items()}  # ARM tag names are case-insensitive
+    expected = {"project": PROJECT, "managed-by": MANAGED_BY, "environment": env.environment}
+    claims = {k: tags[k] for k in OWNERSHIP_TAGS if k in tags}
+    foreign = [f"{k}={v}" for k, v in claims.items() if v != expected[k]]
+    if foreign:
+        return f"tagged {', '.join(foreign)}"
+    if len(claims) == len(OWNERSHIP_TAGS) or account.key in env.deleted_accounts:
+        return None
+    missing = [k for k in OWNERSHIP_TAGS if k not in claims]
+    what = "no ownership tags" if not claims else f"no {', '.join(missing)} tag"
+    return f"{what} and not deleted by this teardown"
 
 
 def _id_segment(resource_id: str, key: str) -> str | None:
@@ -210,6 +255,7 @@ def begin_teardown(
         progress(f"{env.environment}: deleting account {account.name}")
         with arm_errors(f"deleting account {account.name}"):
             cognitive.accounts.begin_delete(account.resource_group, account.name).result()
+        env.deleted_accounts.add(account.key)
         env.done.append(f"deleted account {account.name} ({account.location})")
     _delete_groups(target, env, progress)
     if purge:
@@ -232,6 +278,12 @@ def _delete_groups(target: Target, env: EnvironmentTeardown, progress: Progress)
 
 def _purge(cognitive: Any, env: EnvironmentTeardown, progress: Progress) -> None:
     for account in _soft_deleted(cognitive, [*env.resource_groups, *env.purge_only_groups]):
+        refusal = purge_refusal(account, env)
+        if refusal:
+            note = f"skipped purge of {account.name} in {account.resource_group}: {refusal}"
+            if note not in env.skipped:
+                env.skipped.append(note)
+            continue
         progress(f"{env.environment}: purging {account.name} in {account.location}")
         with arm_errors(f"purging soft-deleted account {account.name}"):
             cognitive.deleted_accounts.begin_purge(
@@ -267,11 +319,21 @@ def teardown_many(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress = _quiet,
 ) -> list[EnvironmentTeardown]:
-    """Tear several environments down at once with a bounded pool; one failure doesn't stop the rest."""
+    """Tear several environments down at once with a bounded pool; a throttled or busy environment
+    is retried (re-reading live state) before it counts as failed, and one failure doesn't stop the
+    rest."""
+    gate = Gate(target)
+
+    def attempt(env: EnvironmentTeardown, number: int) -> EnvironmentTeardown:
+        if number > 1:
+            inspect_environment(target, env)
+        return begin_teardown(target, env, purge=purge, progress=progress)
 
     def run(env: EnvironmentTeardown) -> EnvironmentTeardown:
         try:
-            return begin_teardown(target, env, purge=purge, progress=progress)
+            return run_with_retries(
+                lambda n: attempt(env, n), target=target, gate=gate, what=env.environment, progress=progress
+            )
         except OpsError as exc:
             env.error = exc.one_line()
             return env
@@ -283,12 +345,9 @@ def teardown_many(
 def plan_stack_teardown(target: Target, env: Environment) -> EnvironmentTeardown:
     """The teardown of one stack: its tagged groups, or just leftovers to purge after an interruption."""
     found = find_environments(target, environment=env.settings.environment)
-    if found:
-        plan = found[0]
-    else:
-        plan = EnvironmentTeardown(env.settings.environment, [], {})
-        if _soft_deleted(_cognitive_client(target), [env.resource_group]):
-            plan.purge_only_groups = [env.resource_group]
+    plan = merge_groups(env.settings.environment, found)
+    if not found and _soft_deleted(_cognitive_client(target), [env.resource_group]):
+        plan.purge_only_groups = [env.resource_group]
     plan.protect_setting = env.settings.protect or env.settings.is_production
     if plan.resource_groups:
         inspect_environment(target, plan)

@@ -10,6 +10,7 @@ import typer
 from opsctl.cli import common
 from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_error, print_json, print_table
 from opsctl.errors import InvalidInput
+from opsctl.janitor import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 if TYPE_CHECKING:
     from opsctl.teardown import EnvironmentTeardown
@@ -30,7 +31,13 @@ def teardown(
     confirm: str | None = typer.Option(
         None, "--confirm", help="Protected environments: the name, typed back."
     ),
-    concurrency: int = typer.Option(4, "--concurrency", min=1, max=16, help="Environments deleted at once."),
+    concurrency: int = typer.Option(
+        DEFAULT_CONCURRENCY,
+        "--concurrency",
+        min=1,
+        max=MAX_CONCURRENCY,
+        help="Environments deleted at once (default: what ARM's request limits sustain).",
+    ),
     dry_run: bool = common.DRY_RUN,
     subscription: str | None = common.SUBSCRIPTION,
     sandbox: bool | None = common.SANDBOX,
@@ -120,12 +127,22 @@ def _show(plans: list[EnvironmentTeardown], output: OutputFormat) -> None:
         print_table(_rows(plans), columns, title="will be deleted")
 
 
+def _result(result: EnvironmentTeardown) -> dict[str, object]:
+    return {
+        "environment": result.environment,
+        "resource_groups": result.resource_groups or result.purge_only_groups,
+        "done": result.done,
+        "skipped": result.skipped,
+        "error": result.error,
+    }
+
+
 def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
     if output is OutputFormat.json:
-        print_json([{"environment": r.environment, "done": r.done, "error": r.error} for r in results])
+        print_json([_result(r) for r in results])
     else:
         for result in results:
-            for step in result.done:
+            for step in [*result.done, *result.skipped]:
                 console().print(f"{result.environment}: {step}")
             if result.error:
                 print_error(f"{result.environment}: ", result.error)

@@ -1,7 +1,7 @@
 """ARM request throttling: token buckets per subscription and principal, per operation type.
 
-Limits (since 2024): reads 250 burst / 25 per s, writes 200 / 10 per s, deletes 200 / 10 per s
-(arm-facts §9, ops-pitfalls X-1; learn.microsoft.com request-limits-and-throttling).
+Limits (since 2024) come from `infra.catalog.arm.ARM_REQUEST_LIMITS` (reads 250 burst / 25 per s,
+writes and deletes 200 / 10 per s; arm-facts §9, ops-pitfalls X-1).
 Buckets refill on the simulated clock so that a client sleeping the Retry-After we send
 (scaled by the test fixture) finds a token when it retries.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+
+from infra.catalog.arm import ARM_REQUEST_LIMITS
 
 OP_TYPE = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}  # everything else: writes
 
@@ -25,14 +27,19 @@ class Bucket:
     refill_per_second: float
 
 
+def _limit(kind: str) -> Bucket:
+    spec = ARM_REQUEST_LIMITS[kind]
+    return Bucket(spec.capacity, spec.refill_per_second)
+
+
 @dataclass
 class ThrottleConfig:
     """Bucket sizes and refill rates; `enabled=False` never throttles (headers still sent)."""
 
     enabled: bool = True
-    reads: Bucket = field(default_factory=lambda: Bucket(250, 25))
-    writes: Bucket = field(default_factory=lambda: Bucket(200, 10))
-    deletes: Bucket = field(default_factory=lambda: Bucket(200, 10))
+    reads: Bucket = field(default_factory=lambda: _limit("reads"))
+    writes: Bucket = field(default_factory=lambda: _limit("writes"))
+    deletes: Bucket = field(default_factory=lambda: _limit("deletes"))
 
     def bucket(self, kind: str) -> Bucket:
         return {"reads": self.reads, "writes": self.writes, "deletes": self.deletes}[kind]

@@ -24,7 +24,7 @@ Wire decisions (sources in the comments beside each rule):
   (AcrPull, AcrPush, Reader, Contributor, Owner: learn.microsoft.com container-registry-roles)
   at or above the registry, checked when provisioning completes; otherwise the operation fails
   `ContainerAppOperationError` with the live text (microsoft/azure-container-apps#1061, C-1).
-  Role-assignment propagation delay is not modelled.
+  A new AcrPull assignment counts only after the sandbox's role propagation delay (core/rbac.py).
 """
 
 from __future__ import annotations
@@ -45,10 +45,8 @@ from infra.catalog.container_apps import (
     cpu_memory_problem,
     replica_bounds_problem,
 )
-from infra.catalog.roles import BUILTIN_ROLES
 from sandbox.arm import insights, registry
-from sandbox.arm.authorization import RA_TYPE
-from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider, armid
+from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider, rbac
 from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
@@ -79,7 +77,6 @@ _ENV_ID = re.compile(
     re.IGNORECASE,
 )
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?$")
-_PULL_ROLES = {BUILTIN_ROLES[n].guid for n in ("AcrPull", "AcrPush", "Reader", "Contributor", "Owner")}
 _WORDS = (
     ("ashy", "polite", "happy", "calm", "brave", "lively", "gentle", "proud", "icy", "kind"),
     ("sky", "hill", "river", "field", "stone", "meadow", "forest", "pond", "dune", "bay"),
@@ -735,19 +732,11 @@ def _principal(app: dict[str, Any], ident: str) -> str | None:
 
 
 def _can_pull(state: SandboxState, app: dict[str, Any], ident: str, registry_id: str) -> bool:
+    """Pulling is the registry's `pull/read` action (AcrPull, AcrPush, Reader, Contributor,
+    Owner grant it), seen only once the assignment has propagated."""
     principal = _principal(app, ident)
-    if not principal:
-        return False
-    for ra in state.store.find(type=RA_TYPE):
-        p = ra["properties"]
-        role = p["roleDefinitionId"].rstrip("/").rsplit("/", 1)[-1].lower()
-        if (
-            p["principalId"].lower() == principal.lower()
-            and role in _PULL_ROLES
-            and armid.is_within(registry_id, p["scope"])
-        ):
-            return True
-    return False
+    access = rbac.Access("Microsoft.ContainerRegistry/registries/pull/read", registry_id)
+    return bool(principal) and rbac.permits(state, str(principal), access, settled=True)
 
 
 # -- revisions ----------------------------------------------------------------------------------

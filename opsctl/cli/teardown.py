@@ -128,6 +128,9 @@ def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
             for step in result.done:
                 console().print(f"{result.environment}: {step}")
             if result.error:
-                console().print(f"{result.environment}: [red]{result.error}[/red]")
+                # one line, never wrapped or read as markup: the error carries `[Code]`
+                console().print(
+                    f"{result.environment}: {result.error}", style="red", markup=False, soft_wrap=True
+                )
     if any(r.error for r in results):
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ rolled out instead of reverting to the one in config (ops-pitfalls C-4).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,10 @@ from opsctl.writeback import ConfigChange, write_back
 
 REVISION_POLL_SECONDS = 10.0
 REVISION_TIMEOUT_SECONDS = 900.0
+# The revision error when the app identity may not pull (microsoft/azure-container-apps#1061).
+PULL_DENIED = "unable to pull image using Managed identity"
+PULL_RETRY_SECONDS = 60.0
+PULL_WAIT_SECONDS = 1200.0  # twice the documented "up to 10 minutes" of role propagation
 
 
 @dataclass
@@ -73,13 +78,35 @@ def set_image(
         return _write(env, result, write_config and not dry_run)
     containers[0]["image"] = image
     progress(f"creating a new revision of '{name}'")
-    with arm_errors(f"updating container app '{name}'"):
-        patch = {"properties": {"template": {"containers": containers}}}
-        updated = client.container_apps.begin_update(env.resource_group, name, patch).result()
+    updated = _roll_out(client, env, target, name, containers, progress)
     result.revision = updated.properties.latest_revision_name
     _wait_running(client, env, target, name, result.revision, progress)
     result.applied = True
     return _write(env, result, write_config)
+
+
+def _roll_out(
+    client: Any, env: Environment, target: Target, name: str, containers: list[Any], progress: Progress
+) -> Any:
+    """PATCH the new template. A pull the app identity is not yet allowed to make (AcrPull still
+    propagating: "up to 10 minutes", MS Learn RBAC troubleshooting) fails the revision; retry with
+    a new revision (a fresh `revisionSuffix`, which Azure requires to be unique) until it pulls."""
+    suffix: str | None = None
+    waited = 0.0
+    while True:
+        # null drops a suffix left by an earlier retry (JSON merge patch), so names stay unique
+        template = {"containers": containers, "revisionSuffix": suffix}
+        try:
+            with arm_errors(f"updating container app '{name}'"):
+                patch = {"properties": {"template": template}}
+                return client.container_apps.begin_update(env.resource_group, name, patch).result()
+        except OpsError as exc:
+            if PULL_DENIED not in str(exc) or waited >= PULL_WAIT_SECONDS:
+                raise
+        progress(f"the app identity cannot pull yet (roles propagate); retry in {PULL_RETRY_SECONDS:.0f}s")
+        target.sleep(PULL_RETRY_SECONDS)
+        waited += PULL_RETRY_SECONDS
+        suffix = f"pull{int(time.time() * 1000) % 10**9}"
 
 
 def _url(app: Any) -> str | None:

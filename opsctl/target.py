@@ -84,7 +84,13 @@ def sandbox_target(subscription_id: str | None = None, *, home: Path | None = No
         raise OpsError(
             f"no sandbox is running (state: {state_dir})", hint="start one with `opsctl sandbox start`"
         )
-    return connection_target(connection, subscription_id, time_scale=float(record.get("time_scale", 1.0)))
+    target = connection_target(connection, subscription_id, time_scale=float(record.get("time_scale", 1.0)))
+    client_id, secret = os.environ.get("AZURE_CLIENT_ID"), os.environ.get("AZURE_CLIENT_SECRET")
+    if client_id and secret:
+        # EnvironmentCredential's variables, as an SDK or az user sets them: act as that sandbox
+        # principal (e.g. a CI identity registered with `opsctl sandbox principal add`).
+        target.credential = connection.credential(client_id, secret)
+    return target
 
 
 def connection_target(

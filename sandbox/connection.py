@@ -226,6 +226,28 @@ class SandboxAdmin:
             )
         )
 
+    def register_principal(
+        self,
+        principal_type: str = "ServicePrincipal",
+        *,
+        roles: list[dict[str, Any]] | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        """A user, group (`members=[oid, ...]`) or service principal (`client_id`, `secret`: it can
+        then sign in) with `roles` (`[{"role": name, "scope": id, "condition": text}]`)."""
+        spec = {"principal_type": principal_type, "roles": roles or [], **kw}
+        return dict(self._call("POST", "principals", json=spec))
+
+    def principals(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "principals")["value"])
+
+    def grant(
+        self, principal_id: str, role: str, *, scope: str | None = None, condition: str | None = None
+    ) -> dict[str, Any]:
+        """A role assignment written by the sandbox itself (not an ARM call, not authorized)."""
+        spec = {"principal_id": principal_id, "role": role, "scope": scope, "condition": condition}
+        return dict(self._call("POST", "roleAssignments", json=spec))
+
     def add_app(
         self,
         client_id: str,

@@ -58,6 +58,8 @@ def start_background(
     port: int = 0,
     time_scale: float = 1.0,
     throttling: bool = True,
+    principal_replication_delay: float = 0.0,
+    role_propagation_delay: float = 300.0,
     timeout: float = 30.0,
 ) -> dict[str, Any]:
     """Spawn `python -m sandbox.server` detached and wait until it answers."""
@@ -78,6 +80,10 @@ def start_background(
         str(port),
         "--time-scale",
         str(time_scale),
+        "--principal-replication-delay",
+        str(principal_replication_delay),
+        "--role-propagation-delay",
+        str(role_propagation_delay),
     ]
     if not throttling:
         cmd.append("--no-throttling")

@@ -51,6 +51,7 @@ class Sandbox:
         throttling: ThrottleConfig | bool = True,
         page_size: int = 100,
         principal_replication_delay: float = 0.0,
+        role_propagation_delay: float = 300.0,
         port: int = 0,
         extra_providers: list[Provider] | None = None,
     ) -> None:
@@ -62,6 +63,7 @@ class Sandbox:
             throttling=throttling,
             page_size=page_size,
             principal_replication_delay=principal_replication_delay,
+            role_propagation_delay=role_propagation_delay,
         )
         self.port = port
         self.providers = [*PROVIDERS, *(extra_providers or [])]
@@ -147,6 +149,29 @@ class Sandbox:
         client secret) and/or `federated` credentials (`{issuer, subject, audiences=
         ["api://AzureADTokenExchange"], name, jwks}`) for a `client_assertion`."""
         return self._live().directory.add_app(client_id, secret=secret, federated=federated, **kw)
+
+    def register_principal(self, principal_type: str = "ServicePrincipal", **spec: Any) -> dict[str, Any]:
+        """`SandboxAdmin.register_principal` in process (same fields: `roles`, `members`,
+        `client_id`, `secret`, `object_id`, `display_name`, `replication_delay`)."""
+        from sandbox.core.admin import add_principal
+
+        return add_principal(self._live(), {"principal_type": principal_type, **spec})
+
+    def grant(
+        self, principal_id: str, role: str, *, scope: str | None = None, condition: str | None = None
+    ) -> dict[str, Any]:
+        """Assign a built-in role directly (default scope: the subscription)."""
+        from sandbox.core.rbac import grant_role
+
+        state = self._live()
+        with state.store.transaction():
+            return grant_role(
+                state,
+                principal_id,
+                role,
+                scope or f"/subscriptions/{state.config.subscription_id}",
+                condition=condition,
+            )
 
     def set_quota(self, namespace: str, location: str, name: str, limit: float) -> dict[str, Any]:
         """Set a provider quota limit (e.g. an Azure OpenAI TPM quota) so tests can exhaust it."""

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--no-throttling", action="store_true")
     parser.add_argument("--principal-replication-delay", type=float, default=0.0)
+    parser.add_argument("--role-propagation-delay", type=float, default=300.0)
     args = parser.parse_args(argv)
 
     from sandbox.sandbox import Sandbox
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
         throttling=not args.no_throttling,
         page_size=args.page_size,
         principal_replication_delay=args.principal_replication_delay,
+        role_propagation_delay=args.role_propagation_delay,
         port=args.port,
     )
     conn = sandbox.start()

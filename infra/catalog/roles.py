@@ -1,4 +1,5 @@
-"""Built-in Azure role definitions used by the stack and the role presets built from them.
+"""Built-in Azure role definitions (with their permissions) used by the stack, the README's CI
+identity and the sandbox's RBAC, and the role presets built from them.
 
 GUIDs verified against DEMO/AVM sources listed in shared/reference/anchors-infra.md section 3.
 Presets map a principal's job to (role, resource) pairs, always at resource scope.
@@ -24,12 +25,52 @@ ASSIGNABLE_PRINCIPAL_TYPES: frozenset[str] = frozenset({*PRINCIPAL_TYPES, "Forei
 
 @dataclass(frozen=True)
 class BuiltinRole:
-    """One built-in role definition: its display name, GUID and what it is for."""
+    """One built-in role definition: display name, GUID, purpose and its permissions block
+    (`actions`, `notActions`, `dataActions`, `notDataActions`) as Azure publishes it."""
 
     name: str
     guid: str
     description: str
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+    not_data_actions: tuple[str, ...] = ()
 
+
+# Permissions are copied from the generated JSON of MS Learn "Azure built-in roles"
+# (MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/{privileged,general,
+# containers,ai-machine-learning,web-and-mobile,storage}.md, 2026 revisions) unless marked:
+# ContainerApp Reader from azure-rbac-catalog.org (its 2023-01-02 Azure JSON); [mem] marks lines
+# recalled, not re-read. Azure revises built-in roles; the sandbox's RBAC reads these lists.
+_CS_READ = (
+    "Microsoft.Insights/alertRules/read",
+    "Microsoft.Insights/diagnosticSettings/read",
+    "Microsoft.Insights/logDefinitions/read",
+    "Microsoft.Insights/metricdefinitions/read",
+    "Microsoft.Insights/metrics/read",
+    "Microsoft.ResourceHealth/availabilityStatuses/read",
+    "Microsoft.Resources/deployments/operations/read",
+    "Microsoft.Resources/subscriptions/operationresults/read",
+    "Microsoft.Resources/subscriptions/read",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+    "Microsoft.Support/*",
+)
+_OPENAI_USER_DATA = (
+    "Microsoft.CognitiveServices/accounts/OpenAI/*/read",
+    "Microsoft.CognitiveServices/accounts/OpenAI/engines/completions/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/engines/search/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/engines/generate/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/audio/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/search/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/completions/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/realtime/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/extensions/chat/completions/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/embeddings/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/images/generations/action",
+    "Microsoft.CognitiveServices/accounts/OpenAI/assistants/*",
+)
+_RBAC_READ = ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read")
 
 BUILTIN_ROLES: dict[str, BuiltinRole] = {
     role.name: role
@@ -38,71 +79,184 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
             "Cognitive Services OpenAI User",
             "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
             "Call OpenAI inference APIs (chat, embeddings).",
+            actions=("Microsoft.CognitiveServices/*/read", *_RBAC_READ),
+            data_actions=_OPENAI_USER_DATA,
+            not_data_actions=("Microsoft.CognitiveServices/accounts/OpenAI/stored-completions/read",),
         ),
         BuiltinRole(
             "Cognitive Services OpenAI Contributor",
             "a001fd3d-188f-4b5d-821b-7da978bf7442",
             "Call OpenAI APIs and manage fine-tunes and deployments' data plane.",
+            actions=(
+                "Microsoft.CognitiveServices/*/read",
+                "Microsoft.CognitiveServices/accounts/deployments/write",
+                "Microsoft.CognitiveServices/accounts/deployments/delete",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/read",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/write",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/delete",
+                "Microsoft.CognitiveServices/accounts/commitmentplans/read",
+                "Microsoft.CognitiveServices/accounts/commitmentplans/write",
+                "Microsoft.CognitiveServices/accounts/commitmentplans/delete",
+                *_RBAC_READ,
+            ),
+            data_actions=("Microsoft.CognitiveServices/accounts/OpenAI/*",),
         ),
         BuiltinRole(
             "Cognitive Services User",
             "a97b65f3-24c7-4388-baec-2e87135dc908",
             "Call any Cognitive Services data plane, e.g. Document Intelligence.",
+            # The first two actions are [mem]; the rest and the data action were re-read.
+            actions=(
+                "Microsoft.CognitiveServices/*/read",
+                "Microsoft.CognitiveServices/accounts/listkeys/action",
+                *_CS_READ,
+            ),
+            data_actions=("Microsoft.CognitiveServices/*",),
         ),
         BuiltinRole(
             "Cognitive Services Contributor",
             "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68",
             "Manage Cognitive Services accounts (includes purge of soft-deleted accounts).",
+            actions=(
+                "Microsoft.Authorization/*/read",
+                "Microsoft.CognitiveServices/*",
+                "Microsoft.Features/features/read",
+                "Microsoft.Features/providers/features/read",
+                "Microsoft.Features/providers/features/register/action",
+                "Microsoft.Insights/alertRules/*",
+                "Microsoft.Insights/diagnosticSettings/*",
+                "Microsoft.Insights/logDefinitions/read",
+                "Microsoft.Insights/metricdefinitions/read",
+                "Microsoft.Insights/metrics/read",
+                "Microsoft.ResourceHealth/availabilityStatuses/read",
+                "Microsoft.Resources/deployments/*",
+                "Microsoft.Resources/deployments/operations/read",
+                "Microsoft.Resources/subscriptions/operationresults/read",
+                "Microsoft.Resources/subscriptions/read",
+                "Microsoft.Resources/subscriptions/resourcegroups/deployments/*",
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+                "Microsoft.Support/*",
+            ),
         ),
         BuiltinRole(
             "Search Index Data Reader",
             "1407120a-92aa-4202-b7e9-c0e197c71c8f",
             "Query search indexes.",
+            data_actions=("Microsoft.Search/searchServices/indexes/documents/read",),
         ),
         BuiltinRole(
             "Search Index Data Contributor",
             "8ebe5a00-799e-43f5-93ac-243d3dce84a7",
             "Load and change documents in search indexes.",
+            data_actions=("Microsoft.Search/searchServices/indexes/documents/*",),
         ),
         BuiltinRole(
             "Search Service Contributor",
             "7ca78c08-252a-4471-8644-bb5ff32d4ba0",
             "Manage indexes, indexers and skillsets of a search service.",
+            actions=(
+                "Microsoft.Authorization/*/read",
+                "Microsoft.Insights/alertRules/*",
+                "Microsoft.ResourceHealth/availabilityStatuses/read",
+                "Microsoft.Resources/deployments/*",
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+                "Microsoft.Search/searchServices/*",
+                "Microsoft.Support/*",
+            ),
         ),
         BuiltinRole(
             "AcrPull",
             "7f951dda-4ed3-4680-a7ca-43fe172d538d",
             "Pull images from a container registry.",
+            actions=("Microsoft.ContainerRegistry/registries/pull/read",),
         ),
         BuiltinRole(
             "AcrPush",
             "8311e382-0749-4cb8-b61a-304f252e45ec",
             "Push and pull images to and from a container registry.",
+            actions=(
+                "Microsoft.ContainerRegistry/registries/pull/read",
+                "Microsoft.ContainerRegistry/registries/push/write",
+            ),
         ),
         BuiltinRole(
             "ContainerApp Reader",
             "ad2dd5fb-cd4b-4fd4-a9b6-4fed3630980b",
             "Read container apps, their revisions and logs configuration.",
+            actions=(
+                "Microsoft.App/containerApps/*/read",
+                "Microsoft.App/containerApps/read",
+                "Microsoft.Authorization/*/read",
+                "Microsoft.Insights/alertRules/*",
+                "Microsoft.Resources/deployments/*",
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+            ),
         ),
         BuiltinRole(
             "Reader",
             "acdd72a7-3385-48ef-bd42-f606fba81ae7",
             "Read any resource's management-plane settings.",
+            actions=("*/read",),
         ),
         BuiltinRole(
             "Contributor",
             "b24988ac-6180-42a0-ab88-20f7382dd24c",
             "Manage resources, without granting access.",
+            actions=("*",),
+            not_actions=(
+                "Microsoft.Authorization/*/Delete",
+                "Microsoft.Authorization/*/Write",
+                "Microsoft.Authorization/elevateAccess/Action",
+                "Microsoft.Blueprint/blueprintAssignments/write",
+                "Microsoft.Blueprint/blueprintAssignments/delete",
+                "Microsoft.Compute/galleries/share/action",
+                "Microsoft.Purview/consents/write",
+                "Microsoft.Purview/consents/delete",
+                "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+                "Microsoft.Subscription/cancel/action",
+                "Microsoft.Subscription/enable/action",
+            ),
         ),
         BuiltinRole(
             "Owner",
             "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
             "Manage resources and access.",
+            actions=("*",),
         ),
         BuiltinRole(
             "User Access Administrator",
             "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
             "Manage access to resources.",
+            actions=("*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"),
+        ),
+        BuiltinRole(
+            "Role Based Access Control Administrator",
+            "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+            "Assign roles with Azure RBAC (often constrained by a condition to certain roles).",
+            actions=(
+                "Microsoft.Authorization/roleAssignments/write",
+                "Microsoft.Authorization/roleAssignments/delete",
+                "*/read",
+                "Microsoft.Support/*",
+            ),
+        ),
+        BuiltinRole(
+            "Storage Blob Data Contributor",
+            "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+            "Read, write and delete blobs (the README's Pulumi state container). [mem]",
+            actions=(
+                "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ),
+            data_actions=(
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+            ),
         ),
     )
 }

@@ -6,7 +6,10 @@ inside command bodies so `opsctl --help` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,6 +30,14 @@ def start(
         60.0, help="Simulated seconds per wall second (60: a 15-minute search scale takes 15 s)."
     ),
     no_throttling: bool = typer.Option(False, "--no-throttling", help="Never answer 429."),
+    principal_replication_delay: float = typer.Option(
+        0.0, min=0.0, help="Simulated seconds a new principal stays unknown to ARM (PrincipalNotFound)."
+    ),
+    role_propagation_delay: float = typer.Option(
+        300.0,
+        min=0.0,
+        help="Simulated seconds before data actions and image pulls see a new role assignment (0: at once).",
+    ),
 ) -> None:
     """Start the sandbox in the background (a no-op when it runs) and print how to reach it."""
     from sandbox import control
@@ -34,13 +45,20 @@ def start(
 
     running = control.read_info(state_dir)
     info = running or control.start_background(
-        state_dir, port=port, time_scale=time_scale, throttling=not no_throttling
+        state_dir,
+        port=port,
+        time_scale=time_scale,
+        throttling=not no_throttling,
+        principal_replication_delay=principal_replication_delay,
+        role_propagation_delay=role_propagation_delay,
     )
     conn = SandboxConnection.load_dict(info)
     verb = "already running" if running else "running"
     typer.echo(f"sandbox {verb} at {conn.endpoint} (pid {info['pid']})")
     typer.echo(f"CA bundle: {conn.ca_path}")
-    typer.echo("opsctl needs nothing else. For other SDK clients and azure-identity, in a shell of")
+    typer.echo("opsctl needs nothing else (it signs in as the operator, Owner of the subscription, unless")
+    typer.echo("AZURE_CLIENT_ID and AZURE_CLIENT_SECRET name another sandbox principal; see")
+    typer.echo("`opsctl sandbox principal add`). For other SDK clients and azure-identity, in a shell of")
     typer.echo("their own (these values would steer DefaultAzureCredential away from real Azure):")
     for key, value in conn.env().items():
         typer.echo(f"  export {key}={value}")
@@ -85,3 +103,97 @@ def reset(state_dir: Path | None = StateDir) -> None:
 
     control.reset(state_dir)
     typer.echo("sandbox state reset")
+
+
+principal_app = typer.Typer(
+    help="Users, groups and service principals of the sandbox's directory, and their roles.",
+    no_args_is_help=True,
+)
+app.add_typer(principal_app, name="principal")
+
+
+class PrincipalType(StrEnum):
+    user = "User"
+    group = "Group"
+    service_principal = "ServicePrincipal"
+
+
+@principal_app.command("add")
+def principal_add(
+    name: str = typer.Argument(..., help="Display name."),
+    principal_type: PrincipalType = typer.Option(PrincipalType.service_principal, "--type"),
+    object_id: str | None = typer.Option(None, help="Object id (default: a new GUID)."),
+    client_id: str | None = typer.Option(None, help="Service principal: its app (client) id (default: new)."),
+    secret: str | None = typer.Option(None, help="Service principal: a client secret it signs in with."),
+    member: list[str] = typer.Option([], help="Group: a member's object id (repeatable)."),
+    role: list[str] = typer.Option([], help="A built-in role at --scope (repeatable)."),
+    scope: str | None = typer.Option(None, help="Scope of --role (default: the subscription)."),
+    state_dir: Path | None = StateDir,
+) -> None:
+    """Register a principal (and grant it roles) so opsctl, SDKs or az can act as it."""
+    kind = principal_type.value
+    if kind != "ServicePrincipal" and (client_id or secret):
+        raise typer.BadParameter("--client-id and --secret apply to --type ServicePrincipal only")
+    if kind != "Group" and member:
+        raise typer.BadParameter("--member applies to --type Group only")
+    spec = {
+        "display_name": name,
+        "object_id": object_id,
+        "client_id": client_id,
+        "secret": secret,
+        "members": member,
+        "roles": [{"role": r, "scope": scope} for r in role],
+    }
+    doc = _admin_call(state_dir, lambda admin: admin.register_principal(kind, **spec))
+    typer.echo(f"{kind} '{name}' object id {doc['objectId']}")
+    if doc.get("appId"):
+        typer.echo(f"  export AZURE_CLIENT_ID={doc['appId']}")
+        if secret:
+            typer.echo(f"  export AZURE_CLIENT_SECRET={secret}")
+    for r in role:
+        typer.echo(f"  role '{r}' at {scope or 'the subscription'}")
+
+
+@principal_app.command("grant")
+def principal_grant(
+    object_id: str = typer.Argument(..., help="The principal's object id."),
+    role: str = typer.Option(..., help="Built-in role name or GUID."),
+    scope: str | None = typer.Option(None, help="Scope (default: the subscription)."),
+    condition: str | None = typer.Option(None, help="ABAC condition (version 2.0); @FILE reads a file."),
+    state_dir: Path | None = StateDir,
+) -> None:
+    """Assign a role to a registered principal (done by the sandbox, not through ARM)."""
+    if condition and condition.startswith("@"):
+        condition = Path(condition[1:]).read_text()
+    doc = _admin_call(state_dir, lambda admin: admin.grant(object_id, role, scope=scope, condition=condition))
+    typer.echo(f"role assignment {doc['name']}: '{role}' at {doc['properties']['scope']}")
+
+
+@principal_app.command("list")
+def principal_list(state_dir: Path | None = StateDir) -> None:
+    """Every principal of the sandbox's directory."""
+    for p in _admin_call(state_dir, lambda admin: admin.principals()):
+        app_id = f" client id {p['appId']}" if p.get("appId") else ""
+        typer.echo(f"{p['principalType']:<16} {p['objectId']} {p['displayName']}{app_id}")
+
+
+def _admin_call(state_dir: Path | None, call: Callable[[Any], Any]) -> Any:
+    """Run `call(SandboxAdmin)` on the running sandbox; a refusal becomes one line."""
+    import httpx
+
+    from opsctl.errors import OpsError
+    from sandbox import control
+    from sandbox.connection import SandboxAdmin, SandboxConnection
+
+    info = control.read_info(state_dir)
+    if info is None:
+        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
+    with SandboxAdmin(SandboxConnection.load_dict(info)) as admin:
+        try:
+            return call(admin)
+        except httpx.HTTPStatusError as exc:
+            try:
+                message = exc.response.json()["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = exc.response.text
+            raise OpsError(message, exit_code=2 if exc.response.status_code == 400 else 1) from None

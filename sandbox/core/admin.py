@@ -1,5 +1,5 @@
-"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals, apps,
-quotas, clock.
+"""Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals (users,
+groups, service principals with secrets, and their roles), apps, role assignments, quotas, clock.
 
 Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1 only.
 """
@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.core.rbac import grant_role
 from sandbox.core.state import SandboxState
 
 JSON = "application/json; charset=utf-8"
@@ -81,20 +83,21 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def principals(request: Request) -> Response:
         if request.method == "POST":
-            spec = await request.json()
             try:
-                doc = state.directory.add(
-                    spec["object_id"],
-                    spec.get("principal_type", "ServicePrincipal"),
-                    display_name=spec.get("display_name"),
-                    app_id=spec.get("app_id"),
-                    secret=spec.get("secret"),
-                    visible_at=state.clock.now() + float(spec.get("replication_delay", 0)),
-                )
-            except (KeyError, ValueError) as exc:
-                return _json({"error": {"code": "InvalidPrincipal", "message": str(exc)}}, 400)
-            return _json(doc, 201)
-        return _json({"value": state.directory.list()})
+                doc = add_principal(state, await request.json())
+            except (KeyError, TypeError, ValueError) as exc:
+                return _json({"error": {"code": "InvalidPrincipal", "message": _text(exc)}}, 400)
+            return _json(_redacted(doc), 201)
+        return _json({"value": [_redacted(p) for p in state.directory.list()]})
+
+    async def role_assignments(request: Request) -> Response:
+        spec = await request.json()
+        try:
+            with state.store.transaction():
+                doc = _grant(state, str(spec["principal_id"]), spec)
+        except (KeyError, TypeError, ValueError) as exc:
+            return _json({"error": {"code": "InvalidRoleAssignment", "message": _text(exc)}}, 400)
+        return _json(doc, 201)
 
     async def apps(request: Request) -> Response:
         if request.method == "POST":
@@ -146,10 +149,50 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
         Route("/_sandbox/principals", principals, methods=["GET", "POST"]),
         Route("/_sandbox/apps", apps, methods=["GET", "POST"]),
+        Route("/_sandbox/roleAssignments", role_assignments, methods=["POST"]),
         Route("/_sandbox/quotas", quotas, methods=["GET", "POST"]),
         Route("/_sandbox/clock/advance", advance, methods=["POST"]),
         Route("/_sandbox/token", token, methods=["POST"]),
     ]
+
+
+def add_principal(state: SandboxState, spec: dict[str, Any]) -> dict[str, Any]:
+    """Register a user, a group (with `members`) or a service principal (with `client_id` and
+    `secret` it can sign in; `client_id` defaults to a new GUID), then grant its `roles`
+    (`[{role, scope, condition}]`, scope defaulting to the subscription)."""
+    kind = str(spec.get("principal_type") or "ServicePrincipal")
+    oid = str(spec.get("object_id") or uuid.uuid4()).lower()
+    visible_at = state.clock.now() + float(spec.get("replication_delay", 0))
+    name = spec.get("display_name")
+    with state.store.transaction():
+        if kind == "ServicePrincipal" and (spec.get("secret") or spec.get("client_id")):
+            client_id = str(spec.get("client_id") or uuid.uuid4())
+            doc = state.directory.add_app(
+                client_id, secret=spec.get("secret"), object_id=oid, display_name=name, visible_at=visible_at
+            )
+        else:
+            doc = state.directory.add(
+                oid,
+                kind,
+                display_name=name,
+                app_id=spec.get("app_id"),
+                visible_at=visible_at,
+                members=spec.get("members"),
+            )
+        for grant in spec.get("roles") or []:
+            _grant(state, oid, grant)
+    return doc
+
+
+def _grant(state: SandboxState, principal_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    scope = spec.get("scope") or f"/subscriptions/{state.config.subscription_id}"
+    if state.directory.get(principal_id) is None:
+        raise ValueError(f"principal '{principal_id}' is not registered in the sandbox")
+    return grant_role(state, principal_id, str(spec["role"]), str(scope), condition=spec.get("condition"))
+
+
+def _text(exc: BaseException) -> str:
+    return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
 
 
 def _redacted(app: dict[str, Any]) -> dict[str, Any]:

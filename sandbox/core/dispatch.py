@@ -1,4 +1,4 @@
-"""The ARM pipeline for one call: auth, api-version, throttling, routing, front door, handler.
+"""The ARM pipeline for one call: auth, api-version, throttling, routing, RBAC, front door, handler.
 
 Everything after auth runs in one SQLite transaction together with the request-log row, so a
 state change is either committed and acknowledged or neither.
@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.core import frontdoor, validation
+from sandbox.core import frontdoor, rbac, validation
 from sandbox.core.errors import ArmError
 from sandbox.core.http import ArmRequest, ArmResponse, error_response
 from sandbox.core.resource import caller_type
@@ -84,6 +84,7 @@ class Dispatcher:
         match, other_method = state.router.resolve(call.method, call.path)
         if match is None:
             raise _no_route(call, other_method, state.router.namespaces())
+        rbac.authorize(state, call.method, call.path, claims, call.body)
         frontdoor.check_resource_group(state, call.method, call.path)
         frontdoor.check_locks(state, call.method, call.path)
         frontdoor.check_registration(state, match.route.namespace, call.path)

@@ -63,9 +63,14 @@ class Directory:
         app_id: str | None = None,
         secret: str | None = None,
         visible_at: float = 0.0,
+        members: list[str] | None = None,
     ) -> dict[str, Any]:
+        """A directory object; a Group's `members` (object ids, groups included) count for
+        role assignments made to the group."""
         if principal_type not in PRINCIPAL_TYPES:
             raise ValueError(f"principal_type must be one of {PRINCIPAL_TYPES}")
+        if members and principal_type != "Group":
+            raise ValueError("only a Group has members")
         doc = {
             "objectId": object_id.lower(),
             "principalType": principal_type,
@@ -73,6 +78,7 @@ class Directory:
             "appId": app_id.lower() if app_id else None,
             "secret": secret,
             "visibleAt": visible_at,
+            "members": [m.lower() for m in members or []],
         }
         with self._store.transaction():
             self._store.put_record(_KIND, object_id, doc)

@@ -22,6 +22,7 @@ from sandbox.core.faults import Faults
 from sandbox.core.lro import Lro
 from sandbox.core.principals import Directory
 from sandbox.core.quotas import Quotas
+from sandbox.core.rbac import grant_role
 from sandbox.core.routing import Provider, Router
 from sandbox.core.store import Store
 from sandbox.core.throttle import ThrottleConfig, Throttler
@@ -35,6 +36,9 @@ class SandboxConfig:
     throttling: ThrottleConfig = field(default_factory=ThrottleConfig)
     page_size: int = 100
     principal_replication_delay: float = 0.0
+    # Simulated seconds before data actions and image pulls see a new role assignment (MS Learn
+    # RBAC troubleshooting: "up to 10 minutes"); 0 turns the delay off.
+    role_propagation_delay: float = 300.0
     subscription_id: str = SANDBOX_SUBSCRIPTION_ID
     tenant_id: str = SANDBOX_TENANT_ID
 
@@ -63,7 +67,8 @@ class SandboxState:
 
     def seed(self) -> None:
         """State every fresh (or reset) sandbox has: the operator app, secret `sandbox` (a state
-        dir from before app registrations has the operator without a secret: give it one)."""
+        dir from before app registrations has the operator without a secret: give it one), and
+        the operator as Owner of the subscription, once (an operator may later remove it)."""
         operator = self.directory.get(OPERATOR_OBJECT_ID)
         if operator is None or not operator.get("secret"):
             self.directory.add_app(
@@ -72,9 +77,15 @@ class SandboxState:
                 object_id=OPERATOR_OBJECT_ID,
                 display_name="ragstack-sandbox-operator",
             )
+        if self.store.meta("operator_owner") != "1":
+            with self.store.transaction():
+                grant_role(self, OPERATOR_OBJECT_ID, "Owner", f"/subscriptions/{self.config.subscription_id}")
+                self.store.set_meta("operator_owner", "1")
 
     def reset(self) -> None:
         self.store.wipe()
+        with self.store.transaction():
+            self.store.set_meta("operator_owner", "0")
         self.throttler.reset()
         self.seed()
 

@@ -388,7 +388,9 @@ def test_single_mode_keeps_the_old_revision_serving_until_the_new_one_is_ready(s
 
 
 # -- registry pulls with managed identity (ops-pitfalls C-1) -------------------------------------
-def test_acr_pull_needs_a_pull_role_for_the_app_identity(arm, aca, env):
+def test_acr_pull_needs_a_pull_role_for_the_app_identity(arm, aca, env, sandbox):
+    # At 10,000x a 300 s propagation passes in 30 ms of wall time: make it long enough to observe.
+    sandbox.state.config.role_propagation_delay = 10**6
     acr = (
         arm(ContainerRegistryManagementClient)
         .registries.begin_create("rg", "ragacr01", {"location": "eastus", "sku": {"name": "Basic"}})
@@ -420,7 +422,13 @@ def test_acr_pull_needs_a_pull_role_for_the_app_identity(arm, aca, env):
             }
         },
     )
+    # MS Learn RBAC troubleshooting: a new assignment takes "up to 10 minutes" to take effect.
     body["properties"]["template"]["containers"][0]["image"] = f"{acr.login_server}/api:v2"
+    with pytest.raises(HttpResponseError) as exc:
+        aca.container_apps.begin_create_or_update("rg", "web", body).result()
+    assert "unable to pull image using Managed identity" in _error(exc)[1]
+    sandbox.advance(sandbox.state.config.role_propagation_delay)
+    body["properties"]["template"]["containers"][0]["image"] = f"{acr.login_server}/api:v3"
     fixed = aca.container_apps.begin_create_or_update("rg", "web", body).result()
     assert fixed.provisioning_state == "Succeeded"
     assert fixed.latest_ready_revision_name == fixed.latest_revision_name

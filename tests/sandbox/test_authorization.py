@@ -12,6 +12,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from infra.catalog.roles import BUILTIN_ROLES, role_definition_id
 from sandbox import SANDBOX_SUBSCRIPTION_ID
+from sandbox.constants import OPERATOR_OBJECT_ID
 
 SUB = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}"
 RG = f"{SUB}/resourceGroups/rg"
@@ -126,19 +127,27 @@ def test_list_filters_at_scope_and_principal(auth, principal, arm, sandbox):
     at_sub = _assign(auth, SUB, principal)
     at_rg = _assign(auth, RG, principal, role=ACR_PULL)
     at_res = _assign(auth, ident.id, ident.principal_id)
+    # The operator's seeded Owner assignment at the subscription is listed like any other.
+    owner = [
+        a
+        for a in auth.role_assignments.list_for_scope(SUB, filter="atScope()")
+        if a.principal_id == OPERATOR_OBJECT_ID
+    ]
     names = lambda items: sorted(a.name for a in items)  # noqa: E731
-    assert names(auth.role_assignments.list_for_scope(RG, filter="atScope()")) == names([at_sub, at_rg])
-    assert names(auth.role_assignments.list_for_scope(RG)) == names([at_sub, at_rg, at_res])
+    assert names(auth.role_assignments.list_for_scope(RG, filter="atScope()")) == names(
+        [*owner, at_sub, at_rg]
+    )
+    assert names(auth.role_assignments.list_for_scope(RG)) == names([*owner, at_sub, at_rg, at_res])
     mine = auth.role_assignments.list_for_scope(SUB, filter=f"principalId eq '{principal}'")
     assert names(mine) == names([at_sub, at_rg])
     assert names(auth.role_assignments.list_for_resource_group("rg", filter="atScope()")) == names(
-        [at_sub, at_rg]
+        [*owner, at_sub, at_rg]
     )
     on_res = auth.role_assignments.list_for_resource(
         "rg", "Microsoft.ManagedIdentity", "userAssignedIdentities", "app"
     )
-    assert names(on_res) == names([at_sub, at_rg, at_res])
-    assert names(auth.role_assignments.list_for_subscription()) == names([at_sub, at_rg, at_res])
+    assert names(on_res) == names([*owner, at_sub, at_rg, at_res])
+    assert names(auth.role_assignments.list_for_subscription()) == names([*owner, at_sub, at_rg, at_res])
 
 
 def test_get_and_delete(auth, principal, sandbox):
@@ -161,7 +170,7 @@ def test_assignments_go_with_their_scope(auth, principal, arm):
     ident = msi.user_assigned_identities.create_or_update("rg", "app", {"location": "eastus"})
     _assign(auth, ident.id, principal)
     arm(ResourceManagementClient).resource_groups.begin_delete("rg").result()
-    left = list(auth.role_assignments.list_for_subscription())
+    left = [a for a in auth.role_assignments.list_for_subscription() if a.principal_id == principal]
     assert [a.name for a in left] == [keep.name]
 
 

@@ -236,7 +236,10 @@ def test_request_log_and_admin_api(sandbox, arm):
         admin.add_principal("11111111-2222-3333-4444-555555555555", "Group")
         assert sandbox.state.directory.get("11111111-2222-3333-4444-555555555555")["principalType"] == "Group"
         status = admin.status()
-        assert status["resource_counts"] == {"microsoft.resources/resourcegroups": 1}
+        assert status["resource_counts"] == {
+            "microsoft.resources/resourcegroups": 1,
+            "microsoft.authorization/roleassignments": 1,  # the operator's Owner assignment
+        }
         admin.clear_requests()
         assert sandbox.requests.list() == []  # admin calls themselves are never logged
         admin.reset()

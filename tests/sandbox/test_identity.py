@@ -31,7 +31,8 @@ def _csc(conn, client_id, secret):
 
 def test_client_secret_credential_gets_a_token_arm_accepts(sandbox):
     conn = sandbox.connection
-    sandbox.add_app("11111111-0000-0000-0000-000000000001", secret="s3cret")
+    app = sandbox.add_app("11111111-0000-0000-0000-000000000001", secret="s3cret")
+    sandbox.grant(app["objectId"], "Contributor")  # ARM authorizes every call (core/rbac.py)
     cred = _csc(conn, "11111111-0000-0000-0000-000000000001", "s3cret")
     rm = conn.client(ResourceManagementClient, credential=cred)
     rm.resource_groups.create_or_update("rg", {"location": "eastus"})
@@ -53,6 +54,7 @@ def test_managed_identity_credential_app_service_protocol(sandbox, arm, monkeypa
     ident = arm(ManagedServiceIdentityClient).user_assigned_identities.create_or_update(
         "rg", "app", {"location": "eastus"}
     )
+    sandbox.grant(ident.principal_id, "Reader")
     monkeypatch.setenv("IDENTITY_ENDPOINT", conn.identity_endpoint)
     monkeypatch.setenv("IDENTITY_HEADER", conn.identity_header)
     cred = ManagedIdentityCredential(client_id=ident.client_id, connection_verify=conn.ca_path)

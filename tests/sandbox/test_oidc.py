@@ -43,7 +43,10 @@ def _jwks(key, kid="gh") -> dict:
 
 
 def _wif_app(sandbox, **cred) -> dict:
-    return sandbox.add_app(APP, federated=[{"issuer": GITHUB, "subject": SUBJECT, **cred}])
+    """The app GitHub's OIDC token signs in as, with Reader so ARM lets it list (core/rbac.py)."""
+    app = sandbox.add_app(APP, federated=[{"issuer": GITHUB, "subject": SUBJECT, **cred}])
+    sandbox.grant(app["objectId"], "Reader")
+    return app
 
 
 def _cac(conn, assertion: str, client_id: str = APP) -> ClientAssertionCredential:
@@ -110,6 +113,7 @@ class _Static:
 def test_client_secret_credential_for_a_registered_app_is_accepted_by_arm(sandbox, arm):
     arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
     app = sandbox.add_app(APP, secret="s3cret")
+    sandbox.grant(app["objectId"], "Reader")
     rm = sandbox.connection.client(
         ResourceManagementClient, credential=_csc(sandbox.connection, APP, "s3cret")
     )

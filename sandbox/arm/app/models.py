@@ -19,7 +19,6 @@ from infra.catalog.container_apps import (
     memory_gi,
     replica_bounds_problem,
 )
-from infra.catalog.roles import BUILTIN_ROLES
 from sandbox.core import ArmError
 
 ENV_TYPE = "Microsoft.App/managedEnvironments"
@@ -44,7 +43,6 @@ ENV_ID = re.compile(
     re.IGNORECASE,
 )
 HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?$")
-PULL_ROLES = {BUILTIN_ROLES[n].guid for n in ("AcrPull", "AcrPush", "Reader", "Contributor", "Owner")}
 WORDS = (
     ("ashy", "polite", "happy", "calm", "brave", "lively", "gentle", "proud", "icy", "kind"),
     ("sky", "hill", "river", "field", "stone", "meadow", "forest", "pond", "dune", "bay"),

@@ -24,7 +24,7 @@ Wire decisions (sources in the comments beside each rule):
   (AcrPull, AcrPush, Reader, Contributor, Owner: learn.microsoft.com container-registry-roles)
   at or above the registry, checked when provisioning completes; otherwise the operation fails
   `ContainerAppOperationError` with the live text (microsoft/azure-container-apps#1061, C-1).
-  Role-assignment propagation delay is not modelled.
+  A new AcrPull assignment counts only after the sandbox's role propagation delay (core/rbac.py).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from sandbox.arm.app.models import (
     ENV_ID,
     ENV_TYPE,
     GUID,
-    PULL_ROLES,
     RETRY_AFTER,
     REV_TYPE,
     SECRETS,
@@ -67,8 +66,7 @@ from sandbox.arm.app.models import (
     suffix,
     without_shared_key,
 )
-from sandbox.arm.authorization import RA_TYPE
-from sandbox.core import ArmRequest, ArmResponse, Provider, armid
+from sandbox.core import ArmRequest, ArmResponse, Provider, rbac
 from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
@@ -601,19 +599,11 @@ def _principal(app: dict[str, Any], ident: str) -> str | None:
 
 
 def _can_pull(state: SandboxState, app: dict[str, Any], ident: str, registry_id: str) -> bool:
+    """Pulling is the registry's `pull/read` action (AcrPull, AcrPush, Reader, Contributor,
+    Owner grant it), seen only once the assignment has propagated."""
     principal = _principal(app, ident)
-    if not principal:
-        return False
-    for ra in state.store.find(type=RA_TYPE):
-        p = ra["properties"]
-        role = p["roleDefinitionId"].rstrip("/").rsplit("/", 1)[-1].lower()
-        if (
-            p["principalId"].lower() == principal.lower()
-            and role in PULL_ROLES
-            and armid.is_within(registry_id, p["scope"])
-        ):
-            return True
-    return False
+    access = rbac.Access("Microsoft.ContainerRegistry/registries/pull/read", registry_id)
+    return bool(principal) and rbac.permits(state, str(principal), access, settled=True)
 
 
 # -- revisions ----------------------------------------------------------------------------------

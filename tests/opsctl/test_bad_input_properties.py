@@ -25,6 +25,7 @@ from infra.rules import GUID, image_problem
 from infra.settings import StackSettings
 from infra.stackfile import StackFile
 from opsctl.cli import MAX_ERROR_LINE
+from opsctl.janitor import MAX_CONCURRENCY
 from tests.opsctl.conftest import ROOT
 
 WRITES = ("PUT", "PATCH", "POST", "DELETE")
@@ -236,7 +237,11 @@ BAD_ARGS = [
         False,
     ),
     (
-        st.tuples(st.just("teardown"), st.just("--concurrency"), st.sampled_from(["0", "17", "many", "-3"])),
+        st.tuples(
+            st.just("teardown"),
+            st.just("--concurrency"),
+            st.sampled_from(["0", str(MAX_CONCURRENCY + 1), "many", "-3"]),
+        ),
         True,
     ),
     (

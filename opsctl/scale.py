@@ -114,7 +114,7 @@ def scale_search(
     fields["partition_count"] = after["partitions"] if after["partitions"] != before["partitions"] else None
     update = SearchServiceUpdate(**fields)
     _patch_search(client, env, target, name, update, wait_busy, progress)
-    wait_until(
+    final = wait_until(
         lambda: _search_done(client, env.resource_group, name),
         target=target,
         what=f"search service '{name}' to finish scaling",
@@ -122,6 +122,8 @@ def scale_search(
         timeout=SEARCH_TIMEOUT_SECONDS,
         progress=progress,
     )
+    # What the service has now, not what it had before a busy wait: that is what gets written back.
+    result.after = _search_state(final)
     result.applied = True
     return _finish_search(env, result, write_config)
 

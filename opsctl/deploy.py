@@ -21,11 +21,8 @@ from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import OpsError
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_on_codes
+from opsctl.waiting import Progress, _quiet
 
-# Errors that mean "try again shortly": a busy parent account (O-1), a new identity not yet
-# replicated to the directory.
-NOT_YET = frozenset({"RequestConflict", "PrincipalNotFound"})
 # Values ARM accepts but never returns (secrets, one-shot flags): not compared when diffing.
 WRITE_ONLY = frozenset({"sharedKey", "restore", "value"})
 
@@ -97,14 +94,8 @@ class SandboxMocks(ArmMocks):
             self._record(resource_id, "unchanged")
             return live
         self.progress(f"{'updating' if live else 'creating'} {resource_id.rsplit('/', 2)[-2:][-1]}")
-        fresh = retry_on_codes(
-            lambda: self._put(resource_id, version, body),
-            target=self.target,
-            codes=NOT_YET,
-            what=resource_id,
-            timeout=300.0,
-            progress=self.progress,
-        )
+        # A busy parent (O-1) or a new identity not yet replicated is retried by the client.
+        fresh = self._put(resource_id, version, body)
         self._record(resource_id, "updated" if live else "created")
         return fresh
 

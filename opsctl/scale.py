@@ -18,7 +18,7 @@ from opsctl.arm_errors import arm_errors, status_code
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_on_codes, wait_until
+from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, deployment_change, write_back
 
 SEARCH_POLL_SECONDS = 30.0
@@ -270,14 +270,8 @@ def scale_openai(
         _check_quota(client, env, live, capacity - (live.sku.capacity or 0))
     if not dry_run and result.changed:
         live.sku.capacity = capacity
-        with _ACCOUNT_LOCKS[account.lower()]:
-            retry_on_codes(
-                lambda: _put_deployment(client, env, account, deployment, live),
-                target=target,
-                codes=frozenset({"RequestConflict"}),
-                what=f"deployment '{deployment}'",
-                progress=progress,
-            )
+        with _ACCOUNT_LOCKS[account.lower()]:  # a busy account (RequestConflict) is retried by the client
+            _put_deployment(client, env, account, deployment, live)
         result.applied = True
     stack_capacity = declared[deployment.lower()].capacity
     if write_config and not dry_run and stack_capacity != capacity:

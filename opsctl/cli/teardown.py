@@ -160,6 +160,6 @@ def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
             for step in result.done:
                 console().print(f"{result.environment}: {step}")
             if result.error:
-                console().print(f"{result.environment}: [red]{result.error}[/red]")
+                console().print(f"{result.environment}: [red]{result.error}[/red]", soft_wrap=True)
     if any(r.error for r in results):
         raise typer.Exit(1)

@@ -185,3 +185,39 @@ def test_concurrent_saves_never_fail_or_expose_half_a_file(tmp_path: Path) -> No
     errors = _hammer([writer(n) for n in range(4)] + [reader, reader])
     assert errors == []
     assert [p.name for p in tmp_path.iterdir()] == ["Pulumi.dev.yaml"]
+
+
+def test_scale_search_wait_busy_reports_and_records_the_service_as_it_ends(
+    live, opsctl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another update (a portal change) lands between this command's read and its PATCH: the
+    result and the write-back are the service's final counts, not the ones read at the start."""
+    import json
+
+    from azure.mgmt.search import SearchManagementClient
+    from azure.mgmt.search.models import SearchServiceUpdate
+
+    from opsctl import scale as scale_module
+
+    real_patch = scale_module._patch_search
+    env = live.env()
+
+    def other_update_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        live.target.client(SearchManagementClient).services.update(
+            env.resource_group,
+            env.names.search,
+            SearchServiceUpdate(
+                partition_count=2, replica_count=None, hosting_mode=None, public_network_access=None
+            ),
+        )
+        return real_patch(*args, **kwargs)
+
+    monkeypatch.setattr(scale_module, "_patch_search", other_update_first)
+    result = opsctl(
+        "scale", "search", "--stack", "dev", "--replicas", "2", "--wait-busy", "--output", "json",
+        "--project-dir", str(live.project),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["after"] == {"replicas": 2, "partitions": 2}
+    settings = live.env().settings.search
+    assert (settings.replicas, settings.partitions) == (2, 2)

@@ -36,7 +36,7 @@ LOCK_TIMEOUT = typer.Option(
     DEFAULT_LOCK_TIMEOUT,
     "--lock-timeout",
     min=0.0,
-    help="Seconds to wait while another opsctl changes this stack (its lock file says who).",
+    help="Seconds to wait while another opsctl changes this stack (it says who holds the lock).",
 )
 # The command line being run, recorded in the stack's lock so a waiting operator sees who holds it.
 COMMAND: ContextVar[str | None] = ContextVar("opsctl_command", default=None)

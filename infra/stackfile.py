@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +80,19 @@ class StackFile:
         node[path[-1]] = value
 
     def save(self) -> None:
-        """Write back atomically so an interrupted write never leaves half a file."""
-        tmp = self.path.with_suffix(".yaml.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            _yaml().dump(self.document, handle)
-        tmp.replace(self.path)
+        """Write back atomically: a temp file of this writer's own (two writers never share one),
+        then `os.replace`, so a reader sees the old file or the new one, never half of either."""
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                _yaml().dump(self.document, handle)
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, stat.S_IMODE(self.path.stat().st_mode))
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
 def _read_text(path: Path) -> str:

@@ -18,9 +18,7 @@ from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_on_codes
-
-PRINCIPAL_RETRY_SECONDS = 300.0
+from opsctl.waiting import Progress, _quiet
 
 
 @dataclass(frozen=True)
@@ -183,19 +181,11 @@ def _create(
         principal_type=binding.principal_type,
     )
 
-    def create() -> None:
+    progress(f"assigning {binding.role} on {binding.resource}")
+    try:
+        # PrincipalNotFound (replication, R-4) is retried by the client for a bounded time.
         with arm_errors(f"assigning {binding.role} on {binding.resource}"):
             client.role_assignments.create(scope, name, parameters)
-
-    try:
-        retry_on_codes(
-            create,
-            target=target,
-            codes=frozenset({"PrincipalNotFound"}),
-            what=f"principal {binding.principal_id}",
-            timeout=PRINCIPAL_RETRY_SECONDS,
-            progress=progress,
-        )
     except OpsError as exc:
         if exc.code == "RoleAssignmentExists":
             return "exists"

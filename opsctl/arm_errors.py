@@ -22,6 +22,11 @@ HINTS: dict[str, str] = {
     "CustomDomainInUse": "the subdomain is held by a soft-deleted account; purge it",
     "ResourceGroupBeingDeleted": "the resource group is being deleted; wait for teardown to finish",
 }
+# After the retries (opsctl.retry) the endpoint still did not answer: the network, or a stopped sandbox.
+UNREACHABLE = (
+    "the endpoint did not answer after retries (network, or the sandbox stopped); "
+    "the change may be partly applied: re-run the command once it answers, it continues from live state"
+)
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -43,7 +48,12 @@ def status_code(exc: BaseException) -> int | None:
 @contextmanager
 def arm_errors(what: str) -> Iterator[None]:
     """Re-raise SDK failures during `what` as one-line OpsErrors (original kept as __cause__)."""
-    from azure.core.exceptions import AzureError, ClientAuthenticationError
+    from azure.core.exceptions import (
+        AzureError,
+        ClientAuthenticationError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
     try:
         yield
@@ -55,6 +65,8 @@ def arm_errors(what: str) -> Iterator[None]:
             code=error_code(exc),
             hint="run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID for OIDC",
         ) from exc
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise OpsError(f"{what}: {error_message(exc)}", hint=UNREACHABLE) from exc
     except AzureError as exc:
         code = error_code(exc)
         raise OpsError(f"{what}: {error_message(exc)}", code=code, hint=HINTS.get(code or "")) from exc

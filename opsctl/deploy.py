@@ -24,13 +24,8 @@ from opsctl.environment import Environment
 from opsctl.errors import OpsError
 from opsctl.quota import check_quota, increases
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_on_codes
+from opsctl.waiting import Progress, _quiet
 
-# Errors that mean "try again shortly": a busy parent account (O-1), a new identity not yet
-# replicated to the directory.
-# "Not yet" answers Azure users retry: a busy parent, a replicating identity, an app still
-# provisioning its previous write (ContainerAppOperationInProgress, 409).
-NOT_YET = frozenset({"RequestConflict", "PrincipalNotFound", "ContainerAppOperationInProgress"})
 # Values ARM accepts but never returns (secrets, one-shot flags): not compared when diffing.
 WRITE_ONLY = frozenset({"sharedKey", "restore", "value"})
 
@@ -104,14 +99,9 @@ class SandboxMocks(ArmMocks):
             return live
         verb = "creating" if live is None else ("updating" if settled else "repairing")
         self.progress(f"{verb} {resource_id.rsplit('/', 1)[-1]}")
-        fresh = retry_on_codes(
-            lambda: self._put(resource_id, version, body),
-            target=self.target,
-            codes=NOT_YET,
-            what=resource_id,
-            timeout=300.0,
-            progress=self.progress,
-        )
+        # A busy parent (O-1), a new identity not yet replicated or an app still provisioning
+        # its previous write are retried by the client's retry policy (opsctl/retry.py).
+        fresh = self._put(resource_id, version, body)
         verdict = _verdict(fresh)
         if verdict.health is Health.FAILED:
             raise OpsError(f"{resource_id} is {verdict.state} after the write", code="ProvisioningFailed")

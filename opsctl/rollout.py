@@ -17,7 +17,7 @@ from infra.settings import shown
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
-from opsctl.health import refuse_in_progress
+from opsctl.health import needs_repair, refuse_in_progress
 from opsctl.live import app_verdict
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
@@ -78,20 +78,33 @@ def set_image(
         return _write(env, result, write_config and not dry_run)
     containers[0]["image"] = image
     progress(f"creating a new revision of '{name}'")
-    updated = _roll_out(client, env, target, name, containers, progress)
+    suffix = fresh_suffix("fix") if needs_repair(verdict) else None
+    updated = _roll_out(client, env, target, name, containers, progress, suffix=suffix)
     result.revision = updated.properties.latest_revision_name
     _wait_running(client, env, target, name, result.revision, progress)
     result.applied = True
     return _write(env, result, write_config)
 
 
+def fresh_suffix(prefix: str) -> str:
+    """A revision suffix no earlier revision of the app has. Re-sending an unchanged template makes
+    no new revision, so repairing a failed one needs a new suffix; Azure requires it to be unique."""
+    return f"{prefix}{int(time.time() * 1000) % 10**9}"
+
+
 def _roll_out(
-    client: Any, env: Environment, target: Target, name: str, containers: list[Any], progress: Progress
+    client: Any,
+    env: Environment,
+    target: Target,
+    name: str,
+    containers: list[Any],
+    progress: Progress,
+    *,
+    suffix: str | None = None,
 ) -> Any:
     """PATCH the new template. A pull the app identity is not yet allowed to make (AcrPull still
     propagating: "up to 10 minutes", MS Learn RBAC troubleshooting) fails the revision; retry with
-    a new revision (a fresh `revisionSuffix`, which Azure requires to be unique) until it pulls."""
-    suffix: str | None = None
+    a new revision (a fresh `revisionSuffix`) until it pulls."""
     waited = 0.0
     while True:
         # null drops a suffix left by an earlier retry (JSON merge patch), so names stay unique
@@ -106,7 +119,7 @@ def _roll_out(
         progress(f"the app identity cannot pull yet (roles propagate); retry in {PULL_RETRY_SECONDS:.0f}s")
         target.sleep(PULL_RETRY_SECONDS)
         waited += PULL_RETRY_SECONDS
-        suffix = f"pull{int(time.time() * 1000) % 10**9}"
+        suffix = fresh_suffix("pull")
 
 
 def _url(app: Any) -> str | None:

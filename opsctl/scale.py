@@ -22,8 +22,9 @@ from opsctl.errors import InvalidInput, OpsError
 from opsctl.health import needs_repair, refuse_in_progress, require_healthy
 from opsctl.live import app_verdict
 from opsctl.quota import check_quota, increases
+from opsctl.rollout import fresh_suffix
 from opsctl.target import Target
-from opsctl.waiting import Progress, _quiet, retry_on_codes, wait_until
+from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, deployment_change, write_back
 
 SEARCH_POLL_SECONDS = 30.0
@@ -125,7 +126,7 @@ def scale_search(
         fields[field_name] = after[key] if repair or after[key] != before[key] else None
     update = SearchServiceUpdate(**fields)
     _patch_search(client, env, target, name, update, wait_busy, progress)
-    wait_until(
+    final = wait_until(
         lambda: _search_done(client, env.resource_group, name),
         target=target,
         what=f"search service '{name}' to finish scaling",
@@ -133,6 +134,8 @@ def scale_search(
         timeout=SEARCH_TIMEOUT_SECONDS,
         progress=progress,
     )
+    # What the service has now, not what it had before a busy wait: that is what gets written back.
+    result.after = _search_state(final)
     result.applied = True
     return _finish_search(env, result, write_config)
 
@@ -230,9 +233,12 @@ def scale_app(
     if needs_repair(verdict):
         result.notes.append(f"re-applied: the app was {verdict.state}")
     if not dry_run and (result.changed or needs_repair(verdict)):
-        patch = {
-            "properties": {"template": {"scale": {"minReplicas": after["min"], "maxReplicas": after["max"]}}}
+        template = {
+            "scale": {"minReplicas": after["min"], "maxReplicas": after["max"]},
+            # a failed revision is replaced only by a new one; null keeps later suffixes Azure's
+            "revisionSuffix": fresh_suffix("fix") if needs_repair(verdict) else None,
         }
+        patch = {"properties": {"template": template}}
         progress(f"updating '{name}' (a new revision)")
         with arm_errors(f"scaling container app '{name}'"):
             client.container_apps.begin_update(env.resource_group, name, patch).result()
@@ -295,14 +301,8 @@ def scale_openai(
         result.notes.append(f"re-applied: the deployment was {verdict.state}")
     if not dry_run and (result.changed or needs_repair(verdict)):
         live.sku.capacity = capacity
-        with _ACCOUNT_LOCKS[account.lower()]:
-            retry_on_codes(
-                lambda: _put_deployment(client, env, account, deployment, live),
-                target=target,
-                codes=frozenset({"RequestConflict"}),
-                what=f"deployment '{deployment}'",
-                progress=progress,
-            )
+        with _ACCOUNT_LOCKS[account.lower()]:  # a busy account (RequestConflict) is retried by the client
+            _put_deployment(client, env, account, deployment, live)
         result.applied = True
     stack_capacity = declared[deployment.lower()].capacity
     if write_config and not dry_run and stack_capacity != capacity:

@@ -38,8 +38,12 @@ class Target:
         time.sleep(max(seconds, 0.0) / self.time_scale)
 
     def client(self, client_class: type[ClientT], **kwargs: Any) -> ClientT:
-        """An official azure-mgmt client for this target and subscription."""
+        """An official azure-mgmt client for this target and subscription, with opsctl's one retry
+        policy (transient faults, throttling and ARM's "not yet" codes; see opsctl.retry)."""
+        from opsctl.retry import ArmRetryPolicy
+
         options = {**self.client_kwargs, **kwargs}
+        options.setdefault("retry_policy", ArmRetryPolicy())
         if self.time_scale != 1.0 and "transport" not in options:
             options["transport"] = _clock_transport(self.time_scale, options.get("connection_verify"))
         return client_class(self.credential, self.subscription_id, **options)  # type: ignore[call-arg]

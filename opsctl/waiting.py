@@ -1,4 +1,4 @@
-"""Polling and retry loops that follow the target's clock and report progress."""
+"""Polling loops that follow the target's clock and report progress (retries: opsctl.retry)."""
 
 from __future__ import annotations
 
@@ -39,29 +39,3 @@ def wait_until(
             )
         progress(what)
         target.sleep(interval)
-
-
-def retry_on_codes(
-    call: Callable[[], T],
-    *,
-    target: Target,
-    codes: frozenset[str],
-    what: str,
-    first_delay: float = 5.0,
-    max_delay: float = 60.0,
-    timeout: float = 600.0,
-    progress: Progress = _quiet,
-) -> T:
-    """Run `call`, retrying with exponential backoff while it fails with one of the ARM error
-    `codes` that mean "not yet" (a busy parent, an identity still replicating), up to `timeout`."""
-    delay, waited = first_delay, 0.0
-    while True:
-        try:
-            return call()
-        except OpsError as exc:
-            if exc.code not in codes or waited >= timeout:
-                raise
-            progress(f"{what}: {exc.code}; retrying in {delay:.0f}s")
-        target.sleep(delay)
-        waited += delay
-        delay = min(delay * 2, max_delay)

@@ -16,6 +16,7 @@ import typer
 
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
+from opsctl.cli import common
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
 from opsctl.cli import sandbox as sandbox_cmd
@@ -60,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the app and turns expected failures into one line."""
     from opsctl.errors import OpsError
 
+    args = sys.argv[1:] if argv is None else argv
     _quiet_sdk_logs(argv)
+    common.COMMAND.set(" ".join(["opsctl", *args]))
     try:
         exit_code = app(args=argv, standalone_mode=False)
     except OpsError as exc:

@@ -34,6 +34,7 @@ def grant(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Give a principal a preset's roles on the environment's resources (idempotent)."""
     _change(
@@ -45,6 +46,7 @@ def grant(
         dry_run=dry_run,
         write_back=write_back,
         output=output,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -60,6 +62,7 @@ def revoke(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Remove a preset's roles from a principal (a no-op where absent)."""
     _change(
@@ -71,6 +74,7 @@ def revoke(
         dry_run=dry_run,
         write_back=write_back,
         output=output,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -107,19 +111,20 @@ def _change(
     dry_run: bool,
     write_back: bool,
     output: OutputFormat,
+    lock_timeout: float,
 ) -> None:
     """Grant or revoke: validate first, apply, print, then record it in the stack file."""
     from opsctl import access
 
     access.validate_grant(principal, principal_type, preset)
-    env, target = where.open()
     operation = access.grant if verb == "grant" else access.revoke
-    changes = operation(
-        env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
-    )
-    _emit([asdict(c) for c in changes], output, f"{verb} {preset} on {where.stack}")
-    if write_back and not dry_run:
-        _record(env.stack_file, principal, principal_type, preset, granted=verb == "grant")
+    with where.locked(None if dry_run else lock_timeout) as (env, target):
+        changes = operation(
+            env, target, principal_id=principal, principal_type=principal_type, preset=preset, dry_run=dry_run
+        )
+        _emit([asdict(c) for c in changes], output, f"{verb} {preset} on {where.stack}")
+        if write_back and not dry_run:
+            _record(env.stack_file, principal, principal_type, preset, granted=verb == "grant")
 
 
 def _record(

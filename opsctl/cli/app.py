@@ -22,16 +22,18 @@ def set_image(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Create a revision with IMAGE, wait until it runs, report revision and URL."""
     from opsctl.rollout import set_image as roll_out
     from opsctl.rollout import validate_image
 
     validate_image(image)
-    env, target = common.open_environment(
-        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
-    )
-    with console().status("rolling out") as status:
+    where = common.EnvArgs(stack, subscription, sandbox, project_dir)
+    with (
+        where.locked(None if dry_run else lock_timeout) as (env, target),
+        console().status("rolling out") as status,
+    ):
         result = roll_out(
             env, target, image=image, dry_run=dry_run, write_config=write_back, progress=status.update
         )

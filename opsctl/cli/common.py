@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+
+from opsctl.stacklock import DEFAULT_LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     from opsctl.environment import Environment
@@ -27,6 +32,15 @@ WRITE_BACK = typer.Option(
     True, "--write-back/--no-write-back", help="Record the new value in Pulumi.<stack>.yaml (default on)."
 )
 
+LOCK_TIMEOUT = typer.Option(
+    DEFAULT_LOCK_TIMEOUT,
+    "--lock-timeout",
+    min=0.0,
+    help="Seconds to wait while another opsctl changes this stack (it says who holds the lock).",
+)
+# The command line being run, recorded in the stack's lock so a waiting operator sees who holds it.
+COMMAND: ContextVar[str | None] = ContextVar("opsctl_command", default=None)
+
 
 @dataclass(frozen=True)
 class EnvArgs:
@@ -41,6 +55,28 @@ class EnvArgs:
         return open_environment(
             self.stack, subscription=self.subscription, sandbox=self.sandbox, project_dir=self.project_dir
         )
+
+    @contextmanager
+    def locked(self, lock_timeout: float | None) -> Iterator[tuple[Environment, Target]]:
+        """`open()` under the stack's lock, so the stack file and live state are read after any
+        other writer finished; `lock_timeout` None (dry runs) takes no lock."""
+        with stack_locked(self.stack, self.project_dir, lock_timeout):
+            yield self.open()
+
+
+@contextmanager
+def stack_locked(stack: str, project_dir: Path, lock_timeout: float | None) -> Iterator[None]:
+    """Hold the stack's lock for a writing command. The stack is validated first, so bad input is
+    one line and never leaves a lock file behind."""
+    from opsctl.environment import load_environment
+    from opsctl.stacklock import stack_lock
+
+    path = load_environment(stack, project_dir=project_dir).stack_file.path
+    if lock_timeout is None:
+        yield
+        return
+    with stack_lock(path, timeout=lock_timeout, command=COMMAND.get()):
+        yield
 
 
 def open_environment(

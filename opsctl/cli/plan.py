@@ -113,15 +113,17 @@ def up(
     sandbox: bool = typer.Option(..., "--sandbox", help="Deploy into the local sandbox (required)."),
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Deploy the stack into the sandbox with the real program; re-runs write only what changed."""
     from opsctl.deploy import deploy
     from opsctl.environment import load_environment
 
-    env = load_environment(stack, project_dir=project_dir)
-    target = common.open_target(env.subscription_id, sandbox=True)
-    with console().status("deploying") as status:
-        report = deploy(env, target, progress=status.update)
+    with common.stack_locked(stack, project_dir, lock_timeout):
+        env = load_environment(stack, project_dir=project_dir)
+        target = common.open_target(env.subscription_id, sandbox=True)
+        with console().status("deploying") as status:
+            report = deploy(env, target, progress=status.update)
     rows = [
         {"resource": rid.rsplit("/", 1)[-1], "action": action, "id": rid}
         for rid, action in report.actions.items()
@@ -141,19 +143,21 @@ def down(
         ..., "--sandbox", help="Remove the stack from the local sandbox (required)."
     ),
     project_dir: Path = common.PROJECT_DIR,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Remove the stack from the sandbox: teardown in the safe order, with purge."""
     from opsctl import teardown
     from opsctl.environment import load_environment
 
-    env = load_environment(stack, project_dir=project_dir)
-    target = common.open_target(env.subscription_id, sandbox=True)
-    found = teardown.plan_stack_teardown(target, env)
-    if not found.has_work:
-        console().print(f"{stack}: nothing deployed in the sandbox")
-        return
-    teardown.check_allowed(found, yes=False, confirm=None)
-    with console().status("removing") as status:
-        result = teardown.begin_teardown(target, found, purge=True, progress=status.update)
+    with common.stack_locked(stack, project_dir, lock_timeout):
+        env = load_environment(stack, project_dir=project_dir)
+        target = common.open_target(env.subscription_id, sandbox=True)
+        found = teardown.plan_stack_teardown(target, env)
+        if not found.has_work:
+            console().print(f"{stack}: nothing deployed in the sandbox")
+            return
+        teardown.check_allowed(found, yes=False, confirm=None)
+        with console().status("removing") as status:
+            result = teardown.begin_teardown(target, found, purge=True, progress=status.update)
     for step in result.done:
         console().print(f"{stack}: {step}")

@@ -31,6 +31,7 @@ def search(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Change search replicas/partitions (validated against the tier first)."""
     from opsctl.scale import scale_search
@@ -41,6 +42,7 @@ def search(
         output=output,
         dry_run=dry_run,
         write_config=write_back,
+        lock_timeout=lock_timeout,
         replicas=replicas,
         partitions=partitions,
         wait_busy=wait_busy,
@@ -58,6 +60,7 @@ def app_replicas(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Change the container app's min/max replicas and confirm them by reading the app back."""
     from opsctl.scale import scale_app
@@ -68,6 +71,7 @@ def app_replicas(
         output=output,
         dry_run=dry_run,
         write_config=write_back,
+        lock_timeout=lock_timeout,
         min_replicas=min_replicas,
         max_replicas=max_replicas,
     )
@@ -84,6 +88,7 @@ def openai(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Change a model deployment's capacity after a regional quota check."""
     from opsctl.scale import scale_openai
@@ -94,6 +99,7 @@ def openai(
         output=output,
         dry_run=dry_run,
         write_config=write_back,
+        lock_timeout=lock_timeout,
         deployment=deployment,
         capacity=capacity,
     )
@@ -106,11 +112,12 @@ def _run(
     output: OutputFormat,
     dry_run: bool,
     write_config: bool,
+    lock_timeout: float,
     **options: Any,
 ) -> None:
-    """Open the environment, run one scale operation with a progress spinner, print the result."""
-    env, target = where.open()
-    with _progress() as note:
+    """Open the environment under its lock, run one scale operation with a progress spinner, print
+    the result."""
+    with where.locked(None if dry_run else lock_timeout) as (env, target), _progress() as note:
         result = operation(env, target, dry_run=dry_run, write_config=write_config, progress=note, **options)
     _report(result, output, dry_run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from opsctl.errors import InvalidInput
 from opsctl.janitor import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 if TYPE_CHECKING:
+    from opsctl.target import Target
     from opsctl.teardown import EnvironmentTeardown
 
 
@@ -43,6 +45,7 @@ def teardown(
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Delete environments found by their ragstack tags: deployments, accounts, group, then purge."""
     from opsctl import teardown as lib
@@ -50,14 +53,43 @@ def teardown(
     if bool(stack) == all_ephemeral:
         raise InvalidInput("pass exactly one of --stack NAME or --all-ephemeral")
     age = lib.parse_age(older_than)
-    if stack:
-        env, target = common.open_environment(
-            stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    # One stack is torn down under its lock; the janitor has no stack file to lock.
+    where = common.EnvArgs(stack, subscription, sandbox, project_dir) if stack else None
+    with where.locked(None if dry_run else lock_timeout) if where else nullcontext() as opened:
+        if opened:
+            env, target = opened
+            plans = [p for p in [lib.plan_stack_teardown(target, env)] if p.has_work]
+        else:
+            target = common.open_target(subscription, sandbox=sandbox)
+            plans = lib.select_expired(lib.find_ephemeral(target), older_than=age)
+        _tear_down(
+            target,
+            plans,
+            stack=stack,
+            purge=purge,
+            yes=yes,
+            confirm=confirm,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            output=output,
         )
-        plans = [p for p in [lib.plan_stack_teardown(target, env)] if p.has_work]
-    else:
-        target = common.open_target(subscription, sandbox=sandbox)
-        plans = lib.select_expired(lib.find_ephemeral(target), older_than=age)
+
+
+def _tear_down(
+    target: Target,
+    plans: list[EnvironmentTeardown],
+    *,
+    stack: str | None,
+    purge: bool | None,
+    yes: bool,
+    confirm: str | None,
+    concurrency: int,
+    dry_run: bool,
+    output: OutputFormat,
+) -> None:
+    """Show the plan, ask where needed, delete what is allowed, report."""
+    from opsctl import teardown as lib
+
     _show(plans, output)
     if dry_run or not plans:
         return

@@ -100,27 +100,40 @@ def test_scale_search_retries_a_failed_scale_instead_of_calling_it_unchanged(liv
     assert env.settings.search.replicas == 2
 
 
-def test_scale_app_over_a_failed_revision_is_refused_in_one_line_and_not_written_back(live, opsctl) -> None:
+def _latest_revision(live) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+    client = live.target.client(ContainerAppsAPIClient)
+    env = live.env()
+    name = client.container_apps.get(env.resource_group, env.names.container_app).latest_revision_name
+    revision = client.container_apps_revisions.get_revision(env.resource_group, env.names.container_app, name)
+    return name, revision.provisioning_state
+
+
+def test_scale_app_over_a_failed_revision_rolls_a_new_one_and_writes_back(live, opsctl) -> None:
+    """Re-sending an unchanged template makes no new revision; the re-run repairs with a fresh suffix."""
     fail_next(live, ".*/containerApps/[^/]+$", "PATCH")
     first = run(opsctl, live, "scale", "app", "--max", "5")
-    assert first.code == 1
-    again = run(opsctl, live, "scale", "app", "--max", "5")
-    assert again.code == 1
-    line = one_error_line(again)
-    assert "ca-dev" in line and "Failed" in line
+    assert first.code == 1 and "injected failure" in one_error_line(first)
+    failed, _ = _latest_revision(live)
     assert live.env().settings.app.max_replicas == 3
+    again = run(opsctl, live, "scale", "app", "--max", "5")
+    assert again.code == 0, again.err
+    revision, state = _latest_revision(live)
+    assert revision != failed and state == "Provisioned", state
+    assert live.env().settings.app.max_replicas == 5
 
 
-def test_set_image_over_a_failed_revision_is_refused_in_one_line_and_not_written_back(live, opsctl) -> None:
+def test_set_image_over_a_failed_revision_rolls_a_new_one(live, opsctl) -> None:
     image = f"{live.env().names.registry}.azurecr.io/rag-app:1.2.3"
     fail_next(live, ".*/containerApps/[^/]+$", "PATCH")
     first = run(opsctl, live, "app", "set-image", "--image", image)
     assert first.code == 1
+    failed, _ = _latest_revision(live)
     again = run(opsctl, live, "app", "set-image", "--image", image)
-    assert again.code == 1
-    line = one_error_line(again)
-    assert "Failed" in line and "ca-dev" in line
-    assert live.env().settings.app.image is None
+    assert again.code == 0, again.err
+    revision, state = _latest_revision(live)
+    assert revision != failed and state == "Provisioned", state
 
 
 def test_up_re_puts_failed_resources_whose_values_match(live, opsctl) -> None:

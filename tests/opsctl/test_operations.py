@@ -51,9 +51,10 @@ def deploy_expired_preview(live, opsctl, stack: str) -> None:
 
 
 def fail_deletes(live, path_suffix: str) -> None:
-    """Every DELETE of the resource ending in `path_suffix` fails with 500 (an interruption)."""
+    """Every DELETE of the resource ending in `path_suffix` fails with 500 until the faults are
+    cleared: an outage that outlasts the client's and the janitor's retries (an interruption)."""
     live.sandbox.faults.error(
-        500, "InternalServerError", "boom", path=f"(?i).*{path_suffix}$", method="DELETE", times=20
+        500, "InternalServerError", "boom", path=f"(?i).*{path_suffix}$", method="DELETE", times=None
     )
 
 

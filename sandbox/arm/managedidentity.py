@@ -3,22 +3,43 @@
 Creating one registers its principal in the sandbox directory (visible to role assignments
 after `principal_replication_delay` simulated seconds); deleting it removes the principal but,
 like Entra, leaves role assignments that name it behind (ops-pitfalls R-6).
+
+A PUT replaces: tags and `isolationScope` are exactly those sent, `isolationScope` defaulting to
+"None" (IdentityCreate.json, 2024-11-30); the ids stay. PATCH merges. Names follow
+`infra.catalog.identity.IDENTITY_NAME_PATTERN`, checked before any write.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
-from sandbox.core import ArmRequest, ArmResponse, Provider
+from infra.catalog.identity import IDENTITY_NAME_PATTERN
+from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider
 from sandbox.core.odata import page
-from sandbox.core.resource import require, require_location, system_data
+from sandbox.core.resource import put_properties, put_tags, require, require_location, system_data
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.ManagedIdentity")
 
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+_NAME = re.compile(IDENTITY_NAME_PATTERN)
+_SERVER = ("tenantId", "principalId", "clientId")
+_DEFAULTS = {"isolationScope": "None"}
 UAI = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        # Rule: resource-name-rules#microsoftmanagedidentity. [unverified] code and text: ARM's
+        # generic InvalidResourceName, worded on the rule.
+        raise ArmError(
+            400,
+            "InvalidResourceName",
+            f"The resource name '{name}' is invalid. It must be 3 to 128 characters of letters, "
+            "digits, hyphens and underscores, and start with a letter or digit.",
+        )
 
 
 @provider.route("PUT", UAI + "/{name}")
@@ -26,19 +47,21 @@ def put_identity(req: ArmRequest) -> ArmResponse:
     body = req.json()
     location = require_location(body)
     existing = req.state.store.get(req.canonical_path)
-    props = (existing or {}).get("properties") or {
+    if existing is None:
+        _check_name(req.params["name"])
+    ids = {k: v for k, v in ((existing or {}).get("properties") or {}).items() if k in _SERVER} or {
         "tenantId": req.state.config.tenant_id,
         "principalId": str(uuid.uuid4()),
         "clientId": str(uuid.uuid4()),
     }
-    if isinstance(body.get("properties"), dict) and "isolationScope" in body["properties"]:
-        props["isolationScope"] = body["properties"]["isolationScope"]
+    sent = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    props = put_properties(sent, settable=_DEFAULTS, defaults=_DEFAULTS, server=ids)
     doc = {
         "id": existing["id"] if existing else req.canonical_path,
         "name": existing["name"] if existing else req.params["name"],
         "type": TYPE,
         "location": location,
-        "tags": body.get("tags") or {},
+        "tags": put_tags(body),
         "properties": props,
         "systemData": system_data(req, existing),
     }
@@ -65,6 +88,9 @@ def patch_identity(req: ArmRequest) -> dict[str, Any]:
     body = req.json()
     if body.get("tags") is not None:
         doc["tags"] = body["tags"]
+    scope = (body.get("properties") or {}).get("isolationScope")
+    if scope is not None:
+        doc["properties"]["isolationScope"] = scope
     doc["systemData"] = system_data(req, doc)
     req.state.store.put(doc)
     return doc

@@ -73,7 +73,7 @@ from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
-from sandbox.core.resource import cascade_delete, require, require_location, system_data
+from sandbox.core.resource import cascade_delete, put_tags, require, require_location, system_data
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.App")
@@ -118,7 +118,8 @@ def put_environment(req: ArmRequest) -> ArmResponse:
     _validate_logs(req, props, (existing or {}).get("properties") or {})
     props = without_shared_key(props)
     if existing is not None:
-        return ArmResponse(200, _save_env(req, existing, props, body.get("tags")))
+        # PUT replaces: tags left out are removed (ARM create-or-replace; PATCH merges).
+        return ArmResponse(200, _save_env(req, existing, props, put_tags(body)))
     props.update(
         defaultDomain=default_domain(location),
         staticIp=ips(req.canonical_path, 1)[0],

@@ -5,7 +5,7 @@ clients. Sources are cited per test (audit rows: ../shared/reference/sandbox-aud
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
@@ -154,6 +154,13 @@ def test_workspace_put_replaces_and_patch_merges(arm, rg):
     assert (replaced.customer_id, replaced.created_date) == (created.customer_id, created.created_date)
 
 
+FIC = {
+    "issuer": "https://token.actions.githubusercontent.com",
+    "subject": "repo:org/ragstack:environment:prod",
+    "audiences": ["api://AzureADTokenExchange"],
+}
+
+
 # -- Microsoft.ManagedIdentity ------------------------------------------------------------------
 def test_identity_put_replaces_and_isolation_scope_defaults_to_none(arm, rg):
     """IdentityCreate.json (2024-11-30) shows `isolationScope: "None"` in the response; a PUT
@@ -207,3 +214,31 @@ def test_environment_put_replaces_tags(arm, rg):
         "rg", "env", {"location": "eastus", "properties": {}}
     ).result()
     assert replaced.tags in ({}, None)
+
+
+def test_federated_identity_credentials_live_under_an_identity(arm, rg, sandbox):
+    """FederatedIdentityCredentials_* (msi 2024-11-30; SDK: PUT 200/201, DELETE 200/204);
+    issuer, subject and audiences required (FederatedIdentityCredentialCreate.json); a missing
+    parent identity is 404. Texts of the refusals [unverified]."""
+    client = arm(ManagedServiceIdentityClient)
+    fics = client.federated_identity_credentials
+    with pytest.raises(ResourceNotFoundError):
+        fics.create_or_update("rg", "nobody", "gh", {"properties": FIC})
+    client.user_assigned_identities.create_or_update("rg", "ci-id", {"location": "eastus"})
+    created = fics.create_or_update("rg", "ci-id", "gh", {"properties": FIC})
+    assert (created.issuer, created.subject, created.audiences) == (
+        FIC["issuer"],
+        FIC["subject"],
+        FIC["audiences"],
+    )
+    writes = _writes(sandbox)
+    status, _, message = _refused(
+        lambda: fics.create_or_update("rg", "ci-id", "bad", {"properties": {"issuer": FIC["issuer"]}})
+    )
+    assert status == 400 and "subject" in message
+    assert [f.name for f in fics.list("rg", "ci-id")] == ["gh"]
+    assert _writes(sandbox) == writes + 1
+    fics.delete("rg", "ci-id", "gh")
+    fics.delete("rg", "ci-id", "gh")
+    assert [r["status"] for r in sandbox.requests.list(method="DELETE")] == [200, 204]
+    assert list(fics.list("rg", "ci-id")) == []

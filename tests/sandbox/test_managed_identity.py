@@ -53,4 +53,5 @@ def test_get_update_list_delete(msi, sandbox):
     with pytest.raises(ResourceNotFoundError) as exc:
         msi.user_assigned_identities.get("rg", "ida")
     assert exc.value.error.code == "ResourceNotFound"
-    assert "'Microsoft.ManagedIdentity/userAssignedIdentities/ida' under resource group 'rg'" in str(exc.value)
+    expected = "'Microsoft.ManagedIdentity/userAssignedIdentities/ida' under resource group 'rg'"
+    assert expected in str(exc.value)

@@ -12,6 +12,10 @@ Decisions and sources (api 2025-07-01, SDK azure-mgmt-loganalytics 14.0.0):
   (learn.microsoft.com/rest/api/loganalytics/workspaces/delete: "To recover the workspace,
   create it again with the same name, in the same subscription, resource group and location.
   The name is kept for 14 days"). A resource-group delete soft-deletes too.
+- PUT on an existing workspace replaces: settable properties left out take their defaults
+  (retention 30 days, or 7 on Free; public network access Enabled; sku PerGB2018 [unverified])
+  and tags are exactly those sent (ARM create-or-replace; audit row "PUT on existing"); the
+  customerId, keys and createdDate stay. PATCH merges.
 - `POST .../sharedKeys` returns `primarySharedKey`/`secondarySharedKey`
   (WorkspacesGetSharedKeys.json); keys never appear on GET.
 """
@@ -28,7 +32,7 @@ from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
-from sandbox.core.resource import require, require_location, system_data
+from sandbox.core.resource import put_properties, put_tags, require, require_location, system_data
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.OperationalInsights")
@@ -72,18 +76,37 @@ def _deleted(state: SandboxState, resource_id: str) -> dict[str, Any] | None:
     return rec
 
 
-def _props(req: ArmRequest, body: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+_SETTABLE = (
+    "sku",
+    "retentionInDays",
+    "workspaceCapping",
+    "publicNetworkAccessForIngestion",
+    "publicNetworkAccessForQuery",
+    "forceCmkForQuery",
+    "features",
+    "defaultDataCollectionRuleResourceId",
+    "replication",
+    "failover",
+)
+_DEFAULTS = {
+    "sku": {"name": "PerGB2018"},
+    "publicNetworkAccessForIngestion": "Enabled",
+    "publicNetworkAccessForQuery": "Enabled",
+}
+
+
+def _props(req: ArmRequest, body: dict[str, Any], base: dict[str, Any], *, replace: bool) -> dict[str, Any]:
+    """Properties after a PUT (`replace`: defaults for what is left out) or a PATCH (merge)."""
     given = body.get("properties") or {}
-    sku = (given.get("sku") or base.get("sku") or {"name": "PerGB2018"})["name"]
-    props = {**base, **{k: v for k, v in given.items() if v is not None}}
+    if replace:
+        server = {k: v for k, v in base.items() if k not in _SETTABLE}
+        props = put_properties(given, settable=_SETTABLE, defaults=_DEFAULTS, server=server)
+    else:
+        props = {**_DEFAULTS, **base, **{k: v for k, v in given.items() if k in _SETTABLE and v is not None}}
+    sku = props["sku"]["name"]
     props["sku"] = {"name": sku}
-    props["retentionInDays"] = (
-        _retention(given, sku)
-        if "retentionInDays" in given
-        else (base.get("retentionInDays") or _retention({}, sku))
-    )
-    props.setdefault("publicNetworkAccessForIngestion", "Enabled")
-    props.setdefault("publicNetworkAccessForQuery", "Enabled")
+    keep = not replace and "retentionInDays" not in given and base.get("retentionInDays")
+    props["retentionInDays"] = keep or _retention(given, sku)
     props["modifiedDate"] = iso(req.now())
     return props
 
@@ -94,9 +117,9 @@ def put_workspace(req: ArmRequest) -> ArmResponse:
     location = require_location(body)
     existing = req.state.store.get(req.canonical_path)
     if existing is not None:
-        existing["properties"] = _props(req, body, existing["properties"])
+        existing["properties"] = _props(req, body, existing["properties"], replace=True)
         existing["properties"]["provisioningState"] = "Succeeded"
-        existing["tags"] = body.get("tags") or existing.get("tags") or {}
+        existing["tags"] = put_tags(body)
         existing["systemData"] = system_data(req, existing)
         req.state.store.put(existing)
         return ArmResponse(200, existing)
@@ -121,7 +144,7 @@ def _create(req: ArmRequest, body: dict[str, Any], location: str) -> ArmResponse
         "type": TYPE,
         "location": location,
         "tags": body.get("tags") or {},
-        "properties": _props(req, body, base),
+        "properties": _props(req, body, base, replace=True),
         "systemData": system_data(req),
     }
     doc["properties"]["provisioningState"] = "Creating"
@@ -167,7 +190,7 @@ def patch_workspace(req: ArmRequest) -> dict[str, Any]:
     """Synchronous 200 (the SDK's `update` accepts only 200)."""
     doc = require(req, TYPE)
     body = req.json()
-    doc["properties"] = _props(req, body, doc["properties"])
+    doc["properties"] = _props(req, body, doc["properties"], replace=False)
     if body.get("tags") is not None:
         doc["tags"] = body["tags"]
     doc["systemData"] = system_data(req, doc)

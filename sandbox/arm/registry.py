@@ -14,6 +14,10 @@ Decisions and sources:
   (MicrosoftDocs/azure-dev-docs#1303; the 409 status is [mem]).
 - `loginServer` is the lower-cased name + `.azurecr.io` (arm-facts §7 [mem]; Container Apps
   rejects upper-case registry servers, Azure-Samples/azure-search-openai-demo#2139).
+- PUT on an existing registry replaces: settable properties left out take their defaults, tags
+  are exactly those sent (ARM create-or-replace; audit row "PUT on existing"); PATCH merges.
+- SKUs are `infra.catalog.registry.REGISTRY_SKUS` (matched case-insensitively [unverified]);
+  anything else is a 400 before any write (code and text [unverified]).
 - `adminUserEnabled` defaults to false; `listCredentials` with the admin user disabled is
   `UnAuthorizedForCredentialOperations` "Cannot perform credential operations for <id> as
   admin user is disabled." (text as quoted by users; status 400 is [mem]).
@@ -27,12 +31,20 @@ import secrets
 import uuid
 from typing import Any
 
+from infra.catalog.registry import REGISTRY_SKUS
 from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider
 from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
-from sandbox.core.resource import cascade_delete, require, require_location, system_data
+from sandbox.core.resource import (
+    cascade_delete,
+    put_properties,
+    put_tags,
+    require,
+    require_location,
+    system_data,
+)
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.ContainerRegistry")
@@ -55,6 +67,7 @@ _DEFAULTS: dict[str, Any] = {
     "dataEndpointEnabled": False,
     "roleAssignmentMode": "LegacyRegistryPermissions",
     "encryption": {"status": "disabled"},
+    "networkRuleSet": {"defaultAction": "Allow", "ipRules": []},
     "policies": {
         "quarantinePolicy": {"status": "disabled"},
         "trustPolicy": {"type": "Notary", "status": "disabled"},
@@ -102,14 +115,27 @@ def _sku(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, str]
     name = (body.get("sku") or current or {}).get("name")
     if not name:
         raise ArmError(400, "InvalidRequestContent", "The property 'sku' is required.")
-    return {"name": name, "tier": name}
+    canonical = next((s for s in REGISTRY_SKUS if s.lower() == str(name).lower()), None)
+    if canonical is None:
+        # [unverified] code and text; the valid set is the catalog's (container-registry-skus).
+        raise ArmError(
+            400,
+            "InvalidSku",
+            f"The SKU '{name}' is not valid. Valid SKUs are: {', '.join(REGISTRY_SKUS)}.",
+        )
+    return {"name": canonical, "tier": canonical}
 
 
-def _apply(props: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    for key, value in given.items():
-        if key in _DEFAULTS and value is not None:
-            props[key] = value
+def _merge(props: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """PATCH: the settable properties sent (non-null) on top of the current ones."""
+    props.update({k: v for k, v in given.items() if k in _DEFAULTS and v is not None})
     return props
+
+
+def _replace(props: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """PUT: exactly the settable properties sent, defaults for the rest, computed ones kept."""
+    server = {k: v for k, v in props.items() if k not in _DEFAULTS}
+    return put_properties(given, settable=_DEFAULTS, defaults=_DEFAULTS, server=server)
 
 
 @provider.route("PUT", REG + "/{name}")
@@ -119,21 +145,21 @@ def put_registry(req: ArmRequest) -> ArmResponse:
     _check_name(req, req.params["name"])
     existing = req.state.store.get(req.canonical_path)
     given = body.get("properties") or {}
+    sku = _sku(body, (existing or {}).get("sku"))
     if existing is not None:
-        existing["sku"] = _sku(body, existing["sku"])
-        existing["tags"] = body.get("tags") or {}
-        _apply(existing["properties"], given)
+        existing["sku"] = sku
+        existing["tags"] = put_tags(body)
+        existing["properties"] = _replace(existing["properties"], given)
         existing["systemData"] = system_data(req, existing)
         req.state.store.put(existing)
         return ArmResponse(200, existing)
-    props = _apply({**_DEFAULTS, "policies": dict(_DEFAULTS["policies"])}, given)
+    props = _replace({}, given)
     props.update(
         loginServer=login_server(req.params["name"]),
         creationDate=iso(req.now()),
         provisioningState="Creating",
         dataEndpointHostNames=[],
         privateEndpointConnections=[],
-        networkRuleSet={"defaultAction": "Allow", "ipRules": []},
     )
     doc = {
         "id": req.canonical_path,
@@ -141,7 +167,7 @@ def put_registry(req: ArmRequest) -> ArmResponse:
         "type": TYPE,
         "location": location,
         "tags": body.get("tags") or {},
-        "sku": _sku(body, None),
+        "sku": sku,
         "properties": props,
         "systemData": system_data(req),
     }
@@ -182,11 +208,11 @@ def patch_registry(req: ArmRequest) -> dict[str, Any]:
     """Synchronous 200 (one of the two codes the SDK's `begin_update` accepts)."""
     doc = require(req, TYPE)
     body = req.json()
-    if body.get("sku"):
-        doc["sku"] = _sku(body, doc["sku"])
+    sku = _sku(body, doc["sku"])
+    doc["sku"] = sku
     if body.get("tags") is not None:
         doc["tags"] = body["tags"]
-    _apply(doc["properties"], body.get("properties") or {})
+    _merge(doc["properties"], body.get("properties") or {})
     doc["systemData"] = system_data(req, doc)
     req.state.store.put(doc)
     return doc

@@ -9,6 +9,9 @@ Decisions and their sources (arm-facts §4, ops-pitfalls A-1..A-8):
   operations aren't allowed ..." text (MicrosoftDocs search-capacity-planning.md). PATCH
   applies exactly the fields sent: the SDK serializes `SearchServiceUpdate` defaults (arm-facts
   §4 gotcha), and the service has no way to tell a default from an intent.
+- PUT on an existing service replaces: settable properties left out take the spec's defaults
+  and tags are exactly those sent (SR: "all properties will be updated with the given values").
+  `identity` left out keeps the current one [unverified: the spec does not say].
 - DELETE is synchronous: 200 when it existed, 204 when not (specs `SearchDeleteService.json`).
 - Tier limits come from `infra.catalog.search` (the project's one copy of the numbers).
 """
@@ -35,6 +38,8 @@ from sandbox.core.odata import page
 from sandbox.core.resource import (
     forget_identity,
     managed_identity,
+    put_properties,
+    put_tags,
     require,
     require_location,
     system_data,
@@ -52,7 +57,7 @@ RETRY_AFTER = 30  # docs: poll every 30-60 s
 SKU_UPGRADE_API = "2025-05-01"  # first api-version that allows an in-place tier change (A-5)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
 _CAPACITY_FIELDS = ("replicaCount", "partitionCount", "hostingMode")
-_MERGED_PROPERTIES = (
+_SETTABLE = (
     "replicaCount",
     "partitionCount",
     "hostingMode",
@@ -62,6 +67,8 @@ _MERGED_PROPERTIES = (
     "dataExfiltrationProtections",
     "encryptionWithCmk",
     "semanticSearch",
+    "disableLocalAuth",
+    "authOptions",
 )
 
 
@@ -208,14 +215,22 @@ def _defaults(sku: str) -> dict[str, Any]:
     }
 
 
-def _merge(current: dict[str, Any], body_props: dict[str, Any]) -> dict[str, Any]:
-    """`current` with every field the client actually sent (non-null) applied on top."""
-    merged = dict(current)
-    for field in (*_MERGED_PROPERTIES, "disableLocalAuth"):
-        if body_props.get(field) is not None:
-            merged[field] = body_props[field]
-    merged["authOptions"] = _auth_options(body_props, merged)
-    return merged
+def _desired(
+    current: dict[str, Any], body_props: dict[str, Any], sku: str, *, replace: bool
+) -> dict[str, Any]:
+    """The properties after a write: a PUT (`replace`) is the whole desired state, so a settable
+    field left out takes its default (SR Services_CreateOrUpdate: "all properties will be
+    updated with the given values"); a PATCH applies only the fields sent. Fields the service
+    computed (endpoint, status, ...) stay either way."""
+    sent = {k: v for k, v in body_props.items() if k != "authOptions"}
+    if replace:
+        server = {k: v for k, v in current.items() if k not in _SETTABLE}
+        out = put_properties(sent, settable=_SETTABLE, defaults=_defaults(sku), server=server)
+    else:
+        out = {**_defaults(sku), **current}
+        out.update({f: sent[f] for f in _SETTABLE if sent.get(f) is not None})
+    out["authOptions"] = _auth_options(body_props, out)
+    return out
 
 
 def _envelope(req: ArmRequest, existing: dict[str, Any] | None, location: str) -> dict[str, Any]:
@@ -285,18 +300,19 @@ def _provisioned(state: SandboxState, op: Operation) -> None:
     state.store.put(doc)
 
 
-def _apply(req: ArmRequest, doc: dict[str, Any], body: dict[str, Any], sku: str) -> bool:
+def _apply(req: ArmRequest, doc: dict[str, Any], body: dict[str, Any], sku: str, *, replace: bool) -> bool:
     """Validate and apply a write to `doc`; True when it changes capacity (needs provisioning)."""
-    body_props = body.get("properties") or {}
     before = {f: doc["properties"].get(f) for f in _CAPACITY_FIELDS}
-    merged = _merge({**_defaults(sku), **doc["properties"]}, body_props)
+    props = _desired(doc["properties"], body.get("properties") or {}, sku, replace=replace)
     identity = body.get("identity") if "identity" in body else doc.get("identity")
-    _check_tier(sku, merged, identity)
-    resized = any(merged.get(f) != before[f] for f in _CAPACITY_FIELDS)
+    _check_tier(sku, props, identity)
+    resized = any(props.get(f) != before[f] for f in _CAPACITY_FIELDS)
     resized = resized or doc.get("sku", {}).get("name", sku) != sku
-    doc["properties"] = merged
+    doc["properties"] = props
     doc["sku"] = {"name": sku}
-    if body.get("tags") is not None:
+    if replace:
+        doc["tags"] = put_tags(body)
+    elif body.get("tags") is not None:
         doc["tags"] = body["tags"]
     doc.setdefault("tags", {})
     ident = managed_identity(req.state, body.get("identity"), doc.get("identity"), doc["name"])
@@ -330,7 +346,7 @@ def put_service(req: ArmRequest) -> ArmResponse:
         _check_sku_change(req, existing["sku"]["name"], sku)
     failed_before = existing is not None and _failed(existing)
     doc = _envelope(req, existing, location)
-    resized = _apply(req, doc, body, sku)
+    resized = _apply(req, doc, body, sku, replace=True)
     _provision_after_write(req, doc, created=existing is None, resized=resized or failed_before)
     req.state.store.put(doc, created=req.now())
     headers = {"Retry-After": str(RETRY_AFTER)} if _provisioning(doc) else {}
@@ -361,7 +377,7 @@ def patch_service(req: ArmRequest) -> dict[str, Any]:
     if sku != doc["sku"]["name"]:
         _check_sku_change(req, doc["sku"]["name"], _check_sku(sku))
     failed_before = _failed(doc)
-    resized = _apply(req, doc, body, sku)
+    resized = _apply(req, doc, body, sku, replace=False)
     _provision_after_write(req, doc, created=False, resized=resized or failed_before)
     req.state.store.put(doc)
     return _public(doc)
@@ -399,7 +415,14 @@ def list_by_subscription(req: ArmRequest) -> ArmResponse:
 @provider.route("POST", "/subscriptions/{sub}/providers/Microsoft.Search/checkNameAvailability")
 def check_name_availability(req: ArmRequest) -> dict[str, Any]:
     """Shape from specs `SearchCheckNameAvailability.json`; `message` only for Invalid."""
-    name = str(req.json().get("name", ""))
+    body = req.json()
+    if body.get("type") != "searchServices":
+        # SR CheckNameAvailabilityInput: `type` required, enum ["searchServices"] with
+        # modelAsString false. [unverified] status, code and text of the live refusal.
+        raise _bad_request(
+            f"The resource type '{body.get('type')}' is invalid: type must be 'searchServices'."
+        )
+    name = str(body.get("name", ""))
     try:
         _check_name(name)
     except ArmError as err:

@@ -37,20 +37,21 @@ def test_create_generates_ids_and_registers_the_principal(msi, sandbox):
 
 
 def test_get_update_list_delete(msi, sandbox):
-    msi.user_assigned_identities.create_or_update("rg", "a", {"location": "eastus"})
-    msi.user_assigned_identities.create_or_update("rg", "b", {"location": "eastus"})
-    assert msi.user_assigned_identities.update("rg", "a", {"tags": {"x": "1"}}).tags == {"x": "1"}
+    msi.user_assigned_identities.create_or_update("rg", "ida", {"location": "eastus"})
+    msi.user_assigned_identities.create_or_update("rg", "idb", {"location": "eastus"})
+    assert msi.user_assigned_identities.update("rg", "ida", {"tags": {"x": "1"}}).tags == {"x": "1"}
     assert sorted(i.name for i in msi.user_assigned_identities.list_by_resource_group("rg")) == [
-        "a",
-        "b",
+        "ida",
+        "idb",
     ]
     assert len(list(msi.user_assigned_identities.list_by_subscription())) == 2
-    principal = msi.user_assigned_identities.get("rg", "a").principal_id
-    msi.user_assigned_identities.delete("rg", "a")
-    msi.user_assigned_identities.delete("rg", "a")
+    principal = msi.user_assigned_identities.get("rg", "ida").principal_id
+    msi.user_assigned_identities.delete("rg", "ida")
+    msi.user_assigned_identities.delete("rg", "ida")
     assert [r["status"] for r in sandbox.requests.list(method="DELETE")] == [200, 204]
     assert sandbox.state.directory.get(principal) is None
     with pytest.raises(ResourceNotFoundError) as exc:
-        msi.user_assigned_identities.get("rg", "a")
+        msi.user_assigned_identities.get("rg", "ida")
     assert exc.value.error.code == "ResourceNotFound"
-    assert "'Microsoft.ManagedIdentity/userAssignedIdentities/a' under resource group 'rg'" in str(exc.value)
+    expected = "'Microsoft.ManagedIdentity/userAssignedIdentities/ida' under resource group 'rg'"
+    assert expected in str(exc.value)

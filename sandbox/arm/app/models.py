@@ -1,4 +1,5 @@
-"""Container Apps rules: names, resources, scale, secrets, registries, merge patch (no HTTP)."""
+"""Container Apps rules (no HTTP): names, resources, scale, secrets, registries, merge patch,
+provisioning outcomes (image pulls, revision activation) and revision views."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from infra.catalog.container_apps import (
     memory_gi,
     replica_bounds_problem,
 )
-from sandbox.core import ArmError
+from sandbox.arm import insights, registry
+from sandbox.core import ArmError, rbac
+from sandbox.core.clock import iso
+from sandbox.core.state import SandboxState
 
 ENV_TYPE = "Microsoft.App/managedEnvironments"
 APP_TYPE = "Microsoft.App/containerApps"
@@ -81,6 +85,39 @@ def default_domain(location: str) -> str:
     return f"{adj}{noun}-{secrets.token_hex(4)}.{location}.azurecontainerapps.io"
 
 
+def validate_logs(state: SandboxState, props: dict[str, Any], old: dict[str, Any]) -> None:
+    """customerId must be a GUID naming a workspace, with one of its shared keys.
+
+    Texts: microsoft/azure-container-apps#126 and #109 (CustomerId), #990 and
+    hashicorp/terraform-provider-azurerm#29244 (invalid configuration). #990 also reports that
+    re-sending an existing environment without `sharedKey` is accepted.
+    """
+    la = logs_config(props)
+    if not la:
+        return
+    customer = la.get("customerId")
+    if not isinstance(customer, str) or not GUID.match(customer):
+        raise bad_request(
+            "InvalidRequestParameterWithDetails",
+            "LogAnalyticsConfiguration.CustomerId is invalid.  "
+            "CustomerId must be a GUID without additional whiteSpace.",
+        )
+    key = la.get("sharedKey")
+    if key is None and str(logs_config(old).get("customerId", "")).lower() == customer.lower():
+        return
+    ws = insights.workspace_by_customer_id(state, customer)
+    if ws is None or key not in ws["keys"].values():
+        raise bad_request(
+            "InvalidRequestParameterWithDetails",
+            "LogAnalyticsConfiguration is invalid.  Must provide a valid LogAnalyticsConfiguration",
+        )
+
+
+def env_of(app: dict[str, Any]) -> str:
+    props = app["properties"]
+    return str(props.get("managedEnvironmentId") or props.get("environmentId") or "").lower()
+
+
 def env_busy(doc: dict[str, Any]) -> None:
     state = doc["properties"].get("provisioningState")
     if state not in ("Succeeded", "Failed", "Canceled"):
@@ -104,6 +141,16 @@ def merge_patch(target: Any, patch: Any) -> Any:
             out.pop(key, None)
         else:
             out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def with_secret_values(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:
+    """The app as its owner last wrote it: stored secret values put back for the merge."""
+    out = copy.deepcopy(doc)
+    values = state.store.record(SECRETS, doc["id"]) or {}
+    for secret in (out["properties"].get("configuration") or {}).get("secrets") or []:
+        if secret["name"] in values:
+            secret["value"] = values[secret["name"]]
     return out
 
 
@@ -238,3 +285,130 @@ def suffix() -> str:
 
 def canon(template: Any) -> str:
     return json.dumps(template, sort_keys=True)
+
+
+# -- provisioning ---------------------------------------------------------------------------------------
+def provision_error(app: str, details: str) -> dict[str, str]:
+    # Shape: microsoft/azure-container-apps#1061 (operation status of a failed revision).
+    return {
+        "code": "ContainerAppOperationError",
+        "message": (f"Failed to provision revision for container app '{app}'. Error details: {details}"),
+    }
+
+
+def pull_failure(state: SandboxState, app: dict[str, Any], rev: dict[str, Any]) -> Any:
+    """The live error when an image on a sandbox registry cannot be pulled with its identity."""
+    config = app["properties"].get("configuration") or {}
+    entries = {str(r.get("server", "")).lower(): r for r in config.get("registries") or []}
+    template = rev["properties"]["template"]
+    for container in (template.get("initContainers") or []) + (template.get("containers") or []):
+        image = str(container.get("image", ""))
+        server = image.split("/", 1)[0].lower() if "/" in image else ""
+        acr = registry_at(state, server)
+        ident = (entries.get(server) or {}).get("identity")
+        if acr is None or not ident or can_pull(state, app, ident, acr["id"]):
+            continue
+        return provision_error(
+            app["name"],
+            "The following field(s) are either invalid or missing. Field "
+            f"'template.containers.{container.get('name')}.image' is invalid with details: "
+            f'\'Invalid value: "{image}": unable to pull image using Managed identity {ident} '
+            f"for registry {server}';..",
+        )
+    return None
+
+
+def registry_at(state: SandboxState, server: str) -> dict[str, Any] | None:
+    if not server.endswith(registry.LOGIN_SUFFIX):
+        return None
+    return next(
+        (d for d in state.store.find(type=registry.TYPE) if d["properties"]["loginServer"] == server),
+        None,
+    )
+
+
+def principal_of(app: dict[str, Any], ident: str) -> str | None:
+    identity = app.get("identity") or {}
+    if ident.lower() == "system":
+        return identity.get("principalId")
+    uais = {k.lower(): v for k, v in (identity.get("userAssignedIdentities") or {}).items()}
+    return (uais.get(ident.lower()) or {}).get("principalId")
+
+
+def can_pull(state: SandboxState, app: dict[str, Any], ident: str, registry_id: str) -> bool:
+    """Pulling is the registry's `pull/read` action (AcrPull, AcrPush, Reader, Contributor,
+    Owner grant it), seen only once the assignment has propagated."""
+    principal = principal_of(app, ident)
+    access = rbac.Access("Microsoft.ContainerRegistry/registries/pull/read", registry_id)
+    return bool(principal) and rbac.permits(state, str(principal), access, settled=True)
+
+
+def fail_provisioning(state: SandboxState, app: dict[str, Any], rev: Any, error: dict[str, Any]) -> None:
+    app["properties"]["provisioningState"] = "Failed"
+    state.store.put(app)
+    if rev is not None:
+        rev["properties"].update(
+            provisioningState="Failed", active=False, provisioningError=error.get("message", "")
+        )
+        state.store.put(rev)
+
+
+def succeed_provisioning(state: SandboxState, app: dict[str, Any], rev: Any, when: float) -> None:
+    props = app["properties"]
+    props.update(provisioningState="Succeeded", runningStatus="Running")
+    if rev is not None:
+        rev["properties"].update(provisioningState="Provisioned", lastActiveTime=iso(when))
+        rev["sandbox"]["readyAt"] = when
+        state.store.put(rev)
+        props["latestReadyRevisionName"] = rev["name"]
+        if props["configuration"].get("activeRevisionsMode", "Single").lower() == "single":
+            deactivate_others(state, app["id"], rev["name"])
+    state.store.put(app)
+
+
+def deactivate_others(state: SandboxState, app_id: str, keep: str) -> None:
+    for other in state.store.find(type=REV_TYPE, within=app_id):
+        if other["name"] != keep and other["properties"].get("active"):
+            other["properties"]["active"] = False
+            state.store.put(other)
+
+
+# -- revisions ----------------------------------------------------------------------------------
+def revision_view(state: SandboxState, app: dict[str, Any], rev: dict[str, Any]) -> dict[str, Any]:
+    """Replicas, running state and traffic as of now on the simulated clock."""
+    out = copy.deepcopy(rev)
+    ready_at = out.pop("sandbox", {}).get("readyAt")
+    p = out["properties"]
+    replicas, running = 0, "Processing"
+    if p["provisioningState"] == "Failed":
+        running = "Failed"
+    elif p["provisioningState"] == "Provisioned":
+        replicas, running = replicas_now(state, p, ready_at)
+    p.update(replicas=replicas, runningState=running, trafficWeight=traffic(app, rev))
+    return out
+
+
+def replicas_now(state: SandboxState, p: dict[str, Any], ready_at: float) -> tuple[int, str]:
+    scale = p["template"].get("scale") or {}
+    low = scale.get("minReplicas") or 0
+    if not p.get("active"):
+        return 0, "ScaledToZero"
+    if low >= 1:
+        return low, "Running"
+    idle = state.clock.now() >= ready_at + scale.get("cooldownPeriod", DEFAULT_COOLDOWN)
+    return (0, "ScaledToZero") if idle else (1, "Running")
+
+
+def traffic(app: dict[str, Any], rev: dict[str, Any]) -> int:
+    props = app["properties"]
+    ingress = props["configuration"].get("ingress")
+    if not ingress or not rev["properties"].get("active"):
+        return 0
+    if props["configuration"].get("activeRevisionsMode", "Single").lower() == "single":
+        return 100 if rev["name"] == props.get("latestReadyRevisionName") else 0
+    total = 0
+    for rule in ingress.get("traffic") or []:
+        latest = rule.get("latestRevision") and rev["name"] == props.get("latestRevisionName")
+        if latest or rule.get("revisionName") == rev["name"]:
+            total += int(rule.get("weight") or 0)
+    return total

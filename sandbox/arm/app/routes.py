@@ -33,18 +33,15 @@ import copy
 import uuid
 from typing import Any
 
-from sandbox.arm import insights, registry
 from sandbox.arm.app.models import (
     APP,
     APP_PROVISION_SECONDS,
     APP_TYPE,
-    DEFAULT_COOLDOWN,
     DELETE_SECONDS,
     ENV,
     ENV_CREATE_SECONDS,
     ENV_ID,
     ENV_TYPE,
-    GUID,
     RETRY_AFTER,
     REV_TYPE,
     SECRETS,
@@ -58,51 +55,30 @@ from sandbox.arm.app.models import (
     default_domain,
     env_busy,
     env_has_apps,
+    env_of,
+    fail_provisioning,
     ingress,
     ips,
-    logs_config,
     merge_patch,
+    provision_error,
+    pull_failure,
+    revision_view,
     split_secrets,
+    succeed_provisioning,
     suffix,
+    validate_logs,
+    with_secret_values,
     without_shared_key,
 )
-from sandbox.core import ArmRequest, ArmResponse, Provider, rbac
+from sandbox.core import ArmRequest, ArmResponse, Provider
 from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
-from sandbox.core.resource import cascade_delete, require, require_location, system_data
+from sandbox.core.resource import cascade_delete, put_tags, require, require_location, system_data
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.App")
-
-
-def _validate_logs(req: ArmRequest, props: dict[str, Any], old: dict[str, Any]) -> None:
-    """customerId must be a GUID naming a workspace, with one of its shared keys.
-
-    Texts: microsoft/azure-container-apps#126 and #109 (CustomerId), #990 and
-    hashicorp/terraform-provider-azurerm#29244 (invalid configuration). #990 also reports that
-    re-sending an existing environment without `sharedKey` is accepted.
-    """
-    la = logs_config(props)
-    if not la:
-        return
-    customer = la.get("customerId")
-    if not isinstance(customer, str) or not GUID.match(customer):
-        raise bad_request(
-            "InvalidRequestParameterWithDetails",
-            "LogAnalyticsConfiguration.CustomerId is invalid.  "
-            "CustomerId must be a GUID without additional whiteSpace.",
-        )
-    key = la.get("sharedKey")
-    if key is None and str(logs_config(old).get("customerId", "")).lower() == customer.lower():
-        return
-    ws = insights.workspace_by_customer_id(req.state, customer)
-    if ws is None or key not in ws["keys"].values():
-        raise bad_request(
-            "InvalidRequestParameterWithDetails",
-            "LogAnalyticsConfiguration is invalid.  Must provide a valid LogAnalyticsConfiguration",
-        )
 
 
 @provider.route("PUT", ENV + "/{name}")
@@ -113,10 +89,11 @@ def put_environment(req: ArmRequest) -> ArmResponse:
     if existing is not None:
         env_busy(existing)
     props = dict(body.get("properties") or {})
-    _validate_logs(req, props, (existing or {}).get("properties") or {})
+    validate_logs(req.state, props, (existing or {}).get("properties") or {})
     props = without_shared_key(props)
     if existing is not None:
-        return ArmResponse(200, _save_env(req, existing, props, body.get("tags")))
+        # PUT replaces: tags left out are removed (ARM create-or-replace; PATCH merges).
+        return ArmResponse(200, _save_env(req, existing, props, put_tags(body)))
     props.update(
         defaultDomain=default_domain(location),
         staticIp=ips(req.canonical_path, 1)[0],
@@ -178,7 +155,7 @@ def patch_environment(req: ArmRequest) -> dict[str, Any]:
     body = req.json()
     merged = merge_patch({"properties": doc["properties"], "tags": doc.get("tags")}, body)
     props = merged.get("properties") or {}
-    _validate_logs(req, props, doc["properties"])
+    validate_logs(req.state, props, doc["properties"])
     return _save_env(req, doc, without_shared_key(props), merged.get("tags"))
 
 
@@ -204,11 +181,6 @@ def delete_environment(req: ArmRequest) -> ArmResponse:
         retry_after=RETRY_AFTER,
     )
     return ArmResponse(202, None, req.state.lro.headers(req, op))
-
-
-def _env_of(app: dict[str, Any]) -> str:
-    props = app["properties"]
-    return str(props.get("managedEnvironmentId") or props.get("environmentId") or "").lower()
 
 
 @provider.completion("env_deleted")
@@ -332,7 +304,7 @@ def _commit(req: ArmRequest, plan: dict[str, Any], op_kind: str) -> Operation:
     failure = None
     if revision and req.state.store.get(f"{doc['id']}/revisions/{revision}") is not None:
         # Text: Azure/terraform-azurerm-avm-res-app-containerapp#115.
-        failure = _provision_error(
+        failure = provision_error(
             doc["name"],
             "The following field(s) are either invalid or missing. Field "
             "'template.revisionsuffix' is invalid with details: 'Invalid value:  revision with "
@@ -396,7 +368,7 @@ def put_app(req: ArmRequest) -> ArmResponse:
 def patch_app(req: ArmRequest) -> ArmResponse:
     existing = _get_app(req)
     _ensure_idle(req, existing)
-    desired = _with_secret_values(req.state, existing)
+    desired = with_secret_values(req.state, existing)
     plan = _build(req, merge_patch(desired, req.json()), existing)
     op = _commit(req, plan, "containerappOperationResults")
     return ArmResponse(202, None, req.state.lro.headers(req, op))
@@ -406,16 +378,6 @@ def _ensure_idle(req: ArmRequest, app: dict[str, Any] | None) -> None:
     """One write at a time: a PUT or PATCH while the previous one provisions is refused."""
     if app is not None and req.state.lro.running_for(app["id"]):
         raise app_busy(app["name"])
-
-
-def _with_secret_values(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:
-    """The app as its owner last wrote it: stored secret values put back for the merge."""
-    out = copy.deepcopy(doc)
-    values = state.store.record(SECRETS, doc["id"]) or {}
-    for secret in (out["properties"].get("configuration") or {}).get("secrets") or []:
-        if secret["name"] in values:
-            secret["value"] = values[secret["name"]]
-    return out
 
 
 def _get_app(req: ArmRequest) -> dict[str, Any]:
@@ -470,7 +432,7 @@ def _env_in_use(state: SandboxState, doc: dict[str, Any]) -> dict[str, str] | No
 
 
 def _apps_in(state: SandboxState, env: dict[str, Any]) -> list[dict[str, Any]]:
-    return [a for a in state.store.find(type=APP_TYPE) if _env_of(a) == env["id"].lower()]
+    return [a for a in state.store.find(type=APP_TYPE) if env_of(a) == env["id"].lower()]
 
 
 @provider.on_delete(APP_TYPE)
@@ -505,14 +467,6 @@ def list_secrets(req: ArmRequest) -> dict[str, Any]:
 
 
 # -- provisioning -------------------------------------------------------------------------------
-def _provision_error(app: str, details: str) -> dict[str, str]:
-    # Shape: microsoft/azure-container-apps#1061 (operation status of a failed revision).
-    return {
-        "code": "ContainerAppOperationError",
-        "message": (f"Failed to provision revision for container app '{app}'. Error details: {details}"),
-    }
-
-
 @provider.completion("app_provisioned")
 def _app_provisioned(state: SandboxState, op: Operation) -> None:
     app = state.store.get(op.resource_id)
@@ -520,138 +474,21 @@ def _app_provisioned(state: SandboxState, op: Operation) -> None:
         return
     rev_id = f"{app['id']}/revisions/{op.args['revision']}" if op.args.get("revision") else None
     rev = state.store.get(rev_id) if rev_id else None
-    failure = op.args.get("failure") or (_pull_failure(state, app, rev) if rev else None)
+    failure = op.args.get("failure") or (pull_failure(state, app, rev) if rev else None)
     if failure and not op.failing:
         op.error = failure
     if op.failing:
-        _fail(state, app, rev, op.error or {})
+        fail_provisioning(state, app, rev, op.error or {})
     else:
-        _succeed(state, app, rev, op.deadline)
-
-
-def _fail(state: SandboxState, app: dict[str, Any], rev: Any, error: dict[str, Any]) -> None:
-    app["properties"]["provisioningState"] = "Failed"
-    state.store.put(app)
-    if rev is not None:
-        rev["properties"].update(
-            provisioningState="Failed", active=False, provisioningError=error.get("message", "")
-        )
-        state.store.put(rev)
-
-
-def _succeed(state: SandboxState, app: dict[str, Any], rev: Any, when: float) -> None:
-    props = app["properties"]
-    props.update(provisioningState="Succeeded", runningStatus="Running")
-    if rev is not None:
-        rev["properties"].update(provisioningState="Provisioned", lastActiveTime=iso(when))
-        rev["sandbox"]["readyAt"] = when
-        state.store.put(rev)
-        props["latestReadyRevisionName"] = rev["name"]
-        if props["configuration"].get("activeRevisionsMode", "Single").lower() == "single":
-            _deactivate_others(state, app["id"], rev["name"])
-    state.store.put(app)
-
-
-def _deactivate_others(state: SandboxState, app_id: str, keep: str) -> None:
-    for other in state.store.find(type=REV_TYPE, within=app_id):
-        if other["name"] != keep and other["properties"].get("active"):
-            other["properties"]["active"] = False
-            state.store.put(other)
-
-
-def _pull_failure(state: SandboxState, app: dict[str, Any], rev: dict[str, Any]) -> Any:
-    """The live error when an image on a sandbox registry cannot be pulled with its identity."""
-    config = app["properties"].get("configuration") or {}
-    entries = {str(r.get("server", "")).lower(): r for r in config.get("registries") or []}
-    template = rev["properties"]["template"]
-    for container in (template.get("initContainers") or []) + (template.get("containers") or []):
-        image = str(container.get("image", ""))
-        server = image.split("/", 1)[0].lower() if "/" in image else ""
-        acr = _registry_at(state, server)
-        ident = (entries.get(server) or {}).get("identity")
-        if acr is None or not ident or _can_pull(state, app, ident, acr["id"]):
-            continue
-        return _provision_error(
-            app["name"],
-            "The following field(s) are either invalid or missing. Field "
-            f"'template.containers.{container.get('name')}.image' is invalid with details: "
-            f'\'Invalid value: "{image}": unable to pull image using Managed identity {ident} '
-            f"for registry {server}';..",
-        )
-    return None
-
-
-def _registry_at(state: SandboxState, server: str) -> dict[str, Any] | None:
-    if not server.endswith(registry.LOGIN_SUFFIX):
-        return None
-    return next(
-        (d for d in state.store.find(type=registry.TYPE) if d["properties"]["loginServer"] == server),
-        None,
-    )
-
-
-def _principal(app: dict[str, Any], ident: str) -> str | None:
-    identity = app.get("identity") or {}
-    if ident.lower() == "system":
-        return identity.get("principalId")
-    uais = {k.lower(): v for k, v in (identity.get("userAssignedIdentities") or {}).items()}
-    return (uais.get(ident.lower()) or {}).get("principalId")
-
-
-def _can_pull(state: SandboxState, app: dict[str, Any], ident: str, registry_id: str) -> bool:
-    """Pulling is the registry's `pull/read` action (AcrPull, AcrPush, Reader, Contributor,
-    Owner grant it), seen only once the assignment has propagated."""
-    principal = _principal(app, ident)
-    access = rbac.Access("Microsoft.ContainerRegistry/registries/pull/read", registry_id)
-    return bool(principal) and rbac.permits(state, str(principal), access, settled=True)
+        succeed_provisioning(state, app, rev, op.deadline)
 
 
 # -- revisions ----------------------------------------------------------------------------------
-def _revision_view(state: SandboxState, app: dict[str, Any], rev: dict[str, Any]) -> dict[str, Any]:
-    """Replicas, running state and traffic as of now on the simulated clock."""
-    out = copy.deepcopy(rev)
-    ready_at = out.pop("sandbox", {}).get("readyAt")
-    p = out["properties"]
-    replicas, running = 0, "Processing"
-    if p["provisioningState"] == "Failed":
-        running = "Failed"
-    elif p["provisioningState"] == "Provisioned":
-        replicas, running = _replicas(state, p, ready_at)
-    p.update(replicas=replicas, runningState=running, trafficWeight=_traffic(app, rev))
-    return out
-
-
-def _replicas(state: SandboxState, p: dict[str, Any], ready_at: float) -> tuple[int, str]:
-    scale = p["template"].get("scale") or {}
-    low = scale.get("minReplicas") or 0
-    if not p.get("active"):
-        return 0, "ScaledToZero"
-    if low >= 1:
-        return low, "Running"
-    idle = state.clock.now() >= ready_at + scale.get("cooldownPeriod", DEFAULT_COOLDOWN)
-    return (0, "ScaledToZero") if idle else (1, "Running")
-
-
-def _traffic(app: dict[str, Any], rev: dict[str, Any]) -> int:
-    props = app["properties"]
-    ingress = props["configuration"].get("ingress")
-    if not ingress or not rev["properties"].get("active"):
-        return 0
-    if props["configuration"].get("activeRevisionsMode", "Single").lower() == "single":
-        return 100 if rev["name"] == props.get("latestReadyRevisionName") else 0
-    total = 0
-    for rule in ingress.get("traffic") or []:
-        latest = rule.get("latestRevision") and rev["name"] == props.get("latestRevisionName")
-        if latest or rule.get("revisionName") == rev["name"]:
-            total += int(rule.get("weight") or 0)
-    return total
-
-
 @provider.route("GET", APP + "/{app}/revisions")
 def list_revisions(req: ArmRequest) -> ArmResponse:
     app = _get_app(req)
     revs = req.state.store.find(type=REV_TYPE, within=app["id"])
-    return page(req, [_revision_view(req.state, app, r) for r in revs])
+    return page(req, [revision_view(req.state, app, r) for r in revs])
 
 
 @provider.route("GET", APP + "/{app}/revisions/{rev}")
@@ -660,4 +497,4 @@ def get_revision(req: ArmRequest) -> dict[str, Any]:
     rev = req.state.store.get(f"{app['id']}/revisions/{req.params['rev']}")
     if rev is None:
         raise resource_not_found(REV_TYPE, f"{req.params['app']}/{req.params['rev']}", req.params["rg"])
-    return _revision_view(req.state, app, rev)
+    return revision_view(req.state, app, rev)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import ssl
 import threading
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.constants import (
+    ADMIN_KEY_FILE,
+    ADMIN_KEY_HEADER,
     ARM_SCOPE,
     OPERATOR_CLIENT_ID,
     OPERATOR_SECRET,
@@ -37,6 +40,7 @@ class SandboxConnection:
     client_id: str = OPERATOR_CLIENT_ID
     client_secret: str = OPERATOR_SECRET
     identity_header: str = ""
+    admin_key: str = ""
 
     @property
     def identity_endpoint(self) -> str:
@@ -77,8 +81,23 @@ class SandboxConnection:
         }
 
     def save(self, path: str | Path, **extra: Any) -> None:
+        """Write the connection (it holds the admin key and secrets: mode 0600, like the key)."""
         doc = {**asdict(self), **extra}
-        Path(path).write_text(json.dumps(doc, indent=2) + "\n")
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(doc, indent=2) + "\n")
+        os.replace(tmp, target)
+
+    def resolved_admin_key(self) -> str:
+        """The admin key: the connection's own, else the one in the state dir beside the CA."""
+        if self.admin_key:
+            return self.admin_key
+        try:
+            return (Path(self.ca_path).parent / ADMIN_KEY_FILE).read_text().strip()
+        except OSError:
+            return ""
 
     @classmethod
     def load(cls, path: str | Path) -> SandboxConnection:
@@ -166,6 +185,7 @@ class SandboxAdmin:
             base_url=connection.endpoint,
             verify=ssl.create_default_context(cafile=connection.ca_path),
             timeout=timeout,
+            headers={ADMIN_KEY_HEADER: connection.resolved_admin_key()},
         )
 
     def close(self) -> None:

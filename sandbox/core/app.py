@@ -40,13 +40,19 @@ def to_starlette(resp: ArmResponse, *, head: bool = False) -> Response:
 
 
 class _KeepRawSend:
-    """Outermost ASGI layer: remembers the server's own `send` so a fault can drop the socket."""
+    """Outermost ASGI layer: remembers the server's own `send` so a fault can drop the socket,
+    and collapses doubled slashes before routing. Real clients send them: az joins a registered
+    endpoint written with a trailing slash (as Microsoft's docs write it) with `/metadata/...`
+    and `/subscriptions/...`; ARM and Entra answer those paths as if single-slashed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["sandbox.raw_send"] = send
+        if scope["type"] == "http" and "//" in scope["path"]:
+            path = armid.normalize(scope["path"]) + ("/" if scope["path"].endswith("/") else "")
+            scope = {**scope, "path": path, "raw_path": path.encode()}
         await self.app(scope, receive, send)
 
 

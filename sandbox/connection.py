@@ -62,22 +62,32 @@ class SandboxConnection:
         return client_class(credential, **kwargs)  # type: ignore[call-arg]
 
     def env(self) -> dict[str, str]:
-        """Environment a shell needs to talk to this sandbox.
+        """Environment a shell needs to talk to this sandbox with az, azure-identity and curl.
 
-        The AZURE_* values are for `ClientSecretCredential(tenant, client, secret,
-        authority=AZURE_AUTHORITY_HOST, disable_instance_discovery=True)`. EnvironmentCredential
-        and DefaultAzureCredential cannot disable instance discovery (they call the public
-        cloud's discovery endpoint first), so they do not work against the sandbox.
+        DefaultAzureCredential cannot switch off MSAL's instance discovery (no variable does;
+        azure-identity `EnvironmentCredential` builds a ClientSecretCredential that asks
+        login.microsoftonline.com first), so the recipe steers it to the managed-identity path
+        instead: `AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential` (azure-identity >= 1.23
+        `DefaultAzureCredential`: only that credential, no IMDS probe) with the App Service
+        protocol's `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`, answered for the operator. The AZURE_*
+        client values are for `ClientSecretCredential(..., authority=AZURE_AUTHORITY_HOST,
+        disable_instance_discovery=True)` and `az login --service-principal`;
+        `AZURE_CORE_INSTANCE_DISCOVERY=false` is az's `core.instance_discovery` setting.
         """
         return {
             "RAGSTACK_SANDBOX_ENDPOINT": self.endpoint,
             "REQUESTS_CA_BUNDLE": self.ca_path,
             "SSL_CERT_FILE": self.ca_path,
+            "CURL_CA_BUNDLE": self.ca_path,
             "AZURE_AUTHORITY_HOST": self.endpoint,
             "AZURE_TENANT_ID": self.tenant_id,
             "AZURE_CLIENT_ID": self.client_id,
             "AZURE_CLIENT_SECRET": self.client_secret,
             "AZURE_SUBSCRIPTION_ID": self.subscription_id,
+            "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential",
+            "IDENTITY_ENDPOINT": self.identity_endpoint,
+            "IDENTITY_HEADER": self.identity_header,
+            "AZURE_CORE_INSTANCE_DISCOVERY": "false",
         }
 
     def save(self, path: str | Path, **extra: Any) -> None:

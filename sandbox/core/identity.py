@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.constants import ARM_AUDIENCES
+from sandbox.constants import ARM_AUDIENCES, OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID
 from sandbox.core.auth import audience_for
 from sandbox.core.clientauth import AadError, authenticate
 from sandbox.core.state import SandboxState
@@ -236,7 +236,15 @@ def routes(state: SandboxState) -> list[Route]:
 
 
 def _find_identity(state: SandboxState, q: Any) -> dict[str, Any] | None:
-    """The user-assigned identity a managed-identity token request selects."""
+    """The identity a managed-identity token request selects. The shell the recipe of `opsctl
+    sandbox env` runs in is the sandbox's host: its system-assigned identity is the operator
+    (selected by no selector, or by the operator's client or object id, which
+    DefaultAzureCredential sends when AZURE_CLIENT_ID is set); any user-assigned identity in
+    the store is selectable too."""
+    selectors = [q.get(k) for k in ("mi_res_id", "msi_res_id", "client_id", "object_id", "principal_id")]
+    operator = {OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID}
+    if not any(selectors) or any(v and v.lower() in operator for v in selectors):
+        return {"properties": {"principalId": OPERATOR_OBJECT_ID, "clientId": OPERATOR_CLIENT_ID}}
     if rid := (q.get("mi_res_id") or q.get("msi_res_id")):
         doc = state.store.get(rid)
         return doc if doc and doc["type"].lower() == MI_TYPE else None

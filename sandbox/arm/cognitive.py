@@ -34,6 +34,7 @@ from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
 from sandbox.core.resource import (
+    as_int,
     cascade_delete,
     forget_identity,
     managed_identity,
@@ -516,10 +517,11 @@ def _validated_sku(sku: dict[str, Any] | None) -> dict[str, Any]:
     if sku.get("name") not in DEPLOYMENT_SKUS:
         # Src: Azure/bicep-registry-modules#6561 ("The deployment sku name 'S0' is invalid.").
         raise _invalid_property(f"The deployment sku name '{sku.get('name')}' is invalid.")
-    capacity = sku.get("capacity", 1)
-    if not isinstance(capacity, int) or capacity <= 0:
+    raw = sku.get("capacity", 1)
+    capacity = as_int(raw)
+    if capacity is None or capacity <= 0:
         # [unverified] text: the sandbox refuses a non-positive capacity as the brief requires.
-        raise _invalid_property(f"The capacity '{capacity}' of account deployment must be greater than 0.")
+        raise _invalid_property(f"The capacity '{raw}' of account deployment must be greater than 0.")
     sku["capacity"] = capacity
     return sku
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox.core import armid, identity
+from sandbox.core import armid, graph, identity
 from sandbox.core.dispatch import Call, Dispatcher
 from sandbox.core.errors import ArmError
 from sandbox.core.faults import Fault
@@ -97,6 +97,7 @@ def build_app(state: SandboxState) -> ASGIApp:
 
     routes = [
         *identity.routes(state),
+        *graph.routes(state),
         *admin_routes(state),
         Route("/{path:path}", arm, methods=ARM_METHODS),
     ]

@@ -65,7 +65,8 @@ def cloud_metadata(base: str) -> dict[str, Any]:
         "batch": "https://batch.core.windows.net/",
         "resourceManager": base + "/",
         "sqlManagement": "https://management.core.windows.net:8443/",
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
+        # az resolves role-assignment principals through Graph at this URL (core/graph.py).
+        "microsoftGraphResourceId": base + "/",
         "logAnalyticsResourceId": "https://api.loganalytics.io",
     }
 

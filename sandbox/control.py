@@ -68,7 +68,7 @@ def _parse_info(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         reason = str(exc).splitlines()[0][:80] if str(exc) else exc.__class__.__name__
         raise OpsError(
-            f"{path} is not a sandbox connection file ({reason})",
+            f"{path} is unreadable (not a sandbox connection file: {reason})",
             hint=f"if no sandbox process runs, remove it: rm {path}",
         ) from None
     return dict(info)

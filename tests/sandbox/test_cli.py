@@ -151,5 +151,5 @@ def test_a_corrupt_connection_file_is_one_line_not_a_traceback(tmp_path, cmd, co
     out = _opsctl("sandbox", cmd, home=home)
     assert out.returncode == 1, out.stdout
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {home / 'sandbox.json'} is not a sandbox")
+    assert len(lines) == 1 and lines[0].startswith(f"error: {home / 'sandbox.json'} is unreadable")
     assert "Traceback" not in out.stderr

@@ -11,6 +11,8 @@ managed-identity endpoint, all answering for the sandbox's one tenant.
   azure-identity's ClientSecretCredential (`authority=<sandbox>, disable_instance_discovery=True`),
   ClientAssertionCredential and WorkloadIdentityCredential (`authority=` or AZURE_AUTHORITY_HOST)
   work against them.
+- `GET /common/discovery/instance`: MSAL's instance discovery, for clients that point it at the
+  authority's own host instead of switching it off.
 - `GET /msi/token`: the `IDENTITY_ENDPOINT`/`IDENTITY_HEADER` protocol (api-version 2019-08-01,
   header `X-IDENTITY-HEADER`, selectors `client_id`/`object_id`/`mi_res_id`; response
   `{"access_token", "expires_on", "resource", "token_type", "client_id"}`) as msal's
@@ -161,6 +163,33 @@ def routes(state: SandboxState) -> list[Route]:
             },
         )
 
+    async def instance_discovery(request: Request) -> Response:
+        """`/common/discovery/instance` (MSAL's instance discovery, msal authority.py
+        `_instance_discovery`): the tenant discovery endpoint for an authorize URL on this host,
+        else Entra's 400 invalid_instance AADSTS50049."""
+        authorize = urllib.parse.urlsplit(request.query_params.get("authorization_endpoint", ""))
+        here = urllib.parse.urlsplit(base(request))
+        host = here.netloc
+        tenant = (authorize.path.strip("/").split("/") or [""])[0]
+        # MSAL names the instance by hostname alone (msal authority.py `canonicalize`).
+        if authorize.hostname != here.hostname or not _tenant_ok(state, tenant or "?"):
+            return _aad_error(
+                400,
+                "invalid_instance",
+                50049,
+                "Unknown or invalid instance.",
+            )
+        return _json(
+            200,
+            {
+                "tenant_discovery_endpoint": (
+                    f"{base(request)}/{tenant}/v2.0/.well-known/openid-configuration"
+                ),
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+            },
+        )
+
     async def keys(request: Request) -> Response:
         tenant = request.path_params["tenant"]
         if not _tenant_ok(state, tenant):
@@ -227,6 +256,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     return [
         Route("/metadata/endpoints", metadata, methods=["GET"]),
+        Route("/common/discovery/instance", instance_discovery, methods=["GET"]),
         Route("/msi/token", msi, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", openid, methods=["GET"]),

@@ -109,3 +109,38 @@ def test_arm_401_challenge_names_the_sandbox_authority(sandbox, http):
     challenge = resp.headers["WWW-Authenticate"]
     authority = f"{sandbox.connection.endpoint}/{sandbox.connection.tenant_id}"
     assert challenge.startswith(f'Bearer authorization_uri="{authority}", error="invalid_token"')
+
+
+def test_msal_instance_discovery_against_the_sandbox(sandbox):
+    """MSAL asks `{host}/common/discovery/instance?api-version=1.0&authorization_endpoint=...`
+    for the tenant discovery endpoint when instance discovery is pointed at the authority's
+    own host (msal authority.py `_instance_discovery`); Entra answers `tenant_discovery_endpoint`
+    and `metadata`, or 400 `invalid_instance` (AADSTS50049) for a host it does not serve."""
+    import msal
+    import requests
+
+    conn = sandbox.connection
+    session = requests.Session()
+    session.verify = conn.ca_path
+    session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would win over verify
+    app = msal.ConfidentialClientApplication(
+        OPERATOR_CLIENT_ID,
+        client_credential=OPERATOR_SECRET,
+        authority=f"{conn.endpoint}/{conn.tenant_id}",
+        instance_discovery=f"{conn.endpoint}/common/discovery/instance",
+        http_client=session,
+        verify=conn.ca_path,
+    )
+    result = app.acquire_token_for_client(scopes=["https://management.azure.com/.default"])
+    assert "access_token" in result, result
+    verify = ssl.create_default_context(cafile=conn.ca_path)
+    other = httpx.get(
+        f"{conn.endpoint}/common/discovery/instance",
+        params={
+            "api-version": "1.1",
+            "authorization_endpoint": "https://evil.example/t/oauth2/v2.0/authorize",
+        },
+        verify=verify,
+    )
+    assert other.status_code == 400 and other.json()["error"] == "invalid_instance"
+    assert other.json()["error_codes"] == [50049]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import ssl
 import threading
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.constants import (
+    ADMIN_KEY_FILE,
+    ADMIN_KEY_HEADER,
     ARM_SCOPE,
     OPERATOR_CLIENT_ID,
     OPERATOR_SECRET,
@@ -37,6 +40,7 @@ class SandboxConnection:
     client_id: str = OPERATOR_CLIENT_ID
     client_secret: str = OPERATOR_SECRET
     identity_header: str = ""
+    admin_key: str = ""
 
     @property
     def identity_endpoint(self) -> str:
@@ -58,27 +62,52 @@ class SandboxConnection:
         return client_class(credential, **kwargs)  # type: ignore[call-arg]
 
     def env(self) -> dict[str, str]:
-        """Environment a shell needs to talk to this sandbox.
+        """Environment a shell needs to talk to this sandbox with az, azure-identity and curl.
 
-        The AZURE_* values are for `ClientSecretCredential(tenant, client, secret,
-        authority=AZURE_AUTHORITY_HOST, disable_instance_discovery=True)`. EnvironmentCredential
-        and DefaultAzureCredential cannot disable instance discovery (they call the public
-        cloud's discovery endpoint first), so they do not work against the sandbox.
+        DefaultAzureCredential cannot switch off MSAL's instance discovery (no variable does;
+        azure-identity `EnvironmentCredential` builds a ClientSecretCredential that asks
+        login.microsoftonline.com first), so the recipe steers it to the managed-identity path
+        instead: `AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential` (azure-identity >= 1.23
+        `DefaultAzureCredential`: only that credential, no IMDS probe) with the App Service
+        protocol's `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`, answered for the operator. The AZURE_*
+        client values are for `ClientSecretCredential(..., authority=AZURE_AUTHORITY_HOST,
+        disable_instance_discovery=True)` and `az login --service-principal`;
+        `AZURE_CORE_INSTANCE_DISCOVERY=false` is az's `core.instance_discovery` setting.
         """
         return {
             "RAGSTACK_SANDBOX_ENDPOINT": self.endpoint,
             "REQUESTS_CA_BUNDLE": self.ca_path,
             "SSL_CERT_FILE": self.ca_path,
+            "CURL_CA_BUNDLE": self.ca_path,
             "AZURE_AUTHORITY_HOST": self.endpoint,
             "AZURE_TENANT_ID": self.tenant_id,
             "AZURE_CLIENT_ID": self.client_id,
             "AZURE_CLIENT_SECRET": self.client_secret,
             "AZURE_SUBSCRIPTION_ID": self.subscription_id,
+            "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential",
+            "IDENTITY_ENDPOINT": self.identity_endpoint,
+            "IDENTITY_HEADER": self.identity_header,
+            "AZURE_CORE_INSTANCE_DISCOVERY": "false",
         }
 
     def save(self, path: str | Path, **extra: Any) -> None:
+        """Write the connection (it holds the admin key and secrets: mode 0600, like the key)."""
         doc = {**asdict(self), **extra}
-        Path(path).write_text(json.dumps(doc, indent=2) + "\n")
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(doc, indent=2) + "\n")
+        os.replace(tmp, target)
+
+    def resolved_admin_key(self) -> str:
+        """The admin key: the connection's own, else the one in the state dir beside the CA."""
+        if self.admin_key:
+            return self.admin_key
+        try:
+            return (Path(self.ca_path).parent / ADMIN_KEY_FILE).read_text().strip()
+        except OSError:
+            return ""
 
     @classmethod
     def load(cls, path: str | Path) -> SandboxConnection:
@@ -166,6 +195,7 @@ class SandboxAdmin:
             base_url=connection.endpoint,
             verify=ssl.create_default_context(cafile=connection.ca_path),
             timeout=timeout,
+            headers={ADMIN_KEY_HEADER: connection.resolved_admin_key()},
         )
 
     def close(self) -> None:

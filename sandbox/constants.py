@@ -19,3 +19,7 @@ DEFAULT_LOCATION = "eastus"
 LOCATIONS = ("eastus", "eastus2", "westus", "westus2", "westeurope", "northeurope", "swedencentral")
 
 STATE_DIR_ENV = "RAGSTACK_SANDBOX_HOME"
+
+# The admin API (`/_sandbox/...`) answers only callers that send the key kept in the state dir.
+ADMIN_KEY_FILE = "admin-key"
+ADMIN_KEY_HEADER = "X-Sandbox-Admin-Key"

@@ -20,6 +20,7 @@ from sandbox.constants import STATE_DIR_ENV
 
 CONNECTION_FILE = "sandbox.json"
 LOG_FILE = "server.log"
+PORT_FILE = "port"
 
 
 def default_state_dir() -> Path:
@@ -41,28 +42,76 @@ def _alive(pid: int) -> bool:
 
 
 def read_info(state_dir: str | Path | None = None) -> dict[str, Any] | None:
-    """`sandbox.json` of a live sandbox, or None (a stale file from a dead process is removed)."""
+    """`sandbox.json` of a live sandbox, or None (a stale file from a dead process is removed).
+    A file that is not a connection document is an OpsError: whether a sandbox still runs is
+    unknown then, so nothing is removed or started over it."""
     path = _dir(state_dir) / CONNECTION_FILE
     if not path.exists():
         return None
-    info = json.loads(path.read_text())
-    if not _alive(int(info.get("pid", 0))):
+    info = _parse_info(path)
+    if not _alive(info["pid"]):
         path.unlink(missing_ok=True)
         return None
+    return info
+
+
+def _parse_info(path: Path) -> dict[str, Any]:
+    try:
+        info = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(info, dict) or not all(
+            isinstance(info.get(k), str) for k in ("endpoint", "ca_path")
+        ):
+            raise ValueError("no endpoint and CA")
+        pid = info.get("pid")
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            raise ValueError("no pid")
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        reason = str(exc).splitlines()[0][:80] if str(exc) else exc.__class__.__name__
+        raise OpsError(
+            f"{path} is unreadable (not a sandbox connection file: {reason})",
+            hint=f"if no sandbox process runs, remove it: rm {path}",
+        ) from None
     return dict(info)
+
+
+def remembered_port(state_dir: str | Path | None = None) -> int:
+    """The port the sandbox in this state dir last listened on (0: none yet), so endpoints that
+    clients and `az cloud register` keep stay valid across restarts."""
+    try:
+        port = int((_dir(state_dir) / PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return 0
+    return port if 0 < port < 65536 and _port_free(port) else 0
+
+
+def remember_port(state_dir: Path, port: int) -> None:
+    (state_dir / PORT_FILE).write_text(f"{port}\n")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def start_background(
     state_dir: str | Path | None = None,
     *,
-    port: int = 0,
+    port: int | None = None,
     time_scale: float = 1.0,
     throttling: bool = True,
     principal_replication_delay: float = 0.0,
     role_propagation_delay: float = 300.0,
     timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """Spawn `python -m sandbox.server` detached and wait until it answers."""
+    """Spawn `python -m sandbox.server` detached and wait until it answers. `port=None` reuses
+    the state dir's last port when free; 0 picks a new free one."""
     sdir = _dir(state_dir)
     if (running := read_info(sdir)) is not None:
         raise OpsError(
@@ -70,6 +119,8 @@ def start_background(
             hint="opsctl sandbox stop",
         )
     sdir.mkdir(parents=True, exist_ok=True)
+    if port is None:
+        port = remembered_port(sdir)
     cmd = [
         sys.executable,
         "-m",
@@ -124,12 +175,12 @@ def _healthy(info: dict[str, Any]) -> bool:
         return admin.health()
 
 
-def stop(state_dir: str | Path | None = None, *, timeout: float = 15.0) -> dict[str, Any]:
-    """SIGTERM the background sandbox and wait for it to exit."""
+def stop(state_dir: str | Path | None = None, *, timeout: float = 15.0) -> dict[str, Any] | None:
+    """SIGTERM the background sandbox and wait for it to exit; None when none was running."""
     sdir = _dir(state_dir)
     info = read_info(sdir)
     if info is None:
-        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
+        return None
     pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout

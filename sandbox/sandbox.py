@@ -84,6 +84,7 @@ class Sandbox:
             subscription_id=self.config.subscription_id,
             tenant_id=self.config.tenant_id,
             identity_header=self.state.identity_header,
+            admin_key=self.state.admin_key,
         )
         return self.connection
 

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from sandbox.control import CONNECTION_FILE, default_state_dir
+from sandbox.control import CONNECTION_FILE, default_state_dir, remember_port
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    remember_port(args.state_dir, int(conn.endpoint.rsplit(":", 1)[1]))
     info = args.state_dir / CONNECTION_FILE
     conn.save(info, pid=os.getpid(), started_at=time.time(), time_scale=args.time_scale)
     print(f"sandbox listening on {conn.endpoint} (CA {conn.ca_path})", flush=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from sandbox.connection import SandboxConnection
 
 app = typer.Typer(help="Run the local HTTPS Azure Resource Manager sandbox.", no_args_is_help=True)
 
@@ -22,12 +25,19 @@ StateDir = typer.Option(
 )
 
 
+ENV_FORMATS = ("shell", "json", "dotenv")
+DEFAULT_TIME_SCALE = 60.0
+
+
 @app.command()
 def start(
     state_dir: Path | None = StateDir,
-    port: int = typer.Option(0, help="Port on 127.0.0.1 (0 picks a free one)."),
-    time_scale: float = typer.Option(
-        60.0, help="Simulated seconds per wall second (60: a 15-minute search scale takes 15 s)."
+    port: int | None = typer.Option(
+        None, help="Port on 127.0.0.1 [default: the last one, else a free one; 0: a new free one]."
+    ),
+    time_scale: float | None = typer.Option(
+        None,
+        help="Simulated seconds per wall second [default: 60, a 15-minute search scale takes 15 s].",
     ),
     no_throttling: bool = typer.Option(False, "--no-throttling", help="Never answer 429."),
     principal_replication_delay: float = typer.Option(
@@ -39,15 +49,24 @@ def start(
         help="Simulated seconds before data actions and image pulls see a new role assignment (0: at once).",
     ),
 ) -> None:
-    """Start the sandbox in the background (a no-op when it runs) and print how to reach it."""
+    """Start the sandbox in the background (a no-op when it runs) and print how to reach it.
+
+    For az, SDKs and curl: `eval "$(opsctl sandbox env)"`, then e.g.
+    `ResourceManagementClient(DefaultAzureCredential(), os.environ["AZURE_SUBSCRIPTION_ID"],
+    base_url=os.environ["RAGSTACK_SANDBOX_ENDPOINT"])` (azure.identity,
+    azure.mgmt.resource.resources) or `curl -H "Authorization: Bearer $(opsctl sandbox token)"
+    "$RAGSTACK_SANDBOX_ENDPOINT/subscriptions?api-version=2022-12-01"`.
+    """
     from sandbox import control
     from sandbox.connection import SandboxConnection
 
     running = control.read_info(state_dir)
+    if running is not None:
+        _warn_ignored(running, port=port, time_scale=time_scale)
     info = running or control.start_background(
         state_dir,
         port=port,
-        time_scale=time_scale,
+        time_scale=DEFAULT_TIME_SCALE if time_scale is None else time_scale,
         throttling=not no_throttling,
         principal_replication_delay=principal_replication_delay,
         role_propagation_delay=role_propagation_delay,
@@ -56,21 +75,103 @@ def start(
     verb = "already running" if running else "running"
     typer.echo(f"sandbox {verb} at {conn.endpoint} (pid {info['pid']})")
     typer.echo(f"CA bundle: {conn.ca_path}")
-    typer.echo("opsctl needs nothing else (it signs in as the operator, Owner of the subscription, unless")
-    typer.echo("AZURE_CLIENT_ID and AZURE_CLIENT_SECRET name another sandbox principal; see")
-    typer.echo("`opsctl sandbox principal add`). For other SDK clients and azure-identity, in a shell of")
-    typer.echo("their own (these values would steer DefaultAzureCredential away from real Azure):")
-    for key, value in conn.env().items():
-        typer.echo(f"  export {key}={value}")
+    typer.echo("opsctl needs nothing else: it signs in as the operator, Owner of the subscription, unless")
+    typer.echo("AZURE_CLIENT_ID and AZURE_CLIENT_SECRET name another sandbox principal (`opsctl sandbox")
+    typer.echo("principal add`). For az, SDK clients, azure-identity and curl, in a shell of")
+    typer.echo("their own (these values steer DefaultAzureCredential and az away from real Azure),")
+    typer.echo('run `eval "$(opsctl sandbox env)"`, which sets:')
+    for line in _env_lines(conn.env(), "shell"):
+        typer.echo(f"  {line}")
+    typer.echo("then:")
+    for line in _recipe(conn.endpoint):
+        typer.echo(f"  {line}")
+    typer.echo("The README's sandbox section has SDK clients (base_url) and pulumi-azure-native settings.")
+
+
+def _recipe(endpoint: str) -> list[str]:
+    return [
+        f"az cloud register -n ragstack-sandbox --endpoint-resource-manager {endpoint}/",
+        "az cloud set -n ragstack-sandbox",
+        'az login --service-principal -u "$AZURE_CLIENT_ID" -p "$AZURE_CLIENT_SECRET" \\',
+        '  --tenant "$AZURE_TENANT_ID"      # or: az login --identity',
+        'curl -H "Authorization: Bearer $(opsctl sandbox token)" \\',
+        '  "$RAGSTACK_SANDBOX_ENDPOINT/subscriptions?api-version=2022-12-01"',
+    ]
+
+
+def _env_lines(variables: dict[str, str], fmt: str) -> list[str]:
+    import shlex
+
+    prefix = "export " if fmt == "shell" else ""
+    return [f"{prefix}{key}={shlex.quote(value)}" for key, value in variables.items()]
+
+
+def _warn_ignored(running: dict[str, object], *, port: int | None, time_scale: float | None) -> None:
+    given = [
+        f"--port (it listens at {running['endpoint']})" if port is not None else "",
+        f"--time-scale (it runs at {running.get('time_scale')})" if time_scale is not None else "",
+    ]
+    if any(given):
+        typer.echo(
+            f"warning: the sandbox is already running; {' and '.join(g for g in given if g)} "
+            "ignored: to change them, opsctl sandbox stop first",
+            err=True,
+        )
 
 
 @app.command()
 def stop(state_dir: Path | None = StateDir) -> None:
-    """Stop the background sandbox (state is kept)."""
+    """Stop the background sandbox (state is kept); stopping a stopped sandbox is a no-op."""
     from sandbox import control
 
     info = control.stop(state_dir)
+    if info is None:
+        typer.echo("no sandbox is running (nothing to stop)")
+        return
     typer.echo(f"sandbox stopped (pid {info['pid']})")
+
+
+@app.command()
+def env(
+    state_dir: Path | None = StateDir,
+    fmt: str = typer.Option("shell", "--format", help="shell (for eval), json or dotenv."),
+) -> None:
+    """Print the variables az, azure-identity (DefaultAzureCredential too) and curl need:
+    `eval "$(opsctl sandbox env)"`."""
+    import json
+
+    if fmt not in ENV_FORMATS:
+        raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(ENV_FORMATS)}", param_hint="--format")
+    variables = _running_connection(state_dir).env()
+    if fmt == "json":
+        typer.echo(json.dumps(variables, indent=2))
+        return
+    for line in _env_lines(variables, fmt):
+        typer.echo(line)
+
+
+@app.command()
+def token(
+    state_dir: Path | None = StateDir,
+    resource: str = typer.Option(
+        "https://management.azure.com/", help="Resource (audience) or scope the token is for."
+    ),
+) -> None:
+    """Print an access token of the operator principal, for curl:
+    `curl -H "Authorization: Bearer $(opsctl sandbox token)" ...`."""
+    scope = resource if resource.endswith("/.default") else resource.rstrip("/") + "/.default"
+    typer.echo(_running_connection(state_dir).credential().get_token(scope).token)
+
+
+def _running_connection(state_dir: Path | None) -> SandboxConnection:
+    from opsctl.errors import OpsError
+    from sandbox import control
+    from sandbox.connection import SandboxConnection
+
+    info = control.read_info(state_dir)
+    if info is None:
+        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
+    return SandboxConnection.load_dict(info)
 
 
 @app.command()

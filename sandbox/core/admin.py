@@ -1,23 +1,32 @@
 """Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals (users,
 groups, service principals with secrets, and their roles), apps, role assignments, quotas, clock.
 
-Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1 only.
+Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1, but any
+local user can reach that, so every route except the health probe needs the key kept in the
+state dir (mode 0600; header `X-Sandbox-Admin-Key`): `_guarded` checks it for all routes in
+one place, and turns a body that is not a JSON object into one 400 instead of a 500.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.constants import ADMIN_KEY_HEADER
 from sandbox.core.rbac import grant_role
 from sandbox.core.state import SandboxState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+OPEN_PATHS = ("/_sandbox/health",)  # a liveness probe tells nothing and changes nothing
 
 JSON = "application/json; charset=utf-8"
 
@@ -39,7 +48,56 @@ def status_doc(state: SandboxState) -> dict[str, Any]:
     }
 
 
+class BadBody(ValueError):
+    """The request body is not what the route takes (answered 400 InvalidRequestContent)."""
+
+
+async def body(request: Request) -> dict[str, Any]:
+    """The request's JSON object body, else BadBody."""
+    try:
+        doc = json.loads((await request.body()).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadBody(f"the body is not JSON ({exc.__class__.__name__})") from None
+    if not isinstance(doc, dict):
+        raise BadBody(f"the body must be a JSON object, not {type(doc).__name__}")
+    return doc
+
+
+def _text(spec: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = spec.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise BadBody(f"'{name}' must be a non-empty string")
+    return value
+
+
+def _guarded(state: SandboxState, path: str, endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        if path not in OPEN_PATHS:
+            sent = request.headers.get(ADMIN_KEY_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), state.admin_key.encode()):
+                message = (
+                    f"The sandbox admin API needs the {ADMIN_KEY_HEADER} header with the key in "
+                    "the state directory's admin-key file (SandboxAdmin and opsctl send it)."
+                )
+                return _json({"error": {"code": "AdminKeyRequired", "message": message}}, 401)
+        try:
+            return await endpoint(request)
+        except BadBody as exc:
+            return _json({"error": {"code": "InvalidRequestContent", "message": str(exc)}}, 400)
+
+    return guarded
+
+
 def routes(state: SandboxState) -> list[Route]:
+    return [
+        Route(r.path, _guarded(state, r.path, r.endpoint), methods=sorted(r.methods or ()))
+        for r in _routes(state)
+    ]
+
+
+def _routes(state: SandboxState) -> list[Route]:
     async def health(request: Request) -> Response:
         return _json({"status": "ok"})
 
@@ -52,7 +110,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":
-            spec = await request.json()
+            spec = await body(request)
             try:
                 fault = state.faults.add(**spec)
             except (TypeError, ValueError) as exc:
@@ -84,24 +142,24 @@ def routes(state: SandboxState) -> list[Route]:
     async def principals(request: Request) -> Response:
         if request.method == "POST":
             try:
-                doc = add_principal(state, await request.json())
+                doc = add_principal(state, await body(request))
             except (KeyError, TypeError, ValueError) as exc:
-                return _json({"error": {"code": "InvalidPrincipal", "message": _text(exc)}}, 400)
+                return _json({"error": {"code": "InvalidPrincipal", "message": _reason(exc)}}, 400)
             return _json(_redacted(doc), 201)
         return _json({"value": [_redacted(p) for p in state.directory.list()]})
 
     async def role_assignments(request: Request) -> Response:
-        spec = await request.json()
+        spec = await body(request)
         try:
             with state.store.transaction():
                 doc = _grant(state, str(spec["principal_id"]), spec)
         except (KeyError, TypeError, ValueError) as exc:
-            return _json({"error": {"code": "InvalidRoleAssignment", "message": _text(exc)}}, 400)
+            return _json({"error": {"code": "InvalidRoleAssignment", "message": _reason(exc)}}, 400)
         return _json(doc, 201)
 
     async def apps(request: Request) -> Response:
         if request.method == "POST":
-            spec = await request.json()
+            spec = await body(request)
             try:
                 doc = state.directory.add_app(
                     spec["client_id"],
@@ -118,7 +176,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def quotas(request: Request) -> Response:
         if request.method == "POST":
-            spec = await request.json()
+            spec = await body(request)
             try:
                 doc = state.quotas.set(
                     spec["namespace"], spec["location"], spec["name"], float(spec["limit"])
@@ -129,15 +187,19 @@ def routes(state: SandboxState) -> list[Route]:
         return _json({"value": state.quotas.list()})
 
     async def advance(request: Request) -> Response:
-        spec = await request.json()
-        state.clock.advance(float(spec["seconds"]))
+        spec = await body(request)
+        try:
+            seconds = float(spec["seconds"])
+        except (KeyError, TypeError, ValueError):
+            raise BadBody("'seconds' must be a number") from None
+        state.clock.advance(seconds)
         return _json({"sim_time": state.clock.now()})
 
     async def token(request: Request) -> Response:
-        spec = await request.json()
-        access, exp = state.issuer.issue(
-            oid=spec["oid"], aud=spec.get("aud", "https://management.azure.com/")
-        )
+        spec = await body(request)
+        oid = _text(spec, "oid")
+        aud = _text(spec, "aud", required=False) or "https://management.azure.com/"
+        access, exp = state.issuer.issue(oid=str(oid), aud=aud)
         return _json({"access_token": access, "expires_on": exp})
 
     return [
@@ -191,7 +253,7 @@ def _grant(state: SandboxState, principal_id: str, spec: dict[str, Any]) -> dict
     return grant_role(state, principal_id, str(spec["role"]), str(scope), condition=spec.get("condition"))
 
 
-def _text(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> str:
     return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
 
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox.core import armid, identity
+from sandbox.core import armid, graph, identity
 from sandbox.core.dispatch import Call, Dispatcher
 from sandbox.core.errors import ArmError
 from sandbox.core.faults import Fault
@@ -40,13 +40,19 @@ def to_starlette(resp: ArmResponse, *, head: bool = False) -> Response:
 
 
 class _KeepRawSend:
-    """Outermost ASGI layer: remembers the server's own `send` so a fault can drop the socket."""
+    """Outermost ASGI layer: remembers the server's own `send` so a fault can drop the socket,
+    and collapses doubled slashes before routing. Real clients send them: az joins a registered
+    endpoint written with a trailing slash (as Microsoft's docs write it) with `/metadata/...`
+    and `/subscriptions/...`; ARM and Entra answer those paths as if single-slashed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["sandbox.raw_send"] = send
+        if scope["type"] == "http" and "//" in scope["path"]:
+            path = armid.normalize(scope["path"]) + ("/" if scope["path"].endswith("/") else "")
+            scope = {**scope, "path": path, "raw_path": path.encode()}
         await self.app(scope, receive, send)
 
 
@@ -91,6 +97,7 @@ def build_app(state: SandboxState) -> ASGIApp:
 
     routes = [
         *identity.routes(state),
+        *graph.routes(state),
         *admin_routes(state),
         Route("/{path:path}", arm, methods=ARM_METHODS),
     ]

@@ -82,9 +82,17 @@ def split_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]
 
 
 def audience_for(scope_or_resource: str) -> str:
-    """`https://management.azure.com/.default` -> `https://management.azure.com/`."""
+    """`https://management.azure.com/.default` -> `https://management.azure.com/`.
+
+    az asks for `{audience}/.default` with an audience that already ends in `/`
+    (`https://management.core.windows.net//.default`, azure-cli `Profile._get_scopes`); Entra
+    maps both spellings to the resource's identifier URI, one trailing slash (az's ARM tokens
+    carry `aud: https://management.core.windows.net/`).
+    """
     first = scope_or_resource.split()[0] if scope_or_resource.strip() else ""
-    return first[: -len(".default")] if first.endswith("/.default") else first
+    if not first.endswith("/.default"):
+        return first
+    return first[: -len("/.default")].rstrip("/") + "/"
 
 
 class TokenIssuer:
@@ -128,8 +136,23 @@ class TokenIssuer:
         signature = self._key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{header}.{payload}.{_b64(signature)}", claims["exp"]
 
-    def verify_header(self, authorization: str | None) -> dict[str, Any]:
-        """Claims of a valid `Authorization: Bearer ...` header, else ARM's 401."""
+    def verify_header(
+        self,
+        authorization: str | None,
+        *,
+        authority: str = "",
+        audiences: tuple[str, ...] = ALLOWED_AUDIENCES,
+    ) -> dict[str, Any]:
+        """Claims of a valid `Authorization: Bearer ...` header for one of `audiences` (ARM's by
+        default), else ARM's 401 whose challenge names `authority` (`{endpoint}/{tenant}`)."""
+        try:
+            return self._verify_header(authorization, audiences)
+        except ArmError as err:
+            challenge = err.headers.get("WWW-Authenticate", "")
+            err.headers["WWW-Authenticate"] = challenge.replace("{authority}", authority)
+            raise
+
+    def _verify_header(self, authorization: str | None, audiences: tuple[str, ...]) -> dict[str, Any]:
         if not authorization:
             raise unauthorized(
                 "AuthenticationFailed",
@@ -143,9 +166,9 @@ class TokenIssuer:
                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
                 "The authentication failed because of invalid 'Authorization' header.",
             )
-        return self.verify(token.strip())
+        return self.verify(token.strip(), audiences)
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str, audiences: tuple[str, ...] = ALLOWED_AUDIENCES) -> dict[str, Any]:
         claims = self._decode(token)
         now = int(time.time())
         if claims.get("exp", 0) <= now:
@@ -156,8 +179,8 @@ class TokenIssuer:
                 f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
                 "The access token has expired.",
             )
-        if claims.get("aud") not in ALLOWED_AUDIENCES:
-            allowed = ",".join(f"'{a}'" for a in ALLOWED_AUDIENCES)
+        if claims.get("aud") not in audiences:
+            allowed = ",".join(f"'{a}'" for a in audiences)
             raise unauthorized(
                 "InvalidAuthenticationTokenAudience",
                 f"The access token has been obtained for wrong audience or resource "
@@ -182,7 +205,8 @@ class TokenIssuer:
 
 
 def unauthorized(code: str, message: str, description: str) -> ArmError:
-    # The challenge points at the issuing authority, like ARM's points at login.windows.net.
+    # The challenge points at the issuing authority, as ARM's points at
+    # https://login.windows.net/{tenant} (Azure/azure-sdk-for-python#4124); `verify_header` fills it.
     challenge = (
         f'Bearer authorization_uri="{{authority}}", error="invalid_token", error_description="{description}"'
     )

@@ -67,7 +67,8 @@ class Dispatcher:
 
     def _process(self, call: Call, ctx: dict[str, Any]) -> ArmResponse:
         state = self.state
-        claims = state.issuer.verify_header(call.headers.get("authorization"))
+        authority = f"{call.base_url.rstrip('/')}/{state.config.tenant_id}"
+        claims = state.issuer.verify_header(call.headers.get("authorization"), authority=authority)
         ctx["principal"] = claims.get("oid", "")
         ctx["principal_type"] = caller_type(claims)
         if not call.query.get("api-version"):

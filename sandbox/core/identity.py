@@ -11,6 +11,8 @@ managed-identity endpoint, all answering for the sandbox's one tenant.
   azure-identity's ClientSecretCredential (`authority=<sandbox>, disable_instance_discovery=True`),
   ClientAssertionCredential and WorkloadIdentityCredential (`authority=` or AZURE_AUTHORITY_HOST)
   work against them.
+- `GET /common/discovery/instance`: MSAL's instance discovery, for clients that point it at the
+  authority's own host instead of switching it off.
 - `GET /msi/token`: the `IDENTITY_ENDPOINT`/`IDENTITY_HEADER` protocol (api-version 2019-08-01,
   header `X-IDENTITY-HEADER`, selectors `client_id`/`object_id`/`mi_res_id`; response
   `{"access_token", "expires_on", "resource", "token_type", "client_id"}`) as msal's
@@ -29,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.constants import ARM_AUDIENCES
+from sandbox.constants import ARM_AUDIENCES, OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID
 from sandbox.core.auth import audience_for
 from sandbox.core.clientauth import AadError, authenticate
 from sandbox.core.state import SandboxState
@@ -65,7 +67,8 @@ def cloud_metadata(base: str) -> dict[str, Any]:
         "batch": "https://batch.core.windows.net/",
         "resourceManager": base + "/",
         "sqlManagement": "https://management.core.windows.net:8443/",
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
+        # az resolves role-assignment principals through Graph at this URL (core/graph.py).
+        "microsoftGraphResourceId": base + "/",
         "logAnalyticsResourceId": "https://api.loganalytics.io",
     }
 
@@ -160,6 +163,33 @@ def routes(state: SandboxState) -> list[Route]:
             },
         )
 
+    async def instance_discovery(request: Request) -> Response:
+        """`/common/discovery/instance` (MSAL's instance discovery, msal authority.py
+        `_instance_discovery`): the tenant discovery endpoint for an authorize URL on this host,
+        else Entra's 400 invalid_instance AADSTS50049."""
+        authorize = urllib.parse.urlsplit(request.query_params.get("authorization_endpoint", ""))
+        here = urllib.parse.urlsplit(base(request))
+        host = here.netloc
+        tenant = (authorize.path.strip("/").split("/") or [""])[0]
+        # MSAL names the instance by hostname alone (msal authority.py `canonicalize`).
+        if authorize.hostname != here.hostname or not _tenant_ok(state, tenant or "?"):
+            return _aad_error(
+                400,
+                "invalid_instance",
+                50049,
+                "Unknown or invalid instance.",
+            )
+        return _json(
+            200,
+            {
+                "tenant_discovery_endpoint": (
+                    f"{base(request)}/{tenant}/v2.0/.well-known/openid-configuration"
+                ),
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+            },
+        )
+
     async def keys(request: Request) -> Response:
         tenant = request.path_params["tenant"]
         if not _tenant_ok(state, tenant):
@@ -208,11 +238,14 @@ def routes(state: SandboxState) -> list[Route]:
                 },
             )
         props = found["properties"]
+        # Entra puts a managed identity's resource id in its tokens; the operator (answered here
+        # for the shell of `opsctl sandbox env`) is no Azure resource and gets none.
+        mirid = {"xms_mirid": found["id"]} if found.get("id") else {}
         access, exp = state.issuer.issue(
             oid=props["principalId"],
             aud=audience_for(resource) or resource,
             app_id=props["clientId"],
-            xms_mirid=found["id"],  # Entra puts the identity's resource id in MI tokens
+            **mirid,
         )
         return _json(
             200,
@@ -227,6 +260,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     return [
         Route("/metadata/endpoints", metadata, methods=["GET"]),
+        Route("/common/discovery/instance", instance_discovery, methods=["GET"]),
         Route("/msi/token", msi, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", openid, methods=["GET"]),
@@ -237,7 +271,15 @@ def routes(state: SandboxState) -> list[Route]:
 
 
 def _find_identity(state: SandboxState, q: Any) -> dict[str, Any] | None:
-    """The user-assigned identity a managed-identity token request selects."""
+    """The identity a managed-identity token request selects. The shell the recipe of `opsctl
+    sandbox env` runs in is the sandbox's host: its system-assigned identity is the operator
+    (selected by no selector, or by the operator's client or object id, which
+    DefaultAzureCredential sends when AZURE_CLIENT_ID is set); any user-assigned identity in
+    the store is selectable too."""
+    selectors = [q.get(k) for k in ("mi_res_id", "msi_res_id", "client_id", "object_id", "principal_id")]
+    operator = {OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID}
+    if not any(selectors) or any(v and v.lower() in operator for v in selectors):
+        return {"properties": {"principalId": OPERATOR_OBJECT_ID, "clientId": OPERATOR_CLIENT_ID}}
     if rid := (q.get("mi_res_id") or q.get("msi_res_id")):
         doc = state.store.get(rid)
         return doc if doc and doc["type"].lower() == MI_TYPE else None

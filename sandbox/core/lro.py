@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sandbox.constants import DEFAULT_LOCATION
@@ -109,11 +109,17 @@ class Lro:
     def monitor_url(self, req: ArmRequest, op: Operation) -> str:
         return req.url(op.monitor, **{"api-version": op.api_version or req.api_version})
 
-    def headers(self, req: ArmRequest, op: Operation) -> dict[str, str]:
-        """`Azure-AsyncOperation` or `Location`, plus `Retry-After`, for the initial response."""
+    def headers(self, req: ArmRequest, op: Operation, *, with_location: bool = False) -> dict[str, str]:
+        """`Azure-AsyncOperation` or `Location`, plus `Retry-After`, for the initial response.
+        `with_location`: an `aao` operation also sends a `Location` (its `operationResults`
+        sibling URL), as RPs do whose clients poll it (az containerapp delete reads only
+        `Location`: azure-cli command_modules/containerapp/_clients.py `poll_results`)."""
         headers = {"Retry-After": str(op.retry_after)}
         if op.style == "aao":
             headers["Azure-AsyncOperation"] = self.monitor_url(req, op)
+            if with_location:
+                results = replace(op, monitor=_results_path(op.monitor))
+                headers["Location"] = self.monitor_url(req, results)
         elif op.style == "location":
             headers["Location"] = self.monitor_url(req, op)
         return headers
@@ -124,7 +130,13 @@ class Lro:
 
     def by_monitor(self, path: str) -> Operation | None:
         doc = self.state.store.operation_by_monitor(path)
-        return Operation(**doc) if doc else None
+        if doc is not None:
+            return Operation(**doc)
+        statuses = _statuses_path(path)  # the Location sibling of an aao operation
+        doc = self.state.store.operation_by_monitor(statuses) if statuses != path else None
+        if doc is None or doc["style"] != "aao":
+            return None
+        return replace(Operation(**doc), style="location", monitor=path)
 
     def running_for(self, resource_id: str) -> list[Operation]:
         return [Operation(**d) for d in self.state.store.running_operations(resource_id)]
@@ -173,3 +185,12 @@ class Lro:
 
 def remaining(op: Operation, now: float) -> int:
     return max(0, math.ceil(op.deadline - now))
+
+
+def _results_path(monitor: str) -> str:
+    return monitor.replace("/operationStatuses/", "/operationResults/")
+
+
+def _statuses_path(path: str) -> str:
+    head, sep, tail = path.lower().rpartition("/operationresults/")
+    return f"{head}/operationstatuses/{tail}" if sep else path

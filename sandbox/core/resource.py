@@ -227,3 +227,27 @@ def forget_identity(state: SandboxState, doc: dict[str, Any]) -> None:
     principal = (doc.get("identity") or {}).get("principalId")
     if principal:
         state.directory.remove(principal)
+
+
+def as_int(value: Any) -> int | None:
+    """An integer property as ARM's deserializers read it: a JSON number, or a string of digits
+    (az sends `sku.capacity` of `cognitiveservices account deployment create` as "10"; ARM's
+    JSON readers convert such strings). None for anything else, bools included."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def without_nulls(value: Any) -> Any:
+    """A PUT body with every `null` property dropped: a property sent as null takes its default,
+    as one left out does (az's containerapp module sends `"scale": null`, `"volumes": null`...
+    for options not given, and Azure creates the app with defaults)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value

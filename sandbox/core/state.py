@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.constants import (
+    ADMIN_KEY_FILE,
     OPERATOR_CLIENT_ID,
     OPERATOR_OBJECT_ID,
     OPERATOR_SECRET,
@@ -62,6 +63,7 @@ class SandboxState:
             _secret_file(state_dir / "signing-key.pem", new_signing_key), config.tenant_id
         )
         self.identity_header = _secret_file(state_dir / "identity-header").hex()
+        self.admin_key = _secret_file(state_dir / ADMIN_KEY_FILE, _new_admin_key).decode()
         self.started_at = time.time()
         self.seed()
 
@@ -91,6 +93,10 @@ class SandboxState:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _new_admin_key() -> bytes:
+    return secrets.token_hex(32).encode()
 
 
 def _secret_file(path: Path, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)) -> bytes:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sandbox.control import read_info
@@ -60,4 +63,93 @@ def test_start_status_reset_stop(tmp_path):
 @pytest.mark.parametrize("cmd", ["stop", "reset"])
 def test_stop_and_reset_without_a_server(tmp_path, cmd):
     out = _opsctl("sandbox", cmd, home=tmp_path)
-    assert out.returncode == (1 if cmd == "stop" else 0)
+    assert out.returncode == 0, "stopping a stopped sandbox is done, as `docker stop` of a stopped one"
+
+
+# The printed recipe works as printed (issue 11.1): DefaultAzureCredential, ClientSecretCredential
+# and the mgmt clients in a process whose environment holds ONLY what `sandbox env` prints.
+RECIPE = """
+import os
+from azure.identity import ClientSecretCredential, DefaultAzureCredential
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+endpoint, sub = os.environ["RAGSTACK_SANDBOX_ENDPOINT"], os.environ["AZURE_SUBSCRIPTION_ID"]
+secret = ClientSecretCredential(
+    os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"], os.environ["AZURE_CLIENT_SECRET"],
+    authority=os.environ["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
+)
+for credential in (DefaultAzureCredential(), secret):
+    client = ResourceManagementClient(credential, sub, base_url=endpoint)
+    print(sorted(g.name for g in client.resource_groups.list()))
+"""
+
+
+def test_the_printed_environment_is_all_default_azure_credential_needs(tmp_path):
+    home = tmp_path / "home"
+    assert _opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
+    try:
+        printed = _opsctl("sandbox", "env", "--format", "json", home=home)
+        assert printed.returncode == 0, printed.stderr
+        env = json.loads(printed.stdout)
+        assert env["AZURE_TOKEN_CREDENTIALS"] == "ManagedIdentityCredential"
+        shell = _opsctl("sandbox", "env", home=home).stdout
+        evaluated = subprocess.run(
+            ["bash", "-c", 'eval "$1"; echo "$IDENTITY_ENDPOINT"', "_", shell],
+            capture_output=True,
+            text=True,
+            env={},
+            check=True,
+        )
+        assert evaluated.stdout.strip() == env["IDENTITY_ENDPOINT"]
+        dotenv = _opsctl("sandbox", "env", "--format", "dotenv", home=home).stdout.splitlines()
+        assert f"AZURE_TENANT_ID={env['AZURE_TENANT_ID']}" in dotenv
+        recipe = subprocess.run(
+            [sys.executable, "-c", RECIPE], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert recipe.returncode == 0, recipe.stderr
+        assert recipe.stdout.splitlines() == ["[]", "[]"]
+        token = _opsctl("sandbox", "token", home=home).stdout.strip()
+        verify = ssl.create_default_context(cafile=env["REQUESTS_CA_BUNDLE"])
+        url = f"{env['RAGSTACK_SANDBOX_ENDPOINT']}/subscriptions?api-version=2022-12-01"
+        resp = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, verify=verify)
+        assert (
+            resp.status_code == 200
+            and resp.json()["value"][0]["subscriptionId"] == env["AZURE_SUBSCRIPTION_ID"]
+        )
+        bad = _opsctl("sandbox", "env", "--format", "yaml", home=home)
+        assert bad.returncode == 2 and "yaml" in bad.stderr
+    finally:
+        _opsctl("sandbox", "stop", home=home)
+
+
+def test_port_is_stable_across_restarts_and_options_to_a_running_sandbox_warn(tmp_path):
+    home = tmp_path / "home"
+    assert _opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
+    first = (read_info(home) or {})["endpoint"]
+    try:
+        again = _opsctl("sandbox", "start", "--port", "1", "--time-scale", "5", home=home)
+        assert again.returncode == 0
+        assert again.stderr.strip().startswith("warning: the sandbox is already running")
+        assert "--port" in again.stderr and "--time-scale" in again.stderr
+        assert "opsctl sandbox stop" in again.stderr
+        assert _opsctl("sandbox", "stop", home=home).returncode == 0
+        assert _opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
+        assert (read_info(home) or {})["endpoint"] == first
+    finally:
+        _opsctl("sandbox", "stop", home=home)
+    stopped = _opsctl("sandbox", "stop", home=home)
+    assert stopped.returncode == 0 and stopped.stdout.strip() == "no sandbox is running (nothing to stop)"
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"pid": "x"}', "\udcff"], ids=str)
+@pytest.mark.parametrize("cmd", ["start", "stop", "status"])
+def test_a_corrupt_connection_file_is_one_line_not_a_traceback(tmp_path, cmd, content):
+    """Issue 9.6: a corrupt sandbox.json made `sandbox start|stop|status` print tracebacks."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "sandbox.json").write_bytes(content.encode("utf-8", "surrogateescape"))
+    out = _opsctl("sandbox", cmd, home=home)
+    assert out.returncode == 1, out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {home / 'sandbox.json'} is unreadable")
+    assert "Traceback" not in out.stderr

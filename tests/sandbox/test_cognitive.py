@@ -27,6 +27,7 @@ from sandbox.arm.cognitive import (
     DEPLOYMENT_SECONDS,
     NAMESPACE,
 )
+from sandbox.constants import ADMIN_KEY_HEADER
 
 ACCOUNT_ID = (
     f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg/providers/"
@@ -311,7 +312,8 @@ def test_usages_and_deleted_accounts_page_like_arm(tmp_path, sdk_sleeps_follow_s
 def test_quota_limits_can_be_set_over_the_admin_api(cog, sandbox):
     verify = ssl.create_default_context(cafile=sandbox.connection.ca_path)
     spec = {"namespace": NAMESPACE, "location": "East US", "name": MINI, "limit": 7}
-    with httpx.Client(base_url=sandbox.connection.endpoint, verify=verify) as http:
+    headers = {ADMIN_KEY_HEADER: sandbox.connection.admin_key}
+    with httpx.Client(base_url=sandbox.connection.endpoint, verify=verify, headers=headers) as http:
         assert http.post("/_sandbox/quotas", json=spec).status_code == 201
         assert http.post("/_sandbox/quotas", json={**spec, "limit": -1}).status_code == 400
         assert http.get("/_sandbox/quotas").json()["value"][0]["location"] == "eastus"

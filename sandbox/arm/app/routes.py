@@ -75,7 +75,14 @@ from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
-from sandbox.core.resource import cascade_delete, put_tags, require, require_location, system_data
+from sandbox.core.resource import (
+    cascade_delete,
+    put_tags,
+    require,
+    require_location,
+    system_data,
+    without_nulls,
+)
 from sandbox.core.state import SandboxState
 
 provider = Provider("Microsoft.App")
@@ -255,7 +262,7 @@ def _identity(req: ArmRequest, given: Any, old: dict[str, Any] | None) -> dict[s
 def _build(req: ArmRequest, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     """Validate a desired app: the document to store, its secret values, the new revision name."""
     location = require_location(body)
-    props = copy.deepcopy(body.get("properties") or {})
+    props = without_nulls(copy.deepcopy(body.get("properties") or {}))
     env = _environment(req, props)
     config, template = props.setdefault("configuration", {}), props.setdefault("template", {})
     values = split_secrets(config)
@@ -412,7 +419,7 @@ def delete_app(req: ArmRequest) -> ArmResponse:
         ),
         retry_after=RETRY_AFTER,
     )
-    return ArmResponse(202, None, req.state.lro.headers(req, op))
+    return ArmResponse(202, None, req.state.lro.headers(req, op, with_location=True))
 
 
 @provider.completion("app_deleted")

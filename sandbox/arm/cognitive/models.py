@@ -19,7 +19,7 @@ from infra.catalog.cognitive import (
 )
 from sandbox.core import ArmError, armid
 from sandbox.core.clock import iso
-from sandbox.core.resource import forget_identity
+from sandbox.core.resource import as_int, forget_identity
 from sandbox.core.state import SandboxState
 
 NAMESPACE = "Microsoft.CognitiveServices"
@@ -282,10 +282,11 @@ def validated_sku(sku: dict[str, Any] | None) -> dict[str, Any]:
     if sku.get("name") not in DEPLOYMENT_SKUS:
         # Src: Azure/bicep-registry-modules#6561 ("The deployment sku name 'S0' is invalid.").
         raise invalid_property(f"The deployment sku name '{sku.get('name')}' is invalid.")
-    capacity = sku.get("capacity", 1)
-    if not isinstance(capacity, int) or capacity <= 0:
+    raw = sku.get("capacity", 1)
+    capacity = as_int(raw)  # the az CLI sends numbers as strings
+    if capacity is None or capacity <= 0:
         # [unverified] text: the sandbox refuses a non-positive capacity as the brief requires.
-        raise invalid_property(f"The capacity '{capacity}' of account deployment must be greater than 0.")
+        raise invalid_property(f"The capacity '{raw}' of account deployment must be greater than 0.")
     sku["capacity"] = capacity
     return sku
 

@@ -7,11 +7,13 @@ from sandbox.arm import (
     authorization,
     cognitive,
     insights,
+    keyvault,
     locks,
     managedidentity,
     registry,
     resources,
     search,
+    storage,
     subscriptions,
 )
 from sandbox.core.routing import Provider
@@ -27,4 +29,6 @@ PROVIDERS: list[Provider] = [
     insights.provider,
     registry.provider,
     app.provider,
+    storage.provider,
+    keyvault.provider,
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sandbox.arm import (
     app,
+    appinsights,
     authorization,
     cognitive,
     insights,
     keyvault,
     locks,
+    machinelearning,
     managedidentity,
     registry,
     resources,
@@ -31,4 +33,6 @@ PROVIDERS: list[Provider] = [
     app.provider,
     storage.provider,
     keyvault.provider,
+    machinelearning.provider,
+    appinsights.provider,
 ]

@@ -193,7 +193,7 @@ def put_vault(req: ArmRequest) -> ArmResponse:
     name = base["name"] if base else req.params["name"]
     props["vaultUri"] = f"https://{name.lower()}.vault.azure.net/"
     props["provisioningState"] = "Succeeded" if existing else "RegisteringDns"
-    doc = {
+    doc: dict[str, Any] = {
         "id": base["id"] if base else req.canonical_path,
         "name": name,
         "type": TYPE,

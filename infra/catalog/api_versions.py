@@ -8,7 +8,9 @@ not listed here are refused by the sandbox although Azure may accept them. Clien
   2025-04-01, subscriptions 1.0.0 2022-12-01, locks 1.0.0 2020-05-01, authorization 4.0.0
   2022-04-01, msi 7.1.0 2024-11-30, search 9.2.0 2025-05-01, cognitiveservices 14.1.0
   2025-09-01, containerregistry 15.0.0 2025-11-01, appcontainers 5.1.0 2026-07-01, loganalytics
-  14.0.0 2025-07-01; azure-mgmt-core registers providers with 2016-02-01 (arm-facts §2.1).
+  14.0.0 2025-07-01, storage 25.3.0 2026-09-01, keyvault 14.1.0 2026-05-15,
+  machinelearningservices 1.0.1 2020-08-01, applicationinsights 4.1.0 components 2020-02-02;
+  azure-mgmt-core registers providers with 2016-02-01 (arm-facts §2.1).
 - az CLI 2.91.0 (its wheel and the SDK versions it pins): profile `latest` resources 2024-11-01,
   subscriptions 2022-12-01, locks 2016-09-01, msi 2024-11-30 (aaz identity 2025-05-31-preview,
   federated credentials 2025-01-31-preview, list 2022-01-31-preview); authorization 5.0.0b2 role
@@ -90,6 +92,24 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Microsoft.ContainerRegistry": ("2026-09-01-preview", "2025-11-01", "2023-01-01-preview"),
     "Microsoft.App": ("2026-07-01", "2025-07-01", "2025-02-02-preview", "2022-10-01"),
     "Microsoft.OperationalInsights": ("2025-07-01", "2023-09-01", "2021-12-01-preview"),
+    # azure-mgmt-storage 25.3.0 sends 2026-09-01; pulumi-azure-native 3.29 StorageAccount
+    # 2024-01-01; 2025-06-01 and 2023-05-01 are stable spec folders [unverified: from memory].
+    "Microsoft.Storage": ("2026-09-01", "2025-06-01", "2024-01-01", "2023-05-01"),
+    # azure-mgmt-keyvault 14.1.0 sends 2026-05-15 [sic, its _configuration.py]; pulumi 3.29
+    # Vault 2024-11-01; 2023-07-01 and 2022-07-01 are stable spec folders [unverified].
+    "Microsoft.KeyVault": ("2026-05-15", "2024-11-01", "2023-07-01", "2022-07-01"),
+    # azure-mgmt-machinelearningservices 1.0.1 sends 2020-08-01; pulumi 3.29 Workspace
+    # 2025-12-01; 2025-06-01 (spec folder), 2024-04-01 and 2023-06-01-preview (used with
+    # forceToPurge in Azure/ResourceModules and terraform scripts).
+    "Microsoft.MachineLearningServices": (
+        "2025-12-01",
+        "2025-06-01",
+        "2024-04-01",
+        "2023-06-01-preview",
+        "2020-08-01",
+    ),
+    # azure-mgmt-applicationinsights 4.1.0 and pulumi 3.29 Component: 2020-02-02.
+    "Microsoft.Insights/components": ("2020-02-02", "2015-05-01"),
 }
 
 # Types ARM itself serves answer InvalidApiVersionParameter; resource providers answer

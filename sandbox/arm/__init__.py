@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from sandbox.arm import (
     app,
+    appinsights,
     authorization,
     cognitive,
     insights,
+    keyvault,
     locks,
+    machinelearning,
     managedidentity,
     registry,
     resources,
     search,
+    storage,
     subscriptions,
 )
 from sandbox.core.routing import Provider
@@ -27,4 +31,8 @@ PROVIDERS: list[Provider] = [
     insights.provider,
     registry.provider,
     app.provider,
+    storage.provider,
+    keyvault.provider,
+    machinelearning.provider,
+    appinsights.provider,
 ]

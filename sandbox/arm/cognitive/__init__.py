@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox.arm.cognitive import projects as _projects  # noqa: F401  (registers its routes)
 from sandbox.arm.cognitive.models import (
     ACCOUNT_SECONDS,
     DEPLOYMENT_SECONDS,

@@ -25,6 +25,7 @@ from sandbox.core.state import SandboxState
 NAMESPACE = "Microsoft.CognitiveServices"
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
+PROJECT_TYPE = "Microsoft.CognitiveServices/accounts/projects"
 ACCOUNTS = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
 ACCOUNT = ACCOUNTS + "/{account}"
 DEPLOYMENTS = ACCOUNT + "/deployments"
@@ -228,7 +229,14 @@ def endpoints_of(kind: str, subdomain: str | None, location: str) -> tuple[str, 
     extra = {}
     if kind == "AIServices" and subdomain:
         extra["OpenAI Language Model Instance API"] = f"https://{subdomain}.openai.azure.com/"
+        # Foundry templates read `properties.endpoints['AI Foundry API']` and append
+        # `api/projects/<project>` (Azure-Samples Foundry Bicep samples, avm ai-foundry outputs).
+        extra["AI Foundry API"] = foundry_endpoint(subdomain)
     return endpoint, {n: endpoint for n in names} | extra
+
+
+def foundry_endpoint(subdomain: str) -> str:
+    return f"https://{subdomain}.services.ai.azure.com/"
 
 
 def check_subdomain(state: SandboxState, subdomain: str, own_id: str) -> None:
@@ -312,3 +320,48 @@ def validated_model(account: dict[str, Any], props: dict[str, Any], sku: str) ->
     if problem:
         raise ArmError(400, *problem)
     return model
+
+
+# -- projects -----------------------------------------------------------------------------------
+# Src: specs cognitiveservices.json 2025-06-01 `projectName` has the account name's rule
+# [unverified: pattern read from the account parameter; the project's own limits not found].
+_PROJECT_NAME = _ACCOUNT_NAME
+PROJECT_KINDS = ("AIServices",)
+
+
+def cannot_delete(nested: list[str]) -> ArmError:
+    # Src: Azure/terraform-provider-azapi#894 (409 CannotDeleteResource, full text).
+    ids = ", ".join(n.split("/providers/", 1)[1] for n in nested)
+    return ArmError(
+        409,
+        "CannotDeleteResource",
+        "Cannot delete resource while nested resources exist. Some existing nested resource IDs "
+        f"include: '{ids}'. Please delete all nested resources before deleting this resource.",
+    )
+
+
+def nested_projects(state: SandboxState, account_id: str) -> list[str]:
+    return [d["id"] for d in state.store.find(type=PROJECT_TYPE, within=account_id)]
+
+
+def check_project(name: str, account: dict[str, Any]) -> None:
+    """Projects live on Foundry accounts only: kind AIServices with allowProjectManagement."""
+    if not _PROJECT_NAME.match(name):
+        # [unverified] code and text, as for account names above.
+        raise ArmError(
+            400,
+            "InvalidResourceName",
+            f"Resource name '{name}' is invalid. The name can contain only letters, digits and "
+            "hyphens, must start and end with a letter or digit and be 2 to 64 characters long.",
+        )
+    allowed = account.get("kind") in PROJECT_KINDS and account["properties"].get("allowProjectManagement")
+    if not allowed:
+        # [unverified] code and text: the live refusal was not found. The rule is
+        # learn.microsoft.com (Foundry resource = kind AIServices with allowProjectManagement).
+        raise ArmError(
+            400,
+            "BadRequest",
+            f"Projects are not supported on account '{account['name']}' of kind "
+            f"'{account.get('kind')}': projects need kind 'AIServices' with "
+            "'allowProjectManagement' set to true.",
+        )

@@ -40,6 +40,7 @@ from sandbox.arm.cognitive.models import (
     all_deployments,
     bucket_of,
     busy,
+    cannot_delete,
     check_account,
     check_quota,
     check_subdomain,
@@ -49,6 +50,7 @@ from sandbox.arm.cognitive.models import (
     endpoints_of,
     find_deleted,
     flag_must_be_set,
+    nested_projects,
     public,
     purge,
     record,
@@ -240,6 +242,9 @@ def delete_account(req: ArmRequest) -> ArmResponse:
     if doc is None:
         return ArmResponse(204)
     _ensure_idle(req, doc["id"])
+    projects = nested_projects(req.state, doc["id"])
+    if projects:
+        raise cannot_delete(projects)
     doc["properties"]["provisioningState"] = "Deleting"
     req.state.store.put(doc)
     op = _start(req, doc, "aao", "account_deleted", DELETE_SECONDS)

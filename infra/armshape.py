@@ -28,6 +28,25 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
         "deploymentName",
         "2025-06-01",
     ),
+    "azure-native:cognitiveservices:Project": (
+        "Microsoft.CognitiveServices/accounts/projects",
+        "projectName",
+        "2025-06-01",
+    ),
+    # The api-versions below are the defaults of pulumi-azure-native 3.29 ("Uses Azure REST API
+    # version ..." in each resource's docstring, site-packages pulumi_azure_native/<module>/<type>.py).
+    "azure-native:machinelearningservices:Workspace": (
+        "Microsoft.MachineLearningServices/workspaces",
+        "workspaceName",
+        "2025-12-01",
+    ),
+    "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts", "accountName", "2024-01-01"),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults", "vaultName", "2024-11-01"),
+    "azure-native:applicationinsights:Component": (
+        "Microsoft.Insights/components",
+        "resourceName",
+        "2020-02-02",
+    ),
     "azure-native:containerregistry:Registry": (
         "Microsoft.ContainerRegistry/registries",
         "registryName",
@@ -59,6 +78,11 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
         "2022-04-01",
     ),
 }
+# Child resources: the input naming the parent (the ARM name is `<parent>/<child>`).
+PARENT_INPUTS: dict[str, str] = {
+    "azure-native:cognitiveservices:Deployment": "accountName",
+    "azure-native:cognitiveservices:Project": "accountName",
+}
 ENVELOPE = frozenset(
     {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
 )
@@ -78,6 +102,13 @@ def api_version(type_token: str) -> str:
 def azure_name(type_token: str, inputs: Mapping[str, Any]) -> str:
     """The resource's own Azure name, from the input that carries it."""
     return str(inputs.get(ARM_SHAPES[type_token][1], ""))
+
+
+def template_name(type_token: str, inputs: Mapping[str, Any]) -> str:
+    """The name an ARM template gives the resource: `<parent>/<name>` for child resources."""
+    parent = PARENT_INPUTS.get(type_token)
+    name = azure_name(type_token, inputs)
+    return f"{inputs.get(parent)}/{name}" if parent else name
 
 
 def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:

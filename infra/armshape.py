@@ -86,6 +86,24 @@ PARENT_INPUTS: dict[str, str] = {
 ENVELOPE = frozenset(
     {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
 )
+# Properties whose ARM wire name differs from the azure-native input name. Application Insights
+# components keep their legacy spellings on the wire (Azure/bicep-types-az generated/applicationinsights
+# microsoft.insights 2020-02-02 types.md: Application_Type, Flow_Type, Request_Source, IngestionMode,
+# WorkspaceResourceId, SamplingPercentage; DisableLocalAuth/DisableIpMasking/RetentionInDays as spelled
+# there).
+WIRE_NAMES: dict[str, dict[str, str]] = {
+    "azure-native:applicationinsights:Component": {
+        "applicationType": "Application_Type",
+        "flowType": "Flow_Type",
+        "requestSource": "Request_Source",
+        "ingestionMode": "IngestionMode",
+        "workspaceResourceId": "WorkspaceResourceId",
+        "samplingPercentage": "SamplingPercentage",
+        "disableLocalAuth": "DisableLocalAuth",
+        "disableIpMasking": "DisableIpMasking",
+        "retentionInDays": "RetentionInDays",
+    }
+}
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
 SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})
 PATH_INPUTS = frozenset({name_key for _, name_key, _ in ARM_SHAPES.values()} | {"accountName", "scope"})
@@ -121,7 +139,8 @@ def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     rest = {k: v for k, v in inputs.items() if k not in envelope and k not in PATH_INPUTS}
     nested = rest.pop("properties", None)
     if type_token != "azure-native:resources:ResourceGroup":
-        body["properties"] = {**(nested or {}), **rest}
+        renames = WIRE_NAMES.get(type_token, {})
+        body["properties"] = {renames.get(k, k): v for k, v in {**(nested or {}), **rest}.items()}
     return body
 
 

@@ -429,7 +429,9 @@ def _resource_id_expr(resource: Mapping[str, Any]) -> str:
 
 def _references(resources: list[Mapping[str, Any]]) -> dict[str, str]:
     """Mock placeholder -> the ARM expression that yields the real value at deploy time."""
-    found: dict[str, str] = {}
+    from infra.mockrun import MOCK_TENANT_ID
+
+    found: dict[str, str] = {MOCK_TENANT_ID: "subscription().tenantId"}
     for resource in resources:
         if resource["type"] in (
             "azure-native:resources:ResourceGroup",

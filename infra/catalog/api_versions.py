@@ -90,6 +90,12 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Microsoft.ContainerRegistry": ("2026-09-01-preview", "2025-11-01", "2023-01-01-preview"),
     "Microsoft.App": ("2026-07-01", "2025-07-01", "2025-02-02-preview", "2022-10-01"),
     "Microsoft.OperationalInsights": ("2025-07-01", "2023-09-01", "2021-12-01-preview"),
+    # Azure ML workspace and its associated resources: so far only what pulumi-azure-native 3.29 sends
+    # (infra/armshape.py); add the azure-mgmt-* clients' defaults when the sandbox serves these types.
+    "Microsoft.MachineLearningServices": ("2025-12-01",),
+    "Microsoft.Storage": ("2024-01-01",),
+    "Microsoft.KeyVault": ("2024-11-01",),
+    "Microsoft.Insights": ("2020-02-02",),
 }
 
 # Types ARM itself serves answer InvalidApiVersionParameter; resource providers answer

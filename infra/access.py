@@ -77,14 +77,17 @@ def resource_group_id(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-def resource_scopes(subscription_id: str, names: ResourceNames) -> dict[ResourceKey, str]:
-    """The ARM id of every resource a preset can grant on (whether or not the environment has it)."""
+def resource_scopes(
+    subscription_id: str, names: ResourceNames, resources: Collection[ResourceKey] = CORE_RESOURCE_KEYS
+) -> dict[ResourceKey, str]:
+    """The ARM id of each of `resources` (default: the ones every environment has; pass
+    `environment_resources(settings)` for the Foundry project and the ML resources too)."""
     group = resource_group_id(subscription_id, names.resource_group)
     by_key = names.as_dict()
     scopes = {key: f"{group}/providers/{ARM_TYPES[key]}/{by_key[key]}" for key in ARM_TYPES}
     for key, (parent, segment) in CHILD_TYPES.items():
         scopes[key] = f"{scopes[parent]}/{segment}/{by_key[key]}"
-    return {key: scopes[key] for key in RESOURCE_KEYS}
+    return {key: scopes[key] for key in RESOURCE_KEYS if key in resources}
 
 
 def environment_resources(settings: StackSettings) -> frozenset[ResourceKey]:

@@ -36,9 +36,10 @@ def test_assignment_name_is_a_guid_stable_and_case_insensitive() -> None:
 
 def test_resource_scopes_are_resource_ids_inside_the_group() -> None:
     names = environment_names(settings_for(), SUBSCRIPTION)
-    scopes = access.resource_scopes(SUBSCRIPTION, names)
+    scopes = access.resource_scopes(SUBSCRIPTION, names, RESOURCE_KEYS)
     group = access.resource_group_id(SUBSCRIPTION, names.resource_group)
     assert set(scopes) == set(RESOURCE_KEYS)
+    assert set(access.resource_scopes(SUBSCRIPTION, names)) == set(CORE)
     assert scopes["registry"] == f"{group}/providers/Microsoft.ContainerRegistry/registries/{names.registry}"
     assert all(scope.startswith(group + "/providers/") for scope in scopes.values())
 
@@ -84,7 +85,7 @@ def test_optional_resources_are_granted_only_when_declared() -> None:
 
 def test_project_scope_is_a_child_of_the_account() -> None:
     names = environment_names(settings_for(profile="dev"), SUBSCRIPTION)
-    scopes = access.resource_scopes(SUBSCRIPTION, names)
+    scopes = access.resource_scopes(SUBSCRIPTION, names, RESOURCE_KEYS)
     assert scopes["foundry_project"] == f"{scopes['openai']}/projects/{names.foundry_project}"
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from infra.access import resource_scopes
+from infra.access import environment_resources, resource_scopes
 from infra.catalog.regions import ML_REGIONS, REGIONS
 from infra.catalog.roles import role_guid
 from infra.mockrun import Rendered, render
@@ -290,6 +290,8 @@ def test_stateful_ml_resources_are_protected_on_prod() -> None:
 def test_role_matrix_scopes_match_the_offline_scopes() -> None:
     rendered = ml_stack()
     settings = settings_for(environment="mlx", profile="prod", location="swedencentral", ml={"enabled": True})
-    scopes = resource_scopes(SUBSCRIPTION, environment_names(settings, SUBSCRIPTION))
+    scopes = resource_scopes(
+        SUBSCRIPTION, environment_names(settings, SUBSCRIPTION), environment_resources(settings)
+    )
     for row in rendered.outputs["roleAssignments"]:
         assert row["scope"] == scopes[row["resource"]]

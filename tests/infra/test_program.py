@@ -294,8 +294,9 @@ def test_managed_identities_are_service_principals(stack: str) -> None:
 def test_role_matrix_output_matches_presets(stack: str) -> None:
     rendered, settings = rendered_stack(stack), stack_settings(stack)
     outputs = rendered.outputs
-    scopes = access.resource_scopes(subscription(stack), environment_names(settings, subscription(stack)))
     present = access.environment_resources(settings)
+    names = environment_names(settings, subscription(stack))
+    scopes = access.resource_scopes(subscription(stack), names, present)
     expected = _matrix_rows("app", outputs["identityPrincipalId"], "ServicePrincipal", scopes, present)
     if SEARCH_TIERS[settings.search.sku].managed_identity:
         expected += _matrix_rows("search", outputs["searchPrincipalId"], "ServicePrincipal", scopes, present)

@@ -7,15 +7,24 @@ binding derives the same name, which makes grants idempotent (ops-pitfalls R-1, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from infra.catalog.roles import RESOURCE_KEYS, ROLE_PRESETS, ResourceKey, role_definition_id, role_guid
+from infra.catalog.roles import (
+    CORE_RESOURCE_KEYS,
+    FOUNDRY_RESOURCE_KEYS,
+    ML_RESOURCE_KEYS,
+    RESOURCE_KEYS,
+    ROLE_PRESETS,
+    ResourceKey,
+    role_definition_id,
+    role_guid,
+)
 from infra.naming import ResourceNames
 
 if TYPE_CHECKING:
-    from infra.settings import AccessGrant
+    from infra.settings import AccessGrant, StackSettings
 
 ASSIGNMENT_NAMESPACE = uuid.UUID("6f1e0c3a-8d5b-5e7a-9c41-2b7d3e9f0a15")
 
@@ -25,7 +34,13 @@ ARM_TYPES: dict[ResourceKey, str] = {
     "document_intelligence": "Microsoft.CognitiveServices/accounts",
     "registry": "Microsoft.ContainerRegistry/registries",
     "container_app": "Microsoft.App/containerApps",
+    "ml_workspace": "Microsoft.MachineLearningServices/workspaces",
+    "storage": "Microsoft.Storage/storageAccounts",
+    "key_vault": "Microsoft.KeyVault/vaults",
+    "app_insights": "Microsoft.Insights/components",
 }
+# Child resources: (parent key, child type segment).
+CHILD_TYPES: dict[ResourceKey, tuple[ResourceKey, str]] = {"foundry_project": ("openai", "projects")}
 
 
 @dataclass(frozen=True)
@@ -62,23 +77,50 @@ def resource_group_id(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-def resource_scopes(subscription_id: str, names: ResourceNames) -> dict[ResourceKey, str]:
-    """The ARM id of every resource a preset can grant on."""
+def resource_scopes(
+    subscription_id: str, names: ResourceNames, resources: Collection[ResourceKey] = CORE_RESOURCE_KEYS
+) -> dict[ResourceKey, str]:
+    """The ARM id of each of `resources` (default: the ones every environment has; pass
+    `environment_resources(settings)` for the Foundry project and the ML resources too)."""
     group = resource_group_id(subscription_id, names.resource_group)
     by_key = names.as_dict()
-    return {key: f"{group}/providers/{ARM_TYPES[key]}/{by_key[key]}" for key in RESOURCE_KEYS}
+    scopes = {key: f"{group}/providers/{ARM_TYPES[key]}/{by_key[key]}" for key in ARM_TYPES}
+    for key, (parent, segment) in CHILD_TYPES.items():
+        scopes[key] = f"{scopes[parent]}/{segment}/{by_key[key]}"
+    return {key: scopes[key] for key in RESOURCE_KEYS if key in resources}
 
 
-def preset_bindings(preset: str, principal_id: str, principal_type: str) -> list[RoleBinding]:
-    """The bindings one preset gives one principal."""
-    grants = ROLE_PRESETS[preset].grants
+def environment_resources(settings: StackSettings) -> frozenset[ResourceKey]:
+    """The grantable resources this environment declares: the core ones plus the enabled options."""
+    keys: list[ResourceKey] = list(CORE_RESOURCE_KEYS)
+    if settings.has_foundry_project:
+        keys += FOUNDRY_RESOURCE_KEYS
+    if settings.ml.enabled:
+        keys += ML_RESOURCE_KEYS
+    return frozenset(keys)
+
+
+def preset_bindings(
+    preset: str,
+    principal_id: str,
+    principal_type: str,
+    resources: Collection[ResourceKey] = CORE_RESOURCE_KEYS,
+) -> list[RoleBinding]:
+    """The bindings one preset gives one principal on the `resources` the environment has.
+
+    The default is the resources every environment has; pass `environment_resources(settings)` to
+    include the Foundry project and the Machine Learning resources when they are declared.
+    """
+    grants = [grant for grant in ROLE_PRESETS[preset].grants if grant.resource in resources]
     return [RoleBinding(principal_id, principal_type, preset, grant.role, grant.resource) for grant in grants]
 
 
-def operator_bindings(access: Iterable[AccessGrant]) -> list[RoleBinding]:
+def operator_bindings(
+    access: Iterable[AccessGrant], resources: Collection[ResourceKey] = CORE_RESOURCE_KEYS
+) -> list[RoleBinding]:
     """Bindings for the principals listed under `ragstack:access`."""
     return [
         binding
         for grant in access
-        for binding in preset_bindings(grant.preset, grant.principal_id, grant.principal_type)
+        for binding in preset_bindings(grant.preset, grant.principal_id, grant.principal_type, resources)
     ]

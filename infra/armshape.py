@@ -28,6 +28,25 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
         "deploymentName",
         "2025-06-01",
     ),
+    "azure-native:cognitiveservices:Project": (
+        "Microsoft.CognitiveServices/accounts/projects",
+        "projectName",
+        "2025-06-01",
+    ),
+    # The api-versions below are the defaults of pulumi-azure-native 3.29 ("Uses Azure REST API
+    # version ..." in each resource's docstring, site-packages pulumi_azure_native/<module>/<type>.py).
+    "azure-native:machinelearningservices:Workspace": (
+        "Microsoft.MachineLearningServices/workspaces",
+        "workspaceName",
+        "2025-12-01",
+    ),
+    "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts", "accountName", "2024-01-01"),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults", "vaultName", "2024-11-01"),
+    "azure-native:applicationinsights:Component": (
+        "Microsoft.Insights/components",
+        "resourceName",
+        "2020-02-02",
+    ),
     "azure-native:containerregistry:Registry": (
         "Microsoft.ContainerRegistry/registries",
         "registryName",
@@ -59,9 +78,32 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
         "2022-04-01",
     ),
 }
+# Child resources: the input naming the parent (the ARM name is `<parent>/<child>`).
+PARENT_INPUTS: dict[str, str] = {
+    "azure-native:cognitiveservices:Deployment": "accountName",
+    "azure-native:cognitiveservices:Project": "accountName",
+}
 ENVELOPE = frozenset(
     {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
 )
+# Properties whose ARM wire name differs from the azure-native input name. Application Insights
+# components keep their legacy spellings on the wire (Azure/bicep-types-az generated/applicationinsights
+# microsoft.insights 2020-02-02 types.md: Application_Type, Flow_Type, Request_Source, IngestionMode,
+# WorkspaceResourceId, SamplingPercentage; DisableLocalAuth/DisableIpMasking/RetentionInDays as spelled
+# there).
+WIRE_NAMES: dict[str, dict[str, str]] = {
+    "azure-native:applicationinsights:Component": {
+        "applicationType": "Application_Type",
+        "flowType": "Flow_Type",
+        "requestSource": "Request_Source",
+        "ingestionMode": "IngestionMode",
+        "workspaceResourceId": "WorkspaceResourceId",
+        "samplingPercentage": "SamplingPercentage",
+        "disableLocalAuth": "DisableLocalAuth",
+        "disableIpMasking": "DisableIpMasking",
+        "retentionInDays": "RetentionInDays",
+    }
+}
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
 SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})
 PATH_INPUTS = frozenset({name_key for _, name_key, _ in ARM_SHAPES.values()} | {"accountName", "scope"})
@@ -80,6 +122,13 @@ def azure_name(type_token: str, inputs: Mapping[str, Any]) -> str:
     return str(inputs.get(ARM_SHAPES[type_token][1], ""))
 
 
+def template_name(type_token: str, inputs: Mapping[str, Any]) -> str:
+    """The name an ARM template gives the resource: `<parent>/<name>` for child resources."""
+    parent = PARENT_INPUTS.get(type_token)
+    name = azure_name(type_token, inputs)
+    return f"{inputs.get(parent)}/{name}" if parent else name
+
+
 def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The ARM request body: envelope fields on top, everything else under `properties`."""
     inputs = whole_numbers(inputs)
@@ -90,7 +139,8 @@ def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     rest = {k: v for k, v in inputs.items() if k not in envelope and k not in PATH_INPUTS}
     nested = rest.pop("properties", None)
     if type_token != "azure-native:resources:ResourceGroup":
-        body["properties"] = {**(nested or {}), **rest}
+        renames = WIRE_NAMES.get(type_token, {})
+        body["properties"] = {renames.get(k, k): v for k, v in {**(nested or {}), **rest}.items()}
     return body
 
 

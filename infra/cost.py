@@ -25,6 +25,7 @@ REGISTRY = "azure-native:containerregistry:Registry"
 CONTAINER_APP = "azure-native:app:ContainerApp"
 MANAGED_ENVIRONMENT = "azure-native:app:ManagedEnvironment"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
+STORAGE = "azure-native:storage:StorageAccount"
 GRANT_LINE = "container-apps-free-grant"
 
 
@@ -225,6 +226,17 @@ def workspace_line(resource: PlannedResource) -> CostLine | None:
     return CostLine(resource.name, resource.type, money(volume * rate), basis)
 
 
+def storage_line(resource: PlannedResource) -> CostLine | None:
+    sku = _sku(resource.inputs)
+    if sku not in prices.STORAGE_GB_MONTH:
+        return None
+    volume, rate = prices.STORAGE_ASSUMED_GB, prices.STORAGE_GB_MONTH[sku]
+    basis = (
+        f"ASSUMED {volume} GB hot blobs x {_usd(rate)}/GB-month ({sku}); operations and egress not included"
+    )
+    return CostLine(resource.name, resource.type, money(volume * rate), basis)
+
+
 def environment_line(resource: PlannedResource) -> CostLine:
     basis = "Consumption workload profile: no environment charge (dedicated profiles not modelled)"
     return CostLine(resource.name, resource.type, money(prices.MANAGED_ENVIRONMENT_MONTHLY), basis)
@@ -242,6 +254,7 @@ PRICERS: dict[str, Callable[[PlannedResource], CostLine | None]] = {
     CONTAINER_APP: container_app_line,
     MANAGED_ENVIRONMENT: environment_line,
     WORKSPACE: workspace_line,
+    STORAGE: storage_line,
     **dict.fromkeys(prices.FREE_TYPES, free_line),
 }
 

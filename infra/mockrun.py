@@ -268,6 +268,13 @@ ARM_TYPES: dict[str, tuple[str, str]] = {
     ),
     "azure-native:app:ManagedEnvironment": ("Microsoft.App/managedEnvironments", "environmentName"),
     "azure-native:app:ContainerApp": ("Microsoft.App/containerApps", "containerAppName"),
+    "azure-native:machinelearningservices:Workspace": (
+        "Microsoft.MachineLearningServices/workspaces",
+        "workspaceName",
+    ),
+    "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts", "accountName"),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults", "vaultName"),
+    "azure-native:applicationinsights:Component": ("Microsoft.Insights/components", "resourceName"),
 }
 
 
@@ -321,6 +328,9 @@ class ArmMocks(Mocks):
         if type_token == "azure-native:cognitiveservices:Deployment":
             account = f"{group}/providers/Microsoft.CognitiveServices/accounts/{inputs['accountName']}"
             return f"{account}/deployments/{inputs['deploymentName']}"
+        if type_token == "azure-native:cognitiveservices:Project":
+            account = f"{group}/providers/Microsoft.CognitiveServices/accounts/{inputs['accountName']}"
+            return f"{account}/projects/{inputs['projectName']}"
         if type_token == "azure-native:authorization:RoleAssignment":
             scope = str(inputs["scope"]).rstrip("/")
             return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{inputs['roleAssignmentName']}"
@@ -377,6 +387,21 @@ def _cognitive(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> d
     return {"properties": {"endpoint": endpoint, "endpoints": endpoints, "provisioningState": "Succeeded"}}
 
 
+def _project(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    account = rid.split("/accounts/", 1)[1].split("/", 1)[0].lower()
+    endpoint = f"https://{account}.services.ai.azure.com/api/projects/{name}"
+    return {"properties": {"endpoints": {"AI Foundry API": endpoint}, "provisioningState": "Succeeded"}}
+
+
+def _vault(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "properties": {
+            "vaultUri": f"https://{name.lower()}.vault.azure.net/",
+            "provisioningState": "Succeeded",
+        }
+    }
+
+
 def _registry(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {"loginServer": f"{name.lower()}.azurecr.io", "provisioningState": "Succeeded"}
 
@@ -428,6 +453,8 @@ _COMPUTED: dict[str, Callable[[ArmMocks, str, str, Mapping[str, Any]], dict[str,
     "azure-native:app:ManagedEnvironment": _managed_environment,
     "azure-native:app:ContainerApp": _container_app,
     "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:cognitiveservices:Project": _project,
+    "azure-native:keyvault:Vault": _vault,
 }
 
 

@@ -68,6 +68,30 @@ NAME_RULES: dict[str, NameRule] = {
     "identity": NameRule(
         3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", "letters, digits, '-' and '_', starting alphanumeric"
     ),
+    # Azure/bicep-types-az generated/cognitiveservices/.../2025-06-01/types.md, accounts/projects:
+    # name {minLength: 2, maxLength: 64, pattern: "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"}.
+    "foundry_project": NameRule(
+        2, 64, r"[A-Za-z0-9][A-Za-z0-9_.-]*", "letters, digits, '_', '.' and '-', starting alphanumeric"
+    ),
+    # hashicorp/terraform-provider-azurerm machinelearning validate.WorkspaceName and AzureNamingTool:
+    # ^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$, unique in the resource group.
+    "ml_workspace": NameRule(
+        3, 33, r"[A-Za-z0-9][A-Za-z0-9_-]*", "letters, digits, '_' and '-', starting alphanumeric"
+    ),
+    # learn.microsoft.com azure-resource-manager/management/resource-name-rules (Microsoft.Storage,
+    # Microsoft.KeyVault, Microsoft.Insights): storage 3-24 lowercase letters and digits, global; vault
+    # 3-24 alphanumerics and '-', starting with a letter, ending alphanumeric, no '--', global;
+    # components 1-260, no % & \ ? / and not ending in a space or '.'.
+    "storage": NameRule(3, 24, r"[a-z0-9]+", "lowercase letters and digits only"),
+    "key_vault": NameRule(
+        3,
+        24,
+        r"[A-Za-z](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]",
+        "letters, digits and '-', starting with a letter, ending alphanumeric, no '--'",
+    ),
+    "app_insights": NameRule(
+        1, 260, r"[^%&\\?/]*[^%&\\?/. ]", "any characters except % & \\ ? /, not ending in '.' or ' '"
+    ),
 }
 
 ENVIRONMENT_RULE = NameRule(
@@ -91,6 +115,11 @@ class ResourceNames:
     container_apps_environment: str
     container_app: str
     identity: str
+    foundry_project: str
+    ml_workspace: str
+    storage: str
+    key_vault: str
+    app_insights: str
 
     def as_dict(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -116,6 +145,12 @@ def default_names(*, project: str, environment: str, token: str) -> ResourceName
         container_apps_environment=f"cae-{environment}",
         container_app=f"ca-{environment}",
         identity=f"id-{environment}-app",
+        foundry_project=f"proj-{environment}",
+        ml_workspace=f"mlw-{environment}",
+        # Global names of at most 24 characters: a 2-letter prefix, 9 of the environment, the token.
+        storage=f"st{compact[:9]}{token}",
+        key_vault=f"kv{compact[:9]}{token}",
+        app_insights=f"appi-{environment}",
     )
 
 
@@ -132,4 +167,7 @@ def environment_names(settings: StackSettings, subscription_id: str | None = Non
     token = resource_token(subscription, settings.environment, settings.location)
     derived = default_names(project=PROJECT, environment=settings.environment, token=token)
     overrides = {k: v for k, v in settings.names.model_dump().items() if v}
+    project = settings.foundry.project
+    if project is not None and project.name:
+        overrides["foundry_project"] = project.name
     return ResourceNames(**{**derived.as_dict(), **overrides})

@@ -36,9 +36,26 @@ MANAGED_ENVIRONMENT = "azure-native:app:ManagedEnvironment"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+PROJECT = "azure-native:cognitiveservices:Project"
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+STORAGE = "azure-native:storage:StorageAccount"
+KEY_VAULT = "azure-native:keyvault:Vault"
+APP_INSIGHTS = "azure-native:applicationinsights:Component"
 
 # Deleting these loses data or globally unique names; production must protect them.
-STATEFUL_TYPES = frozenset({RESOURCE_GROUP, SEARCH, COGNITIVE_ACCOUNT, REGISTRY, WORKSPACE})
+STATEFUL_TYPES = frozenset(
+    {
+        RESOURCE_GROUP,
+        SEARCH,
+        COGNITIVE_ACCOUNT,
+        REGISTRY,
+        WORKSPACE,
+        PROJECT,
+        ML_WORKSPACE,
+        STORAGE,
+        KEY_VAULT,
+    }
+)
 # What replacing (delete, then create) a stateful resource loses; a plan that would do it is a high
 # finding. Soft delete holds a Cognitive Services name for 48 h (learn.microsoft.com/azure/ai-services/
 # manage-resources); a new search service starts without indexes (no in-place tier change before
@@ -50,6 +67,11 @@ REPLACEMENT_LOSS: dict[str, str] = {
     "the old name for 48 h",
     REGISTRY: "its images are lost; push them again",
     WORKSPACE: "its collected logs are lost",
+    PROJECT: "its agents, files, threads and connections are lost and its endpoint changes",
+    ML_WORKSPACE: "its experiments, models and registered data are lost; soft delete holds the name",
+    STORAGE: "its blobs are lost and the global name may be taken by someone else",
+    KEY_VAULT: "its secrets, keys and certificates are lost; soft delete holds the global name "
+    "(7-90 days, purge protection forbids purging it)",
 }
 REPLACE_STATEFUL_RULE = "replace-stateful"
 
@@ -65,6 +87,11 @@ TAGGABLE_TYPES = frozenset(
         MANAGED_ENVIRONMENT,
         WORKSPACE,
         IDENTITY,
+        PROJECT,
+        ML_WORKSPACE,
+        STORAGE,
+        KEY_VAULT,
+        APP_INSIGHTS,
     }
 )
 # Where each type keeps its public network switch; Azure's default when unset is Enabled.
@@ -72,6 +99,9 @@ PUBLIC_NETWORK_PATHS: dict[str, tuple[str, ...]] = {
     SEARCH: ("publicNetworkAccess",),
     COGNITIVE_ACCOUNT: ("properties", "publicNetworkAccess"),
     REGISTRY: ("publicNetworkAccess",),
+    STORAGE: ("publicNetworkAccess",),
+    KEY_VAULT: ("properties", "publicNetworkAccess"),
+    ML_WORKSPACE: ("publicNetworkAccess",),
 }
 PROFILES = tuple(PROFILE_DEFAULTS)
 
@@ -338,6 +368,56 @@ def check_public_network(resource: PlannedResource, ctx: StackContext) -> Iterat
         yield f"{'.'.join(path)} is {value!r} in production; disable it and use private endpoints"
 
 
+def check_storage_keyless(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
+    """Shared keys bypass Entra ID and RBAC; Azure's default is to allow them (unset = allowed)."""
+    shared = resource.inputs.get("allowSharedKeyAccess")
+    if shared is not False and not is_unknown(shared):
+        yield f"allowSharedKeyAccess is {shared!r}; set it to false so only Entra ID tokens work"
+    public = resource.inputs.get("allowBlobPublicAccess")
+    if public is True:
+        yield "allowBlobPublicAccess is true; anonymous reads of containers must stay off"
+
+
+# Src: learn.microsoft.com/azure/storage/common/transport-layer-security-configure-minimum-version.
+MINIMUM_TLS = "TLS1_2"
+
+
+def check_storage_tls(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
+    tls = resource.inputs.get("minimumTlsVersion")
+    if tls != MINIMUM_TLS and not is_unknown(tls):
+        yield f"minimumTlsVersion is {tls!r}; require {MINIMUM_TLS}"
+
+
+def check_vault_rbac(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
+    """Access policies are a second, unaudited permission model; RBAC keeps one (Key Vault RBAC guide)."""
+    rbac = dig(resource.inputs, "properties", "enableRbacAuthorization")
+    if rbac is not True and not is_unknown(rbac):
+        yield f"properties.enableRbacAuthorization is {rbac!r}; use Azure RBAC, not access policies"
+
+
+def check_vault_purge_protection(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
+    """Production secrets must survive a delete: soft delete on, and purge protection so nobody can
+    purge them during retention (learn.microsoft.com/azure/key-vault/general/soft-delete-overview)."""
+    if not ctx.production:
+        return
+    soft = dig(resource.inputs, "properties", "enableSoftDelete")
+    if soft is False:
+        yield "properties.enableSoftDelete is False in production; deleted secrets could not be recovered"
+    purge = dig(resource.inputs, "properties", "enablePurgeProtection")
+    if purge is not True and not is_unknown(purge):
+        yield "properties.enablePurgeProtection is not set in production (ragstack:ml.purgeProtection)"
+
+
+def check_project_identity(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
+    """A project reaches the account's models and its connections with its own identity (it gets
+    Azure AI User on the account); without one those calls fail."""
+    kind = dig(resource.inputs, "identity", "type")
+    if is_unknown(kind):
+        return
+    if "SystemAssigned" not in str(kind or "") and "UserAssigned" not in str(kind or ""):
+        yield f"identity.type is {kind!r}; give the project a managed identity (SystemAssigned)"
+
+
 # --- stack checks --------------------------------------------------------------------------------
 
 
@@ -474,6 +554,41 @@ RULES: tuple[Rule, ...] = (
         "Production search, cognitive accounts and registries disable public network access.",
         frozenset(PUBLIC_NETWORK_PATHS),
         check=check_public_network,
+    ),
+    Rule(
+        "storage-shared-key-disabled",
+        "high",
+        "Storage accounts accept only Entra ID (allowSharedKeyAccess false) and no anonymous blob access.",
+        frozenset({STORAGE}),
+        check=check_storage_keyless,
+    ),
+    Rule(
+        "storage-minimum-tls",
+        "medium",
+        "Storage accounts require TLS 1.2.",
+        frozenset({STORAGE}),
+        check=check_storage_tls,
+    ),
+    Rule(
+        "key-vault-rbac-authorization",
+        "high",
+        "Key vaults use Azure RBAC (enableRbacAuthorization), not access policies.",
+        frozenset({KEY_VAULT}),
+        check=check_vault_rbac,
+    ),
+    Rule(
+        "key-vault-purge-protection",
+        "medium",
+        "Production key vaults keep soft delete on and enable purge protection.",
+        frozenset({KEY_VAULT}),
+        check=check_vault_purge_protection,
+    ),
+    Rule(
+        "foundry-project-identity",
+        "medium",
+        "Foundry projects have a managed identity to call the account's models and connections.",
+        frozenset({PROJECT}),
+        check=check_project_identity,
     ),
 )
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from infra.settings import StackSettings
 
+# New stacks get a Microsoft Foundry resource (AIServices account with one project), the shape the
+# reference RAG template moved to (Azure-Samples/azure-search-openai-demo release 2026-07-10) and
+# the AVM ai-foundry pattern defaults to. `free` keeps the classic account.
+FOUNDRY_DEFAULTS: dict[str, Any] = {"openai": {"kind": "AIServices"}, "foundry": {"project": {}}}
+
 PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
     "free": {
         "search": {"sku": "free", "replicas": 1, "partitions": 1, "semantic_ranker": "disabled"},
@@ -22,6 +27,8 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "dev": {
         "search": {"sku": "basic", "replicas": 1, "partitions": 1, "semantic_ranker": "free"},
+        **FOUNDRY_DEFAULTS,
+        "ml": {"purge_protection": False, "soft_delete_retention_days": 7},
         "document_intelligence": {"sku": "S0"},
         "registry": {"sku": "Basic"},
         "app": {"cpu": 0.5, "memory": "1Gi", "min_replicas": 0, "max_replicas": 3},
@@ -30,6 +37,8 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "prod": {
         "search": {"sku": "standard", "replicas": 3, "partitions": 1, "semantic_ranker": "standard"},
+        **FOUNDRY_DEFAULTS,
+        "ml": {"purge_protection": True, "soft_delete_retention_days": 90},
         "document_intelligence": {"sku": "S0"},
         "registry": {"sku": "Standard"},
         "app": {"cpu": 1.0, "memory": "2Gi", "min_replicas": 2, "max_replicas": 10},
@@ -46,6 +55,9 @@ def apply_profile(explicit: StackSettings) -> StackSettings:
     search = merged.setdefault("search", {})
     if search.get("sku") == "free" and "semantic_ranker" not in set_values.get("search", {}):
         search["semantic_ranker"] = "disabled"
+    if merged.get("openai", {}).get("kind") == "OpenAI" and "project" not in set_values.get("foundry", {}):
+        # An existing `kind: OpenAI` stack keeps working: no default project on a classic account.
+        merged.setdefault("foundry", {})["project"] = None
     return type(explicit).model_validate(merged)
 
 

@@ -14,7 +14,9 @@ from typing import Any
 import pulumi
 
 from infra import rules
+from infra.access import environment_resources
 from infra.catalog.roles import ROLE_PRESETS, ResourceKey
+from infra.components.app_insights import AppInsights, AppInsightsArgs
 from infra.components.common import Placement
 from infra.components.container_apps import (
     ContainerApp,
@@ -23,13 +25,17 @@ from infra.components.container_apps import (
     ContainerAppsEnvironmentArgs,
 )
 from infra.components.document_intelligence import DocumentIntelligence, DocumentIntelligenceArgs
+from infra.components.foundry import FoundryProject, FoundryProjectArgs
 from infra.components.identity import AppIdentity, AppIdentityArgs
+from infra.components.key_vault import KeyVault, KeyVaultArgs
+from infra.components.ml_workspace import MlWorkspace, MlWorkspaceArgs
 from infra.components.monitoring import LogAnalytics, LogAnalyticsArgs
 from infra.components.openai import OpenAIAccount, OpenAIAccountArgs
 from infra.components.registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.resource_group import ResourceGroup, ResourceGroupArgs
 from infra.components.role_assignments import PresetGrant, RoleAssignments, RoleAssignmentsArgs
 from infra.components.search import SearchService, SearchServiceArgs
+from infra.components.storage import StorageAccount, StorageAccountArgs
 from infra.naming import ResourceNames, environment_names
 from infra.settings import AccessGrant, StackSettings
 from infra.tags import environment_tags
@@ -47,12 +53,15 @@ def declare_environment(settings: StackSettings, *, subscription_id: str) -> dic
     )
     where = Placement(group.name, settings.location, tags, settings.protect)
     services = _services(settings, names, where)
+    services.update(_foundry(settings, names, where, services["openai"]))
+    services.update(_ml(settings, names, where, services["logs"]))
     identity = AppIdentity("identity", AppIdentityArgs(names.identity, _unprotected(where)))
     scopes = _service_scopes(services)
-    role_sets = _managed_identity_roles(identity, services["search"], scopes, subscription_id)
+    present = environment_resources(settings)
+    role_sets = _managed_identity_roles(identity, services, scopes, subscription_id, present)
     environment, container_app = _app(settings, names, where, services, identity, role_sets[0])
     scopes["container_app"] = container_app.id
-    role_sets.extend(_operator_roles(settings.access, scopes, subscription_id))
+    role_sets.extend(_operator_roles(settings.access, scopes, subscription_id, present))
     services.update(environment=environment, app=container_app)
     outputs = _outputs(settings, subscription_id, group, services, identity, role_sets)
     for key, value in outputs.items():
@@ -60,29 +69,75 @@ def declare_environment(settings: StackSettings, *, subscription_id: str) -> dic
     return outputs
 
 
+# Which service of `services` each grantable resource key is; optional ones appear when declared.
+SCOPE_SERVICES: dict[ResourceKey, str] = {
+    "search": "search",
+    "openai": "openai",
+    "document_intelligence": "docint",
+    "registry": "registry",
+    "foundry_project": "project",
+    "ml_workspace": "ml",
+    "storage": "storage",
+    "key_vault": "vault",
+    "app_insights": "insights",
+}
+
+
 def _service_scopes(services: dict[str, Any]) -> dict[ResourceKey, pulumi.Output[str]]:
     """Role scopes are the resources' own ids (never the group or subscription)."""
-    return {
-        "search": services["search"].id,
-        "openai": services["openai"].id,
-        "document_intelligence": services["docint"].id,
-        "registry": services["registry"].id,
-    }
+    return {key: services[svc].id for key, svc in SCOPE_SERVICES.items() if svc in services}
+
+
+def _foundry(
+    settings: StackSettings, names: ResourceNames, where: Placement, openai: OpenAIAccount
+) -> dict[str, Any]:
+    """The environment's Foundry project, after the account's deployments (one write at a time)."""
+    project = settings.foundry.project
+    if project is None:
+        return {}
+    args = FoundryProjectArgs(
+        name=names.foundry_project,
+        account_name=names.openai,
+        account=openai.account,
+        placement=where,
+        display_name=project.display_name or f"{settings.environment} (ragstack)",
+        description=project.description,
+        depends_on=openai.deployments[-1:],
+    )
+    return {"project": FoundryProject("project", args)}
+
+
+def _ml(
+    settings: StackSettings, names: ResourceNames, where: Placement, logs: LogAnalytics
+) -> dict[str, Any]:
+    """The Machine Learning workspace and the three resources it is created on, when enabled."""
+    if not settings.ml.enabled:
+        return {}
+    storage = StorageAccount("storage", StorageAccountArgs(names.storage, where))
+    vault = KeyVault("vault", KeyVaultArgs(names.key_vault, where, settings.ml))
+    insights = AppInsights("insights", AppInsightsArgs(names.app_insights, _unprotected(where), logs.id))
+    workspace = MlWorkspace(
+        "ml",
+        MlWorkspaceArgs(names.ml_workspace, where, storage.id, vault.id, insights.id),
+    )
+    return {"storage": storage, "vault": vault, "insights": insights, "ml": workspace}
 
 
 def _managed_identity_roles(
     identity: AppIdentity,
-    search: SearchService,
+    services: dict[str, Any],
     scopes: dict[ResourceKey, pulumi.Output[str]],
     subscription_id: str,
+    present: frozenset[ResourceKey],
 ) -> list[RoleAssignments]:
-    """The app identity's grants first (the app waits for them), then the search identity's, if any."""
+    """The app identity's grants first (the app waits for them), then the services' own identities."""
+    search: SearchService = services["search"]
     sets = [
         _roles(
             "roles-app",
             identity.principal_id,
             MANAGED_IDENTITY_PRINCIPAL_TYPE,
-            _preset_grants("app"),
+            _preset_grants("app", present),
             scopes,
             subscription_id,
         )
@@ -93,18 +148,32 @@ def _managed_identity_roles(
                 "roles-search",
                 search.principal_id.apply(_present),
                 MANAGED_IDENTITY_PRINCIPAL_TYPE,
-                _preset_grants("search"),
+                _preset_grants("search", present),
                 scopes,
                 subscription_id,
             )
         )
+    for service, preset in (("project", "project"), ("ml", "ml")):
+        if service in services:
+            principal = services[service].principal_id.apply(_present)
+            grants = _preset_grants(preset, present)
+            sets.append(
+                _roles(
+                    f"roles-{preset}",
+                    principal,
+                    MANAGED_IDENTITY_PRINCIPAL_TYPE,
+                    grants,
+                    scopes,
+                    subscription_id,
+                )
+            )
     return sets
 
 
 def _present(principal_id: str | None) -> str:
-    """A billable search service always reports its identity; without one no grant can be made."""
+    """A system identity Azure created always has a principal; without one no grant can be made."""
     if not principal_id:
-        raise ValueError("search service returned no identity.principalId")
+        raise ValueError("resource returned no identity.principalId")
     return principal_id
 
 
@@ -171,11 +240,15 @@ def _app_env(settings: StackSettings, services: dict[str, Any], identity: AppIde
         "AZURE_OPENAI_DEPLOYMENTS": json.dumps([d.name for d in settings.openai.deployments]),
         "RAGSTACK_ENVIRONMENT": settings.environment,
     }
+    if "project" in services:
+        stack_env["AZURE_AI_PROJECT_ENDPOINT"] = services["project"].endpoint
     return {**stack_env, **settings.app.env}
 
 
-def _preset_grants(preset: str) -> list[PresetGrant]:
-    return [PresetGrant(preset, g.role, g.resource) for g in ROLE_PRESETS[preset].grants]
+def _preset_grants(preset: str, present: frozenset[ResourceKey]) -> list[PresetGrant]:
+    """The preset's grants on the resources this environment declares."""
+    grants = ROLE_PRESETS[preset].grants
+    return [PresetGrant(preset, g.role, g.resource) for g in grants if g.resource in present]
 
 
 def _roles(
@@ -191,13 +264,16 @@ def _roles(
 
 
 def _operator_roles(
-    access: Iterable[AccessGrant], scopes: dict[ResourceKey, pulumi.Output[str]], subscription_id: str
+    access: Iterable[AccessGrant],
+    scopes: dict[ResourceKey, pulumi.Output[str]],
+    subscription_id: str,
+    present: frozenset[ResourceKey],
 ) -> list[RoleAssignments]:
     """One component per principal; a (role, resource) two presets share is assigned once."""
     principals: dict[str, tuple[AccessGrant, dict[tuple[str, str], PresetGrant]]] = {}
     for grant in access:
         _, grants = principals.setdefault(grant.principal_id.lower(), (grant, {}))
-        for preset_grant in _preset_grants(grant.preset):
+        for preset_grant in _preset_grants(grant.preset, present):
             grants.setdefault((preset_grant.role, preset_grant.resource), preset_grant)
     return [
         _roles(
@@ -210,6 +286,29 @@ def _operator_roles(
         )
         for key, (first, grants) in principals.items()
     ]
+
+
+def _optional_outputs(services: dict[str, Any]) -> dict[str, Any]:
+    """Outputs of the Foundry project and the Machine Learning workspace, when declared."""
+    outputs: dict[str, Any] = {}
+    if "project" in services:
+        project = services["project"]
+        outputs.update(
+            foundryProjectName=project.name,
+            foundryProjectId=project.id,
+            foundryProjectEndpoint=project.endpoint,
+            foundryProjectPrincipalId=project.principal_id,
+        )
+    if "ml" in services:
+        outputs.update(
+            mlWorkspaceName=services["ml"].name,
+            mlWorkspaceId=services["ml"].id,
+            mlWorkspacePrincipalId=services["ml"].principal_id,
+            storageAccountName=services["storage"].name,
+            keyVaultName=services["vault"].name,
+            appInsightsName=services["insights"].name,
+        )
+    return outputs
 
 
 def _outputs(
@@ -237,6 +336,8 @@ def _outputs(
         "openaiId": openai.id,
         "openaiEndpoint": openai.endpoint,
         "openaiDeployments": openai.deployment_names,
+        "openaiV1Endpoint": openai.v1_endpoint,
+        **_optional_outputs(services),
         "documentIntelligenceName": docint.name,
         "documentIntelligenceId": docint.id,
         "documentIntelligenceEndpoint": docint.endpoint,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from infra import naming
 from infra.catalog import container_apps
 from infra.catalog import search as search_catalog
-from infra.catalog.regions import REGIONS
+from infra.catalog.regions import ML_REGIONS, REGIONS
 from infra.catalog.roles import INTERNAL_PRESETS, ROLE_PRESETS
 from infra.settings import SettingsError, StackSettings
 from infra.tags import RESERVED_TAGS
@@ -28,6 +28,7 @@ STACK_ENV_VARS = frozenset(
         "AZURE_SEARCH_ENDPOINT",
         "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT",
         "AZURE_OPENAI_DEPLOYMENTS",
+        "AZURE_AI_PROJECT_ENDPOINT",
         "RAGSTACK_ENVIRONMENT",
     }
 )
@@ -42,6 +43,11 @@ IMAGE_REFERENCE = re.compile(
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
 )
 MAX_IMAGE_REFERENCE = 255
+# Key Vault soft-delete retention (learn.microsoft.com/azure/key-vault/general/soft-delete-overview).
+VAULT_RETENTION_DAYS = (7, 90)
+PROJECT_KIND = "AIServices"
+# Name keys that are not under `ragstack:names`.
+NAME_KEYS = {"foundry_project": "ragstack:foundry.project.name"}
 
 
 def check(settings: StackSettings) -> None:
@@ -56,6 +62,8 @@ def problems(settings: StackSettings) -> Iterator[SettingsError]:
     yield from _tags(settings)
     yield from _search(settings)
     yield from _deployments(settings)
+    yield from _foundry(settings)
+    yield from _ml(settings)
     yield from _app(settings)
     yield from _access(settings)
     yield from _names(settings)
@@ -144,6 +152,44 @@ def _deployments(s: StackSettings) -> Iterator[SettingsError]:
                 yield SettingsError(f"{key}.{field}", getattr(deployment, field), "is required")
 
 
+def _foundry(s: StackSettings) -> Iterator[SettingsError]:
+    """Projects live only on AIServices accounts with project management on (the azurerm
+    cognitive_account_project docs; Microsoft.CognitiveServices/accounts/projects)."""
+    project = s.foundry.project
+    if project is not None and s.openai.kind != PROJECT_KIND:
+        yield SettingsError(
+            "ragstack:foundry.project",
+            project.name or naming.environment_names(s).foundry_project,
+            f"a Foundry project needs ragstack:openai.kind '{PROJECT_KIND}' (kind is '{s.openai.kind}'); "
+            "remove the project, or change the kind (this replaces the account)",
+        )
+
+
+def _ml(s: StackSettings) -> Iterator[SettingsError]:
+    ml = s.ml
+    if ml.enabled and s.location not in ML_REGIONS:
+        yield SettingsError(
+            "ragstack:ml.enabled",
+            ml.enabled,
+            f"Azure Machine Learning is not offered in '{s.location}' (ragstack:location); "
+            f"regions: {', '.join(sorted(ML_REGIONS))}",
+        )
+    if ml.purge_protection and s.ephemeral:
+        yield SettingsError(
+            "ragstack:ml.purgeProtection",
+            ml.purge_protection,
+            "not allowed on an ephemeral stack: a purge-protected key vault cannot be purged, so "
+            f"teardown could not free its name for {ml.soft_delete_retention_days} days",
+        )
+    low, high = VAULT_RETENTION_DAYS
+    if not low <= ml.soft_delete_retention_days <= high:
+        yield SettingsError(
+            "ragstack:ml.softDeleteRetentionDays",
+            ml.soft_delete_retention_days,
+            f"must be {low}-{high} days (Key Vault soft delete)",
+        )
+
+
 def _app(s: StackSettings) -> Iterator[SettingsError]:
     app = s.app
     if problem := container_apps.cpu_memory_problem(app.cpu, app.memory):
@@ -185,7 +231,9 @@ def _names(s: StackSettings) -> Iterator[SettingsError]:
         problem = naming.name_problem(kind, name)
         if problem is None:
             continue
-        if overrides.get(kind):
+        if kind in NAME_KEYS and s.foundry.project is not None and s.foundry.project.name:
+            yield SettingsError(NAME_KEYS[kind], name, problem)
+        elif overrides.get(kind):
             yield SettingsError(f"ragstack:names.{_camel(kind)}", name, problem)
         else:
             yield SettingsError(

@@ -159,6 +159,29 @@ class OpenAISettings(_Model):
     deployments: tuple[ModelDeployment, ...] = ()
 
 
+class FoundryProjectSettings(_Model):
+    """A Foundry project on the AIServices account; the name derives from the environment if unset."""
+
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+
+
+class FoundrySettings(_Model):
+    # None: no project (always so on a `kind: OpenAI` account). Profiles dev and prod declare one.
+    project: FoundryProjectSettings | None = None
+
+
+class MlSettings(_Model):
+    """The optional Azure Machine Learning workspace and the storage, vault and insights it needs."""
+
+    enabled: bool = False
+    # Purge protection cannot be turned off once on and holds the vault name for the retention period
+    # (learn.microsoft.com/azure/key-vault/general/soft-delete-overview); the prod profile turns it on.
+    purge_protection: bool = False
+    soft_delete_retention_days: int = 7
+
+
 class DocumentIntelligenceSettings(_Model):
     sku: DocumentIntelligenceSku = "S0"
     public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
@@ -206,6 +229,10 @@ class NameOverrides(_Model):
     container_apps_environment: str | None = None
     container_app: str | None = None
     identity: str | None = None
+    ml_workspace: str | None = None
+    storage: str | None = None
+    key_vault: str | None = None
+    app_insights: str | None = None
 
 
 class StackSettings(_Model):
@@ -219,6 +246,8 @@ class StackSettings(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
     search: SearchSettings = SearchSettings()
     openai: OpenAISettings = OpenAISettings()
+    foundry: FoundrySettings = FoundrySettings()
+    ml: MlSettings = MlSettings()
     document_intelligence: DocumentIntelligenceSettings = DocumentIntelligenceSettings()
     registry: RegistrySettings = RegistrySettings()
     app: AppSettings = AppSettings()
@@ -232,6 +261,10 @@ class StackSettings(_Model):
     @property
     def is_production(self) -> bool:
         return self.profile == "prod"
+
+    @property
+    def has_foundry_project(self) -> bool:
+        return self.foundry.project is not None
 
     def resolved_subscription_id(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The stack's subscription, else the one ARM_/AZURE_SUBSCRIPTION_ID names."""

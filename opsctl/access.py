@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.access import RoleBinding, preset_bindings
+from infra.access import RoleBinding, environment_resources, preset_bindings
 from infra.catalog.roles import INTERNAL_PRESETS, PRINCIPAL_TYPES, ROLE_NAMES_BY_GUID, ROLE_PRESETS
 from infra.rules import GUID
 from opsctl.arm_errors import arm_errors, unless_missing
@@ -71,7 +71,7 @@ def grant(
     client = _client(target)
     scopes = env.scopes()
     changes = []
-    for binding in preset_bindings(preset, principal_id, principal_type):
+    for binding in preset_bindings(preset, principal_id, principal_type, environment_resources(env.settings)):
         scope = binding.scope(scopes)
         name = binding.assignment_name(scopes)
         if _find(client, scope, binding):
@@ -98,7 +98,7 @@ def revoke(
     client = _client(target)
     scopes = env.scopes()
     changes = []
-    for binding in preset_bindings(preset, principal_id, principal_type):
+    for binding in preset_bindings(preset, principal_id, principal_type, environment_resources(env.settings)):
         scope = binding.scope(scopes)
         found = _find(client, scope, binding)
         if not found:

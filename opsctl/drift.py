@@ -121,13 +121,13 @@ def _deployment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem
 
 def _assignment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
     scopes = env.scopes()
-    bindings = operator_bindings(env.settings.access)
-    app_principal = live.get("identity").settings.get("principalId")
-    if app_principal:
-        bindings += preset_bindings("app", app_principal, "ServicePrincipal")
-    search_principal = live.get("search").settings.get("principalId")
-    if search_principal:
-        bindings += preset_bindings("search", search_principal, "ServicePrincipal")
+    read = frozenset(scopes).intersection(live.resources)
+    bindings = operator_bindings(env.settings.access, read)
+    # (preset, the live resource whose identity holds it): the environment's own principals.
+    for preset, holder in (("app", "identity"), ("search", "search"), ("project", "foundry_project")):
+        principal = live.resources[holder].settings.get("principalId") if holder in live.resources else None
+        if principal:
+            bindings += preset_bindings(preset, principal, "ServicePrincipal", read)
     expected = {
         (b.scope(scopes).lower(), b.principal_id.lower(), b.role_guid): b
         for b in bindings

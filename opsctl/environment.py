@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.access import resource_group_id, resource_scopes
+from infra.access import environment_resources, resource_group_id, resource_scopes
 from infra.catalog.roles import ResourceKey
 from infra.naming import ENVIRONMENT_RULE, ResourceNames, environment_names
 from infra.settings import SettingsError, StackSettings
@@ -35,8 +35,8 @@ class Environment:
         return resource_group_id(self._subscription(), self.names.resource_group)
 
     def scopes(self) -> dict[ResourceKey, str]:
-        """The ARM id of every resource role presets can target."""
-        return resource_scopes(self._subscription(), self.names)
+        """The ARM id of every resource role presets can target in this environment."""
+        return resource_scopes(self._subscription(), self.names, environment_resources(self.settings))
 
     def _subscription(self) -> str:
         if not self.subscription_id:

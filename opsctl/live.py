@@ -12,6 +12,7 @@ from enum import Enum
 from functools import partial
 from typing import Any
 
+from infra.armshape import api_version
 from infra.catalog import provisioning
 from infra.catalog.provisioning import Health, Verdict, judge, worst
 from opsctl.arm_errors import arm_errors, unless_missing
@@ -100,6 +101,8 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
     for reader in readers:
         item = reader(env, target)
         live[item.key] = item
+    if env.settings.has_foundry_project:
+        live["foundry_project"] = _foundry_project(env, target)
     deployments = _deployments(env, target) if live["openai"].exists else {}
     return LiveEnvironment(True, live, deployments, _assignments(env, target, live))
 
@@ -150,6 +153,30 @@ def _cognitive(env: Environment, target: Target, key: str, name: str) -> LiveRes
 
     fetch = partial(client.accounts.get, env.resource_group, name)
     return _read(key, name, "Microsoft.CognitiveServices/accounts", fetch, describe)
+
+
+PROJECT = "azure-native:cognitiveservices:Project"
+
+
+def _foundry_project(env: Environment, target: Target) -> LiveResource:
+    """The Foundry project, read through the generic resources API: azure-mgmt-cognitiveservices
+    14.1 has no projects operations."""
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    client: Any = target.client(ResourceManagementClient)
+    name = env.names.foundry_project
+    project_id = env.scopes()["foundry_project"]
+
+    def describe(project: Any) -> dict[str, Any]:
+        props = project.properties or {}
+        return {
+            "verdict": judge(provisioning.ACCOUNT, props.get("provisioningState")),
+            "settings": {"principalId": (project.identity.principal_id if project.identity else None)},
+            "endpoint": (props.get("endpoints") or {}).get("AI Foundry API"),
+        }
+
+    fetch = partial(client.resources.get_by_id, project_id, api_version=api_version(PROJECT))
+    return _read("foundry_project", name, "Microsoft.CognitiveServices/accounts/projects", fetch, describe)
 
 
 def _openai(env: Environment, target: Target) -> LiveResource:
@@ -303,7 +330,7 @@ def _assignments(env: Environment, target: Target, live: dict[str, LiveResource]
     client: Any = target.client(AuthorizationManagementClient)
     found: list[LiveAssignment] = []
     for key, scope in env.scopes().items():
-        if not live[key].exists:
+        if key not in live or not live[key].exists:
             continue
         with arm_errors(f"listing role assignments on {live[key].name}"):
             items = list(client.role_assignments.list_for_scope(scope))

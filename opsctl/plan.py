@@ -21,6 +21,7 @@ from infra.armshape import (
     azure_name,
     replace_reason,
     replace_triggers,
+    template_name,
 )
 from infra.catalog.roles import ROLE_NAMES_BY_GUID
 from infra.planned import PlannedResource, StackContext
@@ -428,7 +429,9 @@ def _resource_id_expr(resource: Mapping[str, Any]) -> str:
 
 def _references(resources: list[Mapping[str, Any]]) -> dict[str, str]:
     """Mock placeholder -> the ARM expression that yields the real value at deploy time."""
-    found: dict[str, str] = {}
+    from infra.mockrun import MOCK_TENANT_ID
+
+    found: dict[str, str] = {MOCK_TENANT_ID: "subscription().tenantId"}
     for resource in resources:
         if resource["type"] in (
             "azure-native:resources:ResourceGroup",
@@ -529,9 +532,7 @@ def _reference_workspace_keys(entry: dict[str, Any], by_key: Mapping[str, Mappin
 
 
 def _template_name(type_token: str, inputs: Mapping[str, Any]) -> str:
-    if type_token == "azure-native:cognitiveservices:Deployment":
-        return f"{inputs.get('accountName')}/{inputs.get('deploymentName')}"
-    return azure_name(type_token, inputs)
+    return template_name(type_token, inputs)
 
 
 def _relative_scope(scope: str) -> str:

@@ -35,6 +35,8 @@ SIZING_KEYS: dict[str, tuple[str, ...] | None] = {
     "ragstack:registry": ("sku",),
     "ragstack:app": ("cpu", "memory", "minReplicas", "maxReplicas"),
     "ragstack:logRetentionDays": None,
+    # A purge-protected vault could not be purged by the janitor (infra.rules refuses it).
+    "ragstack:ml": ("purgeProtection", "softDeleteRetentionDays"),
 }
 # Keys that would make the new environment reuse the base environment's Azure names.
 COLLIDING_KEYS = ("ragstack:names",)

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.armshape import api_version
 from infra.tags import MANAGED_BY, PROJECT
 from opsctl.arm_errors import arm_errors
 from opsctl.environment import Environment
@@ -28,6 +29,7 @@ from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
 
 COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
+FOUNDRY_PROJECT = "azure-native:cognitiveservices:Project"
 OWNERSHIP_TAGS = ("project", "managed-by", "environment")
 
 
@@ -38,6 +40,8 @@ class CognitiveAccount:
     location: str
     kind: str
     deployments: tuple[str, ...] = ()
+    # Foundry projects (ARM ids): an account with projects refuses deletion (CannotDeleteResource).
+    projects: tuple[str, ...] = ()
     # As ARM records them; a deleted account keeps its tags (spec example GetDeletedAccount.json).
     tags: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -167,7 +171,7 @@ def inspect_environment(target: Target, env: EnvironmentTeardown) -> Environment
             env.created_at = min(filter(None, [env.created_at, oldest]))
         for item in items:
             if (item.type or "").lower() == COGNITIVE_TYPE:
-                env.accounts.append(_account(cognitive, group, item))
+                env.accounts.append(_account(cognitive, resources, group, item))
     env.soft_deleted = _soft_deleted(cognitive, env.resource_groups)
     return env
 
@@ -183,10 +187,23 @@ def _locks(target: Target, group: str) -> list[str]:
         ]
 
 
-def _account(cognitive: Any, group: str, item: Any) -> CognitiveAccount:
+def _account(cognitive: Any, resources: Any, group: str, item: Any) -> CognitiveAccount:
     with arm_errors(f"listing deployments of {item.name}"):
         deployments = tuple(d.name for d in cognitive.deployments.list(group, item.name))
-    return CognitiveAccount(item.name, group, item.location, item.kind or "", deployments)
+    projects = _projects(resources, item) if (item.kind or "").lower() == "aiservices" else ()
+    return CognitiveAccount(item.name, group, item.location, item.kind or "", deployments, projects)
+
+
+def _projects(resources: Any, account: Any) -> tuple[str, ...]:
+    """The account's Foundry projects, read through the generic resources API (azure-mgmt-
+    cognitiveservices 14.1 has no projects operations)."""
+    with arm_errors(f"listing projects of {account.name}"):
+        listed = resources.resources.get_by_id(
+            f"{account.id}/projects",
+            api_version=api_version(FOUNDRY_PROJECT),
+            cls=lambda response, _deserialized, _headers: response.http_response.json(),
+        )
+    return tuple(project["id"] for project in listed.get("value") or [])
 
 
 def _soft_deleted(cognitive: Any, groups: Sequence[str]) -> list[CognitiveAccount]:
@@ -199,7 +216,7 @@ def _soft_deleted(cognitive: Any, groups: Sequence[str]) -> list[CognitiveAccoun
         if group and group.lower() in wanted:
             tags = dict(account.tags or {})
             leftovers.append(
-                CognitiveAccount(account.name, group, account.location, account.kind or "", (), tags)
+                CognitiveAccount(account.name, group, account.location, account.kind or "", tags=tags)
             )
     return leftovers
 
@@ -246,7 +263,16 @@ def begin_teardown(
 ) -> EnvironmentTeardown:
     """Delete one environment in the safe order; safe to call again after an interruption."""
     cognitive = _cognitive_client(target)
+    resources = _resources_client(target)
     for account in env.accounts:
+        for project_id in account.projects:
+            project = project_id.rsplit("/", 1)[-1]
+            progress(f"{env.environment}: deleting project {account.name}/{project}")
+            with arm_errors(f"deleting project {account.name}/{project}"):
+                resources.resources.begin_delete_by_id(
+                    project_id, api_version=api_version(FOUNDRY_PROJECT)
+                ).result()
+            env.done.append(f"deleted project {account.name}/{project}")
         for deployment in account.deployments:
             progress(f"{env.environment}: deleting deployment {account.name}/{deployment}")
             with arm_errors(f"deleting deployment {account.name}/{deployment}"):

@@ -125,6 +125,7 @@ def compliant_stack(profile: str = "prod") -> list[PlannedResource]:
         ),
         chat,
         embed,
+        *foundry_and_ml(stack, t, protect, closed),
         _res(stack, P.CONTAINER_APP, "app", container_app_inputs(t)),
         _res(
             stack,
@@ -137,6 +138,80 @@ def compliant_stack(profile: str = "prod") -> list[PlannedResource]:
                 "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
                 "1407120a-92aa-4202-b7e9-c0e197c71c8f",
             },
+        ),
+    ]
+
+
+def foundry_and_ml(stack: str, t: dict[str, str], protect: bool, closed: str) -> list[PlannedResource]:
+    """A Foundry project and an ML workspace with its storage, vault and insights, as the rules want
+    (pulumi_azure_native 3.x cognitiveservices/project.py, storage/storage_account.py, keyvault/vault.py,
+    machinelearningservices/workspace.py, applicationinsights/component.py)."""
+    production = stack == "prod"
+    vault_properties: dict[str, Any] = {
+        "tenantId": SUB,
+        "sku": {"family": "A", "name": "standard"},
+        "enableRbacAuthorization": True,
+        "enableSoftDelete": True,
+        "softDeleteRetentionInDays": 90,
+        "publicNetworkAccess": closed,
+    }
+    if production:
+        vault_properties["enablePurgeProtection"] = True
+    return [
+        _res(
+            stack,
+            P.PROJECT,
+            "project",
+            {
+                "accountName": "oai-ragstack-prod",
+                "projectName": "proj-prod",
+                "identity": {"type": "SystemAssigned"},
+                "properties": {"displayName": "RAG prod"},
+                "tags": t,
+            },
+            protect=protect,
+        ),
+        _res(
+            stack,
+            P.STORAGE,
+            "storage",
+            {
+                "accountName": "stprodtoken",
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_LRS"},
+                "allowSharedKeyAccess": False,
+                "allowBlobPublicAccess": False,
+                "minimumTlsVersion": "TLS1_2",
+                "publicNetworkAccess": closed,
+                "tags": t,
+            },
+            protect=protect,
+        ),
+        _res(
+            stack,
+            P.KEY_VAULT,
+            "vault",
+            {"vaultName": "kvprodtoken", "properties": vault_properties, "tags": t},
+            protect=protect,
+        ),
+        _res(
+            stack,
+            P.APP_INSIGHTS,
+            "insights",
+            {"resourceName": "appi-prod", "kind": "web", "applicationType": "web", "tags": t},
+        ),
+        _res(
+            stack,
+            P.ML_WORKSPACE,
+            "ml",
+            {
+                "workspaceName": "mlw-prod",
+                "kind": "Default",
+                "identity": {"type": "SystemAssigned"},
+                "publicNetworkAccess": closed,
+                "tags": t,
+            },
+            protect=protect,
         ),
     ]
 
@@ -236,6 +311,11 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None], dict[str, Any]
     "search-production-sla": ("search", _set(("replicaCount",), 2), {}),
     "required-tags": ("acr", _set(("tags",), {"project": "ragstack"}), {}),
     "production-public-network-disabled": ("search", _set(("publicNetworkAccess",), "Enabled"), {}),
+    "storage-shared-key-disabled": ("storage", _set(("allowSharedKeyAccess",), DELETE), {}),
+    "storage-minimum-tls": ("storage", _set(("minimumTlsVersion",), "TLS1_0"), {}),
+    "key-vault-rbac-authorization": ("vault", _set(("properties", "enableRbacAuthorization"), False), {}),
+    "key-vault-purge-protection": ("vault", _set(("properties", "enablePurgeProtection"), DELETE), {}),
+    "foundry-project-identity": ("project", _set(("identity",), DELETE), {}),
 }
 DEV_MUTATIONS = {"search-read-sla": ("search", _set(("replicaCount",), 1), {})}
 

@@ -83,9 +83,34 @@ PTU_HOURLY: dict[str, Decimal] = {
 }
 PAY_PER_TOKEN_SKUS = frozenset({"Standard", "GlobalStandard", "DataZoneStandard"})
 
+# Blob storage (general-purpose v2, hot tier, first 50 TB), per GB-month, by redundancy sku.
+# LIST PRICES as of PRICES_AS_OF, source: azure.microsoft.com/pricing/details/storage/blobs/ (East US).
+# Operations and egress are not included. [transcribed by hand; refresh from the Retail Prices API]
+STORAGE_GB_MONTH: dict[str, Decimal] = {
+    "Standard_LRS": Decimal("0.0184"),
+    "Standard_ZRS": Decimal("0.023"),
+    "Standard_GRS": Decimal("0.0368"),
+}
+# ASSUMPTION: what one workspace keeps (datasets, run logs, model artifacts); change to your volume.
+STORAGE_ASSUMED_GB = Decimal("10")
+# Key Vault Standard: no base fee, $0.03 per 10,000 secret operations (azure.microsoft.com/pricing/
+# details/key-vault/, list price as of PRICES_AS_OF).
+KEY_VAULT_PER_10000_OPERATIONS = Decimal("0.03")
+
 # Resources with no charge of their own.
 FREE_TYPES: dict[str, str] = {
     "azure-native:resources:ResourceGroup": "no charge",
     "azure-native:managedidentity:UserAssignedIdentity": "no charge",
     "azure-native:authorization:RoleAssignment": "no charge",
+    # Foundry projects bill nothing themselves; model use bills through the account's deployments
+    # (azure.microsoft.com/pricing/details/ai-foundry/).
+    "azure-native:cognitiveservices:Project": "no charge of its own; models bill through the account",
+    # "There is no additional charge to use Azure Machine Learning": compute and the associated
+    # resources bill (azure.microsoft.com/pricing/details/machine-learning/).
+    "azure-native:machinelearningservices:Workspace": "no charge of its own; compute bills separately "
+    "(none declared)",
+    # Workspace-based Application Insights bills as ingestion into its Log Analytics workspace.
+    "azure-native:applicationinsights:Component": "no charge of its own; telemetry bills as Log "
+    "Analytics ingestion (not included)",
+    "azure-native:keyvault:Vault": "Standard: no base fee; $0.03 per 10,000 operations (not included)",
 }

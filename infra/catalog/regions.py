@@ -14,10 +14,19 @@ REGIONS: frozenset[str] = frozenset(
     """.split()
 )
 
-# Regions per resource type where the offer is narrower than REGIONS. Empty: no per-type list is
-# sourced yet, so every type is offered in every public region (a known difference, see
-# sandbox/README.md).
-AVAILABILITY: dict[str, frozenset[str]] = {}
+# Azure Machine Learning workspaces. [unverified: no per-region table was found in the sources we can
+# read (MS Learn's "products by region" page is not in the index)]. Conservative allow-list: every
+# public region in REGIONS except those opened since 2024 (austriaeast, belgiumcentral, chilecentral,
+# indonesiacentral, malaysiawest, newzealandnorth, mexicocentral, spaincentral) whose ML offer could
+# not be confirmed; widen it when a source confirms one. ragstack refuses `ml.enabled` elsewhere.
+ML_REGIONS: frozenset[str] = REGIONS - frozenset(
+    """austriaeast belgiumcentral chilecentral indonesiacentral malaysiawest newzealandnorth
+    mexicocentral spaincentral""".split()
+)
+
+# Regions per resource type where the offer is narrower than REGIONS. A type not listed is offered in
+# every public region (a known difference, see sandbox/README.md).
+AVAILABILITY: dict[str, frozenset[str]] = {"Microsoft.MachineLearningServices/workspaces": ML_REGIONS}
 
 
 def available(resource_type: str) -> frozenset[str]:

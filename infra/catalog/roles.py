@@ -1,7 +1,8 @@
 """Built-in Azure role definitions (with their permissions) used by the stack, the README's CI
 identity and the sandbox's RBAC, and the role presets built from them.
 
-GUIDs verified against DEMO/AVM sources listed in shared/reference/anchors-infra.md section 3.
+GUIDs verified against DEMO/AVM sources listed in shared/reference/anchors-infra.md section 3; the
+Foundry and Machine Learning roles against the sources named next to them.
 Presets map a principal's job to (role, resource) pairs, always at resource scope.
 """
 
@@ -10,14 +11,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ResourceKey = Literal["search", "openai", "document_intelligence", "registry", "container_app"]
-RESOURCE_KEYS: tuple[ResourceKey, ...] = (
+ResourceKey = Literal[
+    "search",
+    "openai",
+    "document_intelligence",
+    "registry",
+    "container_app",
+    "foundry_project",
+    "ml_workspace",
+    "storage",
+    "key_vault",
+    "app_insights",
+]
+# Resources every environment has; the optional ones exist only when the settings declare them.
+CORE_RESOURCE_KEYS: tuple[ResourceKey, ...] = (
     "search",
     "openai",
     "document_intelligence",
     "registry",
     "container_app",
 )
+FOUNDRY_RESOURCE_KEYS: tuple[ResourceKey, ...] = ("foundry_project",)
+ML_RESOURCE_KEYS: tuple[ResourceKey, ...] = ("ml_workspace", "storage", "key_vault", "app_insights")
+RESOURCE_KEYS: tuple[ResourceKey, ...] = CORE_RESOURCE_KEYS + FOUNDRY_RESOURCE_KEYS + ML_RESOURCE_KEYS
 PRINCIPAL_TYPES: tuple[str, ...] = ("User", "Group", "ServicePrincipal")
 # Every principalType ARM accepts on a role assignment (api 2022-04-01); presets grant PRINCIPAL_TYPES.
 ASSIGNABLE_PRINCIPAL_TYPES: frozenset[str] = frozenset({*PRINCIPAL_TYPES, "ForeignGroup", "Device"})
@@ -223,6 +239,38 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
             "Manage resources and access.",
             actions=("*",),
         ),
+        # Foundry: "Azure AI User" (portal now "Foundry User"): reader on the account and project plus
+        # the project's data actions; the least-privilege developer role. GUID: azure-search-openai-demo
+        # infra/main.bicep; roles: MicrosoftDocs/azure-ai-docs articles/foundry/includes/
+        # concepts-rbac-foundry-1.md and -2.md ("Azure AI User on Foundry project scope").
+        BuiltinRole(
+            "Azure AI User",
+            "53ca6127-db72-4b80-b1b0-d745d6d5456d",
+            "Use a Foundry project: call its models and agents through the project endpoint.",
+        ),
+        # Machine Learning: learn.microsoft.com/azure/machine-learning/how-to-assign-roles (role) and
+        # public Bicep using the GUID (AVM role tables, e.g. 'AzureML Data Scientist': f6c7c914-...).
+        BuiltinRole(
+            "AzureML Data Scientist",
+            "f6c7c914-8db3-469d-8ca1-694a8f32e121",
+            "Everything in a Machine Learning workspace except compute and the workspace itself.",
+        ),
+        # Storage and Key Vault data roles: anchors-infra.md section 3 (DEMO) and AVM key-vault roles.
+        BuiltinRole(
+            "Storage Blob Data Contributor",
+            "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+            "Read, write and delete blobs (the keyless way into a storage account).",
+        ),
+        BuiltinRole(
+            "Storage Blob Data Reader",
+            "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+            "Read blobs.",
+        ),
+        BuiltinRole(
+            "Key Vault Administrator",
+            "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+            "All data-plane operations on an RBAC-authorized vault (not role management).",
+        ),
         BuiltinRole(
             "User Access Administrator",
             "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
@@ -290,6 +338,7 @@ ROLE_PRESETS: dict[str, RolePreset] = {
                 Grant("Search Index Data Reader", "search"),
                 Grant("Cognitive Services OpenAI User", "openai"),
                 Grant("Cognitive Services User", "document_intelligence"),
+                Grant("Azure AI User", "foundry_project"),
             ),
         ),
         RolePreset(
@@ -310,6 +359,11 @@ ROLE_PRESETS: dict[str, RolePreset] = {
                 Grant("Cognitive Services User", "document_intelligence"),
                 Grant("AcrPush", "registry"),
                 Grant("ContainerApp Reader", "container_app"),
+                Grant("Azure AI User", "foundry_project"),
+                # With shared keys off, studio users reach the workspace's data with their own identity
+                # (learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage).
+                Grant("AzureML Data Scientist", "ml_workspace"),
+                Grant("Storage Blob Data Contributor", "storage"),
             ),
         ),
         RolePreset(
@@ -331,13 +385,37 @@ ROLE_PRESETS: dict[str, RolePreset] = {
                 Grant("Reader", "document_intelligence"),
                 Grant("Reader", "registry"),
                 Grant("ContainerApp Reader", "container_app"),
+                Grant("Reader", "foundry_project"),
+                Grant("Reader", "ml_workspace"),
+            ),
+        ),
+        # The project's own identity calls the account's models (concepts-rbac-foundry-1.md: "Assign the
+        # Azure AI User role on your Foundry resource to your project's managed identity").
+        RolePreset(
+            "project",
+            "The Foundry project's identity: use the account's models and tools.",
+            (Grant("Azure AI User", "openai"),),
+        ),
+        # The workspace's identity on its associated resources: MicrosoftDocs/azure-docs
+        # articles/machine-learning/how-to-identity-based-service-authentication.md (PR #221087 table:
+        # Storage Contributor + Storage Blob Data Contributor; Key Vault with the RBAC permission model
+        # Contributor + Key Vault Administrator; Application Insights Contributor).
+        RolePreset(
+            "ml",
+            "The Machine Learning workspace's identity on its storage, key vault and Application Insights.",
+            (
+                Grant("Contributor", "storage"),
+                Grant("Storage Blob Data Contributor", "storage"),
+                Grant("Contributor", "key_vault"),
+                Grant("Key Vault Administrator", "key_vault"),
+                Grant("Contributor", "app_insights"),
             ),
         ),
     )
 }
 
 # Presets reserved for identities the stack creates itself; operators cannot grant them by hand.
-INTERNAL_PRESETS: frozenset[str] = frozenset({"app", "search"})
+INTERNAL_PRESETS: frozenset[str] = frozenset({"app", "search", "project", "ml"})
 
 
 def role_guid(role_name: str) -> str:

@@ -22,11 +22,14 @@ def cognitive_account(
     sku: str,
     public_network_access: str,
     placement: Placement,
+    allow_project_management: bool = False,
 ) -> cognitiveservices.Account:
     """An account reachable only with Entra tokens.
 
     The custom subdomain is what makes token auth work at all (pitfall D-1) and must be lowercase
-    or Pulumi sees a perpetual diff (D-2).
+    or Pulumi sees a perpetual diff (D-2). `allowProjectManagement` makes an AIServices account a
+    Microsoft Foundry resource that can hold projects; it is sent only when asked for, so classic and
+    Document Intelligence accounts keep their inputs.
     """
     return cognitiveservices.Account(
         logical_name,
@@ -40,6 +43,7 @@ def cognitive_account(
             custom_sub_domain_name=account_name.lower(),
             disable_local_auth=True,
             public_network_access=public_network_access,
+            allow_project_management=True if allow_project_management else None,
         ),
         tags=dict(placement.tags),
         opts=child_options(

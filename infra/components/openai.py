@@ -10,9 +10,12 @@ import pulumi_azure_native.cognitiveservices as cognitiveservices
 
 from infra.components.cognitive import account_endpoint, cognitive_account
 from infra.components.common import Placement, child_options, type_token
+from infra.components.foundry import openai_v1_endpoint
 from infra.settings import ModelDeployment, OpenAISettings
 
 OPENAI_API = "OpenAI Language Model Instance API"
+# An AIServices account is a Microsoft Foundry resource: it can hold projects.
+FOUNDRY_KIND = "AIServices"
 # A different model behind the same deployment name is a new deployment (pitfall P-6).
 DEPLOYMENT_REPLACE_ON = ["properties.model.format", "properties.model.name"]
 
@@ -43,13 +46,15 @@ class OpenAIAccount(pulumi.ComponentResource):
             sku=cfg.sku,
             public_network_access=cfg.public_network_access,
             placement=args.placement,
+            allow_project_management=cfg.kind == FOUNDRY_KIND,
         )
         self.deployments = self._chain(name, cfg.deployments, args.placement)
         self.id: pulumi.Output[str] = self.account.id
         self.name: pulumi.Output[str] = self.account.name
         fallback = f"https://{args.name.lower()}.openai.azure.com/"
-        api = OPENAI_API if cfg.kind == "AIServices" else None
+        api = OPENAI_API if cfg.kind == FOUNDRY_KIND else None
         self.endpoint: pulumi.Output[str] = account_endpoint(self.account, fallback, api)
+        self.v1_endpoint = openai_v1_endpoint(args.name)
         self.principal_id: pulumi.Output[str | None] = self.account.identity.apply(
             lambda identity: identity.principal_id if identity else None
         )

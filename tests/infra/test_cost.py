@@ -191,3 +191,14 @@ def test_free_semantic_ranker_plan_costs_nothing_and_quotes_no_price() -> None:
     assert plain_line is not None and free_line is not None
     assert free_line.monthly_usd == plain_line.monthly_usd
     assert "'free': $0" in free_line.basis and "per 1,000 queries" not in free_line.basis
+
+
+def test_ml_resources_are_priced_with_their_basis() -> None:
+    estimate = cost.estimate(compliant_stack())
+    storage = line(estimate, "storage")
+    assert storage.monthly_usd == cost.money(
+        prices.STORAGE_ASSUMED_GB * prices.STORAGE_GB_MONTH["Standard_LRS"]
+    )
+    assert storage.basis.startswith("ASSUMED")
+    for name in ("project", "ml", "vault", "insights"):
+        assert line(estimate, name).monthly_usd == 0

@@ -18,6 +18,11 @@ VALID = {
     "container_apps_environment": ["ab", "cae-dev", "x" * 60],
     "container_app": ["ab", "ca-dev-1", "x" * 32],
     "identity": ["id1", "id-dev_app", "x" * 128],
+    "foundry_project": ["ab", "proj-dev", "Proj_1.a", "x" * 64],
+    "ml_workspace": ["mlw", "mlw-dev_1", "X" * 33],
+    "storage": ["st1", "stdev1abc", "x" * 24],
+    "key_vault": ["kv1", "kv-dev-1", "Kv" + "x" * 22],
+    "app_insights": ["a", "appi-dev (1)", "x" * 260],
 }
 INVALID = {
     "resource_group": ["", "ends.", "bad/slash", "x" * 91],
@@ -29,6 +34,11 @@ INVALID = {
     "container_apps_environment": ["a", "-ab", "ab-", "a--b", "Upper", "x" * 61],
     "container_app": ["a", "1ab", "ab-", "a--b", "Upper", "x" * 33],
     "identity": ["ab", "-ab", "_ab", "a.b", "x" * 129],
+    "foundry_project": ["a", "-ab", ".ab", "a b", "a/b", "x" * 65],
+    "ml_workspace": ["ab", "-abc", "a.bc", "x" * 34],
+    "storage": ["ab", "st-dev", "Stdev", "x" * 25],
+    "key_vault": ["kv", "1kv", "kv-", "kv--a", "kv_a", "x" * 25],
+    "app_insights": ["", "a/b", "a?b", "ends.", "ends ", "x" * 261],
 }
 
 

@@ -68,6 +68,11 @@ def test_severities() -> None:
         "search-production-sla": "medium",
         "required-tags": "medium",
         "production-public-network-disabled": "medium",
+        "storage-shared-key-disabled": "high",
+        "storage-minimum-tls": "medium",
+        "key-vault-rbac-authorization": "high",
+        "key-vault-purge-protection": "medium",
+        "foundry-project-identity": "medium",
     }
     assert {rule.id: rule.severity for rule in P.RULES} == expected
 
@@ -355,3 +360,33 @@ def test_policy_module_is_pure() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert result.stdout.strip() == ""
+
+
+def test_storage_public_blob_access_is_part_of_the_keyless_rule() -> None:
+    resources = with_inputs(
+        compliant_stack("prod"), "storage", lambda i: i.update(allowBlobPublicAccess=True)
+    )
+    findings = P.evaluate(resources, PROD)
+    assert ids(findings) == ["storage-shared-key-disabled"]
+    assert "allowBlobPublicAccess" in findings[0].message
+
+
+def test_purge_protection_is_required_in_production_only() -> None:
+    dev = with_inputs(
+        compliant_stack("dev"), "vault", lambda i: i["properties"].pop("enablePurgeProtection", None)
+    )
+    assert "key-vault-purge-protection" not in ids(P.evaluate(dev, DEV))
+
+
+def test_vault_soft_delete_off_is_flagged_in_production() -> None:
+    resources = with_inputs(
+        compliant_stack("prod"), "vault", lambda i: i["properties"].update(enableSoftDelete=False)
+    )
+    findings = [f for f in P.evaluate(resources, PROD) if f.rule_id == "key-vault-purge-protection"]
+    assert findings and "enableSoftDelete" in findings[0].message
+
+
+def test_new_stateful_types_are_protected_and_replacement_is_a_loss() -> None:
+    for type_token in (P.PROJECT, P.STORAGE, P.KEY_VAULT, P.ML_WORKSPACE):
+        assert type_token in P.STATEFUL_TYPES
+        assert P.replacement_finding("x", type_token, ["a cannot change in place"]) is not None

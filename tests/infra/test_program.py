@@ -35,7 +35,12 @@ UAMI = "azure-native:managedidentity:UserAssignedIdentity"
 ENVIRONMENT = "azure-native:app:ManagedEnvironment"
 APP = "azure-native:app:ContainerApp"
 ROLE = "azure-native:authorization:RoleAssignment"
-STATEFUL = {RG, WORKSPACE, SEARCH, ACCOUNT, REGISTRY}
+PROJECT = "azure-native:cognitiveservices:Project"
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+STORAGE = "azure-native:storage:StorageAccount"
+VAULT = "azure-native:keyvault:Vault"
+INSIGHTS = "azure-native:applicationinsights:Component"
+STATEFUL = {RG, WORKSPACE, SEARCH, ACCOUNT, REGISTRY, PROJECT, ML_WORKSPACE, STORAGE, VAULT}
 
 
 def subscription(stack: str) -> str:
@@ -54,9 +59,17 @@ def test_every_stack_file_is_found() -> None:
 def test_renders_every_resource_kind(stack: str) -> None:
     rendered = rendered_stack(stack)
     kinds = {r.type for r in rendered.custom_resources}
-    assert kinds == {RG, SEARCH, ACCOUNT, DEPLOYMENT, REGISTRY, WORKSPACE, UAMI, ENVIRONMENT, APP, ROLE}
+    expected = {RG, SEARCH, ACCOUNT, DEPLOYMENT, REGISTRY, WORKSPACE, UAMI, ENVIRONMENT, APP, ROLE}
+    if raw(stack, "foundry", {}).get("project"):
+        expected.add(PROJECT)
+    if raw(stack, "ml", {}).get("enabled"):
+        expected |= {ML_WORKSPACE, STORAGE, VAULT, INSIGHTS}
+    assert kinds == expected
     assert len(rendered.of_type(ACCOUNT)) == 2
-    assert rendered.calls == ("azure-native:operationalinsights:getSharedKeys",)
+    calls = {"azure-native:operationalinsights:getSharedKeys"}
+    if raw(stack, "ml", {}).get("enabled"):
+        calls.add("azure-native:authorization:getClientConfig")
+    assert set(rendered.calls) == calls
 
 
 def test_explicit_names_from_naming_rules(stack: str) -> None:
@@ -104,10 +117,12 @@ def test_openai_account_inputs(stack: str) -> None:
     assert account.inputs["kind"] == raw(stack, "openai", {}).get("kind", "OpenAI")
     assert account.inputs["sku"] == {"name": "S0"}
     assert account.inputs["identity"] == {"type": "SystemAssigned"}
+    foundry = raw(stack, "openai", {}).get("kind") == "AIServices"
     assert account.inputs["properties"] == {
         "customSubDomainName": name.lower(),
         "disableLocalAuth": True,
         "publicNetworkAccess": "Enabled",
+        **({"allowProjectManagement": True} if foundry else {}),
     }
     assert "properties.customSubDomainName" in account.replace_on_changes
 
@@ -241,7 +256,7 @@ def test_acr_pull_exists_before_the_app(stack: str) -> None:
 
 
 def _resource_ids(rendered: Rendered) -> set[str]:
-    kinds = {SEARCH, ACCOUNT, REGISTRY, APP}
+    kinds = {SEARCH, ACCOUNT, REGISTRY, APP, PROJECT, ML_WORKSPACE, STORAGE, VAULT, INSIGHTS}
     return {r.id for r in rendered.custom_resources if r.type in kinds and r.id}
 
 
@@ -279,17 +294,28 @@ def test_managed_identities_are_service_principals(stack: str) -> None:
 def test_role_matrix_output_matches_presets(stack: str) -> None:
     rendered, settings = rendered_stack(stack), stack_settings(stack)
     outputs = rendered.outputs
-    scopes = access.resource_scopes(subscription(stack), environment_names(settings, subscription(stack)))
-    expected = _matrix_rows("app", outputs["identityPrincipalId"], "ServicePrincipal", scopes)
+    present = access.environment_resources(settings)
+    names = environment_names(settings, subscription(stack))
+    scopes = access.resource_scopes(subscription(stack), names, present)
+    expected = _matrix_rows("app", outputs["identityPrincipalId"], "ServicePrincipal", scopes, present)
     if SEARCH_TIERS[settings.search.sku].managed_identity:
-        expected += _matrix_rows("search", outputs["searchPrincipalId"], "ServicePrincipal", scopes)
+        expected += _matrix_rows("search", outputs["searchPrincipalId"], "ServicePrincipal", scopes, present)
+    if settings.has_foundry_project:
+        principal = outputs["foundryProjectPrincipalId"]
+        expected += _matrix_rows("project", principal, "ServicePrincipal", scopes, present)
+    if settings.ml.enabled:
+        expected += _matrix_rows("ml", outputs["mlWorkspacePrincipalId"], "ServicePrincipal", scopes, present)
     for grant in raw(stack, "access", []):
-        expected += _matrix_rows(grant["preset"], grant["principalId"], grant["principalType"], scopes)
+        expected += _matrix_rows(
+            grant["preset"], grant["principalId"], grant["principalType"], scopes, present
+        )
     assert sorted(map(_key, outputs["roleAssignments"])) == sorted(map(_key, expected))
     assert len(rendered.of_type(ROLE)) == len(expected)
 
 
-def _matrix_rows(preset: str, principal: str, principal_type: str, scopes: dict[str, str]) -> list[dict]:
+def _matrix_rows(
+    preset: str, principal: str, principal_type: str, scopes: dict[str, str], present: frozenset[str]
+) -> list[dict]:
     return [
         {
             "principal": principal,
@@ -300,6 +326,7 @@ def _matrix_rows(preset: str, principal: str, principal_type: str, scopes: dict[
             "scope": scopes[grant.resource],
         }
         for grant in ROLE_PRESETS[preset].grants
+        if grant.resource in present
     ]
 
 
@@ -346,7 +373,8 @@ def test_stateful_resources_are_protected_as_the_stack_says(stack: str) -> None:
 def test_prod_is_protected_and_dev_is_not(stack_name: str, protected: bool) -> None:
     rendered = rendered_stack(stack_name)
     stateful = [r for r in rendered.custom_resources if r.type in STATEFUL]
-    assert len(stateful) == 6
+    # group, logs, search, two accounts, registry, the project; prod adds the ML workspace, storage, vault
+    assert len(stateful) == {"dev": 7, "prod": 10}[stack_name]
     assert all(r.protect is protected for r in stateful)
 
 

@@ -285,6 +285,7 @@ def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
         ("Reader", "document_intelligence"),
         ("Reader", "registry"),
         ("ContainerApp Reader", "container_app"),
+        ("Reader", "foundry_project"),  # dev declares a Foundry project
     }
     assert NEW_USER in live.stack_text()
     revoked = opsctl("access", "revoke", *args, "-o", "json")

@@ -219,6 +219,7 @@ def test_arm_export_resolves_azure_assigned_values_at_deploy_time(opsctl) -> Non
     assert identities == {
         "<id-dev-app identity>",
         f"<{plan['outputs']['searchName']} identity>",
+        f"<{plan['outputs']['foundryProjectName']} identity>",
     }
 
 

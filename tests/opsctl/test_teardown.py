@@ -158,7 +158,7 @@ def test_janitor_retries_an_environment_throttled_past_the_client_retries(live, 
 
 # -- rules, offline ------------------------------------------------------------------------------
 def _deleted(tags: dict[str, str], name: str = "oai-x") -> CognitiveAccount:
-    return CognitiveAccount(name, "rg-ragstack-pr-1", "eastus2", "OpenAI", (), tags)
+    return CognitiveAccount(name, "rg-ragstack-pr-1", "eastus2", "OpenAI", tags=tags)
 
 
 def _plan(*deleted_here: CognitiveAccount) -> EnvironmentTeardown:

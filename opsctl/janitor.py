@@ -9,7 +9,6 @@ subscription is throttled, before declaring the environment failed.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -54,13 +53,14 @@ class Gate:
 
     def hold(self, seconds: float) -> None:
         with self._lock:
-            self._until = max(self._until, time.monotonic() + seconds / self._target.time_scale)
+            self._until = max(self._until, self._target.now() + seconds)
 
     def wait(self) -> None:
         with self._lock:
-            remaining = self._until - time.monotonic()
+            until = self._until
+        remaining = until - self._target.now()
         if remaining > 0:
-            time.sleep(remaining)
+            self._target.sleep(remaining)
 
 
 def transient_reason(exc: OpsError) -> str | None:

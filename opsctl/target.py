@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from opsctl.errors import OpsError
 
@@ -22,6 +22,43 @@ TargetKind = Literal["azure", "sandbox"]
 SANDBOX_HOME_ENV = "RAGSTACK_SANDBOX_HOME"
 
 
+class TargetClock(Protocol):
+    """The target's time, in its seconds: what waits, deadlines and Retry-After count in."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScaledClock:
+    """Wall time, `time_scale` times faster (a background sandbox's clock runs at its scale)."""
+
+    time_scale: float = 1.0
+
+    def now(self) -> float:
+        return time.monotonic() * self.time_scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(seconds, 0.0) / self.time_scale)
+
+
+@dataclass(frozen=True)
+class SandboxVirtualClock:
+    """A virtual-clock sandbox's own time, over its admin API: a wait advances it, no wall sleep."""
+
+    connection: Any
+
+    def now(self) -> float:
+        return float(self.connection.advance_clock(0.0))
+
+    def sleep(self, seconds: float) -> None:
+        self.connection.advance_clock(max(seconds, 0.0))
+
+
+WALL_CLOCK = ScaledClock()
+
+
 @dataclass
 class Target:
     """An ARM endpoint plus the credential and TLS settings to reach it."""
@@ -30,12 +67,17 @@ class Target:
     subscription_id: str
     credential: TokenCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)
-    time_scale: float = 1.0
+    clock: TargetClock = WALL_CLOCK
     sandbox_connection: Any = None
 
     def sleep(self, seconds: float) -> None:
-        """Wait `seconds` of the target's time: the sandbox's clock may run faster than the wall."""
-        time.sleep(max(seconds, 0.0) / self.time_scale)
+        """Wait `seconds` of the target's time: a sandbox's clock may run faster than the wall, or
+        be virtual (the wait advances it)."""
+        self.clock.sleep(seconds)
+
+    def now(self) -> float:
+        """The target's time in seconds (for deadlines; only differences are meaningful)."""
+        return self.clock.now()
 
     def client(self, client_class: type[ClientT], **kwargs: Any) -> ClientT:
         """An official azure-mgmt client for this target and subscription, with opsctl's one retry
@@ -44,8 +86,8 @@ class Target:
 
         options = {**self.client_kwargs, **kwargs}
         options.setdefault("retry_policy", ArmRetryPolicy())
-        if self.time_scale != 1.0 and "transport" not in options:
-            options["transport"] = _clock_transport(self.time_scale, options.get("connection_verify"))
+        if self.clock != WALL_CLOCK and "transport" not in options:
+            options["transport"] = _clock_transport(self.clock, options.get("connection_verify"))
         return client_class(self.credential, self.subscription_id, **options)  # type: ignore[call-arg]
 
     @property
@@ -53,14 +95,14 @@ class Target:
         return self.kind == "sandbox"
 
 
-def _clock_transport(time_scale: float, verify: Any) -> Any:
+def _clock_transport(clock: TargetClock, verify: Any) -> Any:
     """A requests transport whose waits (Retry-After, LRO polls, retry backoff) follow the
     sandbox's clock: its Retry-After values are simulated seconds."""
     from azure.core.pipeline.transport import RequestsTransport
 
     class SandboxClockTransport(RequestsTransport):
         def sleep(self, duration: float) -> None:
-            time.sleep(duration / time_scale)
+            clock.sleep(duration)
 
     return SandboxClockTransport(connection_verify=verify) if verify else SandboxClockTransport()
 
@@ -88,7 +130,12 @@ def sandbox_target(subscription_id: str | None = None, *, home: Path | None = No
         raise OpsError(
             f"no sandbox is running (state: {state_dir})", hint="start one with `opsctl sandbox start`"
         )
-    target = connection_target(connection, subscription_id, time_scale=float(record.get("time_scale", 1.0)))
+    target = connection_target(
+        connection,
+        subscription_id,
+        time_scale=float(record.get("time_scale", 1.0)),
+        virtual_clock=bool(record.get("virtual_clock", False)),
+    )
     client_id, secret = os.environ.get("AZURE_CLIENT_ID"), os.environ.get("AZURE_CLIENT_SECRET")
     if client_id and secret:
         # EnvironmentCredential's variables, as an SDK or az user sets them: act as that sandbox
@@ -98,9 +145,18 @@ def sandbox_target(subscription_id: str | None = None, *, home: Path | None = No
 
 
 def connection_target(
-    connection: Any, subscription_id: str | None = None, *, time_scale: float = 1.0
+    connection: Any,
+    subscription_id: str | None = None,
+    *,
+    time_scale: float = 1.0,
+    virtual_clock: bool = False,
+    clock: TargetClock | None = None,
 ) -> Target:
-    """A Target for a sandbox connection (in-process for tests, or the background one)."""
+    """A Target for a sandbox connection (in-process for tests, or the background one). Its clock
+    is `clock` (an in-process sandbox's own), else the sandbox's virtual clock over the admin API,
+    else the wall clock at `time_scale`."""
+    if clock is None:
+        clock = SandboxVirtualClock(connection) if virtual_clock else ScaledClock(time_scale)
     from sandbox.constants import ARM_SCOPE
 
     options = {
@@ -109,7 +165,7 @@ def connection_target(
         "connection_verify": connection.ca_path,
     }
     subscription = subscription_id or connection.subscription_id
-    return Target("sandbox", subscription, connection.credential(), options, time_scale, connection)
+    return Target("sandbox", subscription, connection.credential(), options, clock, connection)
 
 
 def azure_target(subscription_id: str) -> Target:

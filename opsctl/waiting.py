@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -27,12 +26,12 @@ def wait_until(
     progress: Progress = _quiet,
 ) -> T:
     """Call `probe` every `interval` target-seconds until it returns a value, or fail after `timeout`."""
-    deadline = time.monotonic() + timeout / target.time_scale
+    deadline = target.now() + timeout
     while True:
         result = probe()
         if result is not None:
             return result
-        if time.monotonic() >= deadline:
+        if target.now() >= deadline:
             raise OpsError(
                 f"timed out after {timeout:.0f}s waiting for {what}",
                 hint="the operation may still finish in Azure; check `opsctl status`",

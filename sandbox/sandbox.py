@@ -41,13 +41,18 @@ class RequestLog:
 
 
 class Sandbox:
-    """A local HTTPS ARM. `with Sandbox(tmp, time_scale=10000) as sb: sb.connection.client(...)`."""
+    """A local HTTPS ARM. `with Sandbox(tmp, time_scale=10000) as sb: sb.connection.client(...)`.
+
+    `virtual_clock=True` stops simulated time unless a client waits (`sleep`); tests use it so
+    that a loaded machine cannot let an operation finish before the client looks.
+    """
 
     def __init__(
         self,
         state_dir: str | Path,
         *,
         time_scale: float = 1.0,
+        virtual_clock: bool = False,
         throttling: ThrottleConfig | bool = True,
         page_size: int = 100,
         principal_replication_delay: float = 0.0,
@@ -60,6 +65,7 @@ class Sandbox:
         self.state_dir = Path(state_dir)
         self.config = SandboxConfig(
             time_scale=time_scale,
+            virtual_clock=virtual_clock,
             throttling=throttling,
             page_size=page_size,
             principal_replication_delay=principal_replication_delay,
@@ -129,9 +135,17 @@ class Sandbox:
     def time_scale(self) -> float:
         return self.config.time_scale
 
+    @property
+    def virtual_clock(self) -> bool:
+        return self.config.virtual_clock
+
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward."""
         self._live().clock.advance(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of simulated time (advances a virtual clock, sleeps a scaled one)."""
+        self._live().clock.sleep(seconds)
 
     def add_principal(
         self, object_id: str, principal_type: str = "ServicePrincipal", **kw: Any

@@ -2,36 +2,35 @@
 
 The SDK honours `Retry-After` (always >= 1 s from the sandbox) for LRO polls and 429 retries,
 and backs off between connection retries. All of it goes through `transport.sleep`
-(`LROBasePolling._sleep` and `RetryPolicy.sleep` both call it), so scaling that one method by
-the sandbox's `time_scale` keeps simulated and client time in step. The RP auto-registration
-policy (azure-mgmt-core `ARMAutoResourceProviderRegistrationPolicy`) calls `time.sleep(10)`
-directly; its module's `time` is swapped for a scaled one too.
+(`LROBasePolling._sleep` and `RetryPolicy.sleep` both call it), so routing that one method to
+the sandbox's clock keeps simulated and client time in step. The RP auto-registration policy
+(azure-mgmt-core `ARMAutoResourceProviderRegistrationPolicy`) calls `time.sleep(10)` directly;
+its module's `time` is swapped too.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
 
 @contextmanager
-def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
+def sdk_sleeps_follow(sleep: Callable[[float], None]) -> Iterator[None]:
+    """Every azure-core transport sleep and the RP registration sleep call `sleep(seconds)`."""
     from azure.core.pipeline.transport import RequestsTransport
 
     original = RequestsTransport.__dict__.get("sleep")
 
-    def sleep(self: RequestsTransport, duration: float) -> None:
-        time.sleep(duration / time_scale)
+    def transport_sleep(self: RequestsTransport, duration: float) -> None:
+        sleep(duration)
 
     import azure.mgmt.core.policies._base as registration
 
     real_time = registration.time
-    registration.time = SimpleNamespace(  # type: ignore[assignment]
-        sleep=lambda seconds: time.sleep(seconds / time_scale), time=time.time
-    )
-    RequestsTransport.sleep = sleep
+    registration.time = SimpleNamespace(sleep=sleep, time=time.time)  # type: ignore[assignment]
+    RequestsTransport.sleep = transport_sleep
     try:
         yield
     finally:
@@ -40,3 +39,10 @@ def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
             del RequestsTransport.sleep
         else:
             RequestsTransport.sleep = original
+
+
+@contextmanager
+def scaled_sdk_sleeps(time_scale: float) -> Iterator[None]:
+    """SDK sleeps divided by `time_scale`, for a wall-driven sandbox running that much faster."""
+    with sdk_sleeps_follow(lambda seconds: time.sleep(seconds / time_scale)):
+        yield

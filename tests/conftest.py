@@ -3,10 +3,12 @@
     def test_something(sandbox, arm):
         rg = arm(ResourceManagementClient).resource_groups.create_or_update(...)
 
-`sandbox` is a fresh `Sandbox` per test (tmp state dir, time_scale=SANDBOX_TIME_SCALE, so a
-simulated 15-minute operation takes ~0.09 s); `arm(ClientClass, **kw)` builds an official
-client against it; `sdk_sleeps_follow_sandbox` (used by `sandbox`) divides every azure-core
-pipeline sleep (Retry-After, LRO poll interval, retry backoff) by the same scale.
+`sandbox` is a fresh `Sandbox` per test (tmp state dir) on a virtual clock: simulated time
+advances only when a client waits, and every azure-core pipeline sleep (Retry-After, LRO poll
+interval, retry backoff) advances it instead of sleeping, so a slow (loaded) machine cannot let an
+operation finish before the client looks. `arm(ClientClass, **kw)` builds an official client
+against it. `sdk_sleeps_follow_sandbox` is for tests that start their own wall-driven sandbox at
+SANDBOX_TIME_SCALE: it divides the SDK's sleeps by that scale.
 """
 
 from __future__ import annotations
@@ -34,10 +36,15 @@ def sandbox_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sandbox(sandbox_dir: Path, sdk_sleeps_follow_sandbox: float) -> Iterator[Any]:
+def sandbox(sandbox_dir: Path) -> Iterator[Any]:
     from sandbox import Sandbox
+    from sandbox.testing import sdk_sleeps_follow
 
-    with Sandbox(sandbox_dir, time_scale=sdk_sleeps_follow_sandbox) as sb:
+    # time_scale only paces `delay` faults (wall seconds a response is held) on a virtual clock
+    with (
+        Sandbox(sandbox_dir, time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
+        sdk_sleeps_follow(sb.sleep),
+    ):
         yield sb
 
 

@@ -41,6 +41,7 @@ def status_doc(state: SandboxState) -> dict[str, Any]:
         "started_at": state.started_at,
         "uptime_seconds": round(time.time() - state.started_at, 3),
         "time_scale": state.clock.time_scale,
+        "virtual_clock": state.clock.virtual,
         "sim_time": state.clock.now(),
         "subscription_id": state.config.subscription_id,
         "tenant_id": state.config.tenant_id,
@@ -192,8 +193,7 @@ def _routes(state: SandboxState) -> list[Route]:
             seconds = float(spec["seconds"])
         except (KeyError, TypeError, ValueError):
             raise BadBody("'seconds' must be a number") from None
-        state.clock.advance(seconds)
-        return _json({"sim_time": state.clock.now()})
+        return _json({"sim_time": state.clock.advance(seconds)})
 
     async def token(request: Request) -> Response:
         spec = await body(request)

@@ -34,6 +34,8 @@ class SandboxConfig:
     """Knobs of one sandbox run (not persisted: pass them again on restart)."""
 
     time_scale: float = 1.0
+    # Simulated time advances only when a client waits (in-process tests); see sandbox.core.clock.
+    virtual_clock: bool = False
     throttling: ThrottleConfig = field(default_factory=ThrottleConfig)
     page_size: int = 100
     principal_replication_delay: float = 0.0
@@ -51,8 +53,9 @@ class SandboxState:
         self.config = config
         self.store = Store(state_dir / "sandbox.db")
         saved = self.store.meta("sim_now")
-        self.clock = Clock(config.time_scale, float(saved) if saved else None)
+        self.clock = Clock(config.time_scale, float(saved) if saved else None, virtual=config.virtual_clock)
         self.store.on_commit.append(lambda s: s.set_meta("sim_now", repr(self.clock.now())))
+        self.clock.on_advance.append(lambda now: self.store.set_meta("sim_now", repr(now)))
         self.router = Router(providers)
         self.faults = Faults(self.store)
         self.directory = Directory(self.store)
@@ -92,6 +95,8 @@ class SandboxState:
         self.seed()
 
     def close(self) -> None:
+        """Persist the simulated time reached (a restart resumes from it), then close the store."""
+        self.store.set_meta("sim_now", repr(self.clock.now()))
         self.store.close()
 
 

@@ -72,9 +72,14 @@ def live(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
     from opsctl.target import connection_target
 
     home = Path(sandbox.state_dir)
-    sandbox.connection.save(home / "sandbox.json", pid=os.getpid(), time_scale=sandbox.time_scale)
+    sandbox.connection.save(
+        home / "sandbox.json",
+        pid=os.getpid(),
+        time_scale=sandbox.time_scale,
+        virtual_clock=sandbox.virtual_clock,
+    )
     monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
-    target = connection_target(sandbox.connection, time_scale=sandbox.time_scale)
+    target = connection_target(sandbox.connection, clock=sandbox.state.clock)
     state = Live(sandbox, project, target)
     deploy(state.env(), target)
     return state

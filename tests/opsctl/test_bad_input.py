@@ -90,7 +90,12 @@ def test_up_checks_quota_before_the_first_write(sandbox, project, opsctl, monkey
     import os
 
     home = Path(sandbox.state_dir)
-    sandbox.connection.save(home / "sandbox.json", pid=os.getpid(), time_scale=sandbox.time_scale)
+    sandbox.connection.save(
+        home / "sandbox.json",
+        pid=os.getpid(),
+        time_scale=sandbox.time_scale,
+        virtual_clock=sandbox.virtual_clock,
+    )
     monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
     # Azure lists every model's bucket in the region; the sandbox lists configured or used ones.
     sandbox.set_quota("Microsoft.CognitiveServices", "eastus2", MINI, 1000)

@@ -34,7 +34,12 @@ def readme_condition() -> str:
 def cli_sandbox(sandbox, monkeypatch):
     """The in-process sandbox, found by the CLI like one `opsctl sandbox start` runs."""
     home = Path(sandbox.state_dir)
-    sandbox.connection.save(home / "sandbox.json", pid=os.getpid(), time_scale=sandbox.time_scale)
+    sandbox.connection.save(
+        home / "sandbox.json",
+        pid=os.getpid(),
+        time_scale=sandbox.time_scale,
+        virtual_clock=sandbox.virtual_clock,
+    )
     monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
     return sandbox
 

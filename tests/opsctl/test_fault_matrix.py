@@ -174,22 +174,19 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from opsctl.environment import load_environment
     from opsctl.target import connection_target
     from sandbox import Sandbox
-    from sandbox.testing import scaled_sdk_sleeps
+    from sandbox.testing import sdk_sleeps_follow
 
     root = tmp_path_factory.mktemp("deployed")
     project = root / "project"
     project.mkdir()
     shutil.copy(ROOT / "Pulumi.dev.yaml", project)
-    with scaled_sdk_sleeps(SANDBOX_TIME_SCALE), Sandbox(root / "state", time_scale=SANDBOX_TIME_SCALE) as sb:
-        target = connection_target(sb.connection, time_scale=sb.time_scale)
+    with (
+        Sandbox(root / "state", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
+        sdk_sleeps_follow(sb.sleep),
+    ):
+        target = connection_target(sb.connection, clock=sb.state.clock)
         deploy(load_environment("dev", project_dir=project), target)
-        (root / "state" / CLOCK).write_text(str(sb.state.clock.now()))
     return root / "state"
-
-
-# The sandbox's simulated clock restarts from the wall clock, behind what a 10000x run reached; a
-# restarted sandbox is moved on to where the copied (or killed) one stopped.
-CLOCK = "clock-at-stop"
 
 
 class Restartable:
@@ -204,27 +201,35 @@ class Restartable:
         from opsctl.target import connection_target
         from sandbox import Sandbox
 
-        self.sandbox = Sandbox(self.state_dir, time_scale=SANDBOX_TIME_SCALE)
-        self.sandbox.start()
-        stopped_at = float((self.state_dir / CLOCK).read_text())
-        self.sandbox.advance(max(0.0, stopped_at - self.sandbox.state.clock.now()))
+        self.sandbox = Sandbox(self.state_dir, time_scale=SANDBOX_TIME_SCALE, virtual_clock=True)
+        self.sandbox.start()  # resumes the simulated time where the copied (or killed) one stopped
         connection = self.sandbox.connection
-        connection.save(self.state_dir / "sandbox.json", pid=os.getpid(), time_scale=SANDBOX_TIME_SCALE)
-        target = connection_target(connection, time_scale=SANDBOX_TIME_SCALE)
+        connection.save(
+            self.state_dir / "sandbox.json",
+            pid=os.getpid(),
+            time_scale=SANDBOX_TIME_SCALE,
+            virtual_clock=True,
+        )
+        target = connection_target(connection, clock=self.sandbox.state.clock)
         self.live = Live(self.sandbox, self.project, target)
         return self.live
 
     def kill(self) -> None:
         if self.sandbox.state is None:
             return
-        (self.state_dir / CLOCK).write_text(str(self.sandbox.state.clock.now()))
         self.sandbox.stop()
+
+    def sleep(self, seconds: float) -> None:
+        """The SDK's waits advance whichever sandbox runs now (none while it is down)."""
+        sandbox = self.sandbox
+        if sandbox is not None and sandbox.state is not None:
+            sandbox.sleep(seconds)
 
 
 @pytest.fixture
-def env(
-    deployed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sdk_sleeps_follow_sandbox: float
-) -> Iterator[Restartable]:
+def env(deployed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Restartable]:
+    from sandbox.testing import sdk_sleeps_follow
+
     state = tmp_path / "sandbox"
     shutil.copytree(deployed, state)
     (state / "sandbox.json").unlink(missing_ok=True)
@@ -233,9 +238,10 @@ def env(
     shutil.copy(ROOT / "Pulumi.dev.yaml", project)
     monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(state))
     restartable = Restartable(state, project)
-    restartable.start()
-    yield restartable
-    restartable.kill()
+    with sdk_sleeps_follow(restartable.sleep):
+        restartable.start()
+        yield restartable
+        restartable.kill()
 
 
 def run(opsctl: Callable[..., Any], live: Live, command: Command) -> Any:

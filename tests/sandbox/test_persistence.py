@@ -15,7 +15,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from sandbox import SANDBOX_SUBSCRIPTION_ID, Sandbox, SandboxConnection
 from sandbox.control import read_info, start_background
-from sandbox.testing import scaled_sdk_sleeps
+from sandbox.testing import sdk_sleeps_follow
 
 READER = (
     f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"
@@ -58,20 +58,23 @@ def test_clean_restart_keeps_state_and_ca(tmp_path, sdk_sleeps_follow_sandbox):
         assert sb.state.directory.get(principal) is not None
 
 
-def test_half_done_lro_resumes_after_restart(tmp_path, sdk_sleeps_follow_sandbox):
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
+def test_half_done_lro_resumes_after_restart(tmp_path):
+    """Virtual clock: nothing elapses unless advanced, so "half done" is exact however slow the
+    machine, and the simulated time reached survives each restart."""
+    with Sandbox(tmp_path / "s", virtual_clock=True) as sb:
         rm = sb.connection.client(ResourceManagementClient)
         rm.resource_groups.create_or_update("rg", {"location": "eastus"})
         rm.resource_groups.begin_delete("rg", polling=False)
         sb.advance(30)  # half of the 60 simulated seconds
         first_monitor = sb.state.lro.running_for(rm.resource_groups.get("rg").id)[0].monitor
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
+        stopped_at = sb.state.clock.now()
+    with Sandbox(tmp_path / "s", virtual_clock=True) as sb:
+        assert sb.state.clock.now() == stopped_at
         rm = sb.connection.client(ResourceManagementClient)
         assert rm.resource_groups.get("rg").properties.provisioning_state == "Deleting"
         sb.advance(25)
         assert rm.resource_groups.check_existence("rg") is True  # 55 of 60 s: still running
-    # 5 simulated seconds left = 0.5 s wall at 10x: time to send a second DELETE that joins
-    with Sandbox(tmp_path / "s", time_scale=10.0) as sb, scaled_sdk_sleeps(100):
+    with Sandbox(tmp_path / "s", virtual_clock=True) as sb, sdk_sleeps_follow(sb.sleep):
         rm = sb.connection.client(ResourceManagementClient)
         seen = []
         hook = lambda r: seen.append(r.http_response.headers.get("Location"))  # noqa: E731

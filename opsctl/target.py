@@ -43,17 +43,19 @@ class ScaledClock:
         time.sleep(max(seconds, 0.0) / self.time_scale)
 
 
-@dataclass(frozen=True)
 class SandboxVirtualClock:
     """A virtual-clock sandbox's own time, over its admin API: a wait advances it, no wall sleep."""
 
-    connection: Any
+    def __init__(self, connection: Any) -> None:
+        from sandbox.connection import SandboxAdmin
+
+        self._admin = SandboxAdmin(connection)
 
     def now(self) -> float:
-        return float(self.connection.advance_clock(0.0))
+        return self._admin.advance_clock(0.0)
 
     def sleep(self, seconds: float) -> None:
-        self.connection.advance_clock(max(seconds, 0.0))
+        self._admin.advance_clock(max(seconds, 0.0))
 
 
 WALL_CLOCK = ScaledClock()

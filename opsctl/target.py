@@ -7,6 +7,7 @@ every operation is written once against `Target.client(...)`.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,18 +45,40 @@ class ScaledClock:
 
 
 class SandboxVirtualClock:
-    """A virtual-clock sandbox's own time, over its admin API: a wait advances it, no wall sleep."""
+    """A virtual-clock sandbox's own time, over its admin API: a wait advances it, no wall sleep.
 
-    def __init__(self, connection: Any) -> None:
+    While the sandbox is unreachable (stopped, restarting) no simulated time can pass there: a
+    wait then sleeps its wall equivalent at `time_scale` and counts locally, so deadlines and
+    retry budgets still run out instead of the command failing on the clock itself.
+    """
+
+    def __init__(self, connection: Any, time_scale: float = 1.0) -> None:
         from sandbox.connection import SandboxAdmin
 
         self._admin = SandboxAdmin(connection)
+        self._time_scale = time_scale
+        self._lock = threading.Lock()
+        self._last = 0.0
 
     def now(self) -> float:
-        return self._admin.advance_clock(0.0)
+        return self._advance(0.0)
 
     def sleep(self, seconds: float) -> None:
-        self._admin.advance_clock(max(seconds, 0.0))
+        self._advance(max(seconds, 0.0))
+
+    def _advance(self, seconds: float) -> float:
+        import httpx
+
+        try:
+            now = self._admin.advance_clock(seconds)
+        except httpx.HTTPError:
+            time.sleep(seconds / self._time_scale)
+            with self._lock:
+                self._last += seconds
+                return self._last
+        with self._lock:
+            self._last = max(self._last, now)
+            return self._last
 
 
 WALL_CLOCK = ScaledClock()
@@ -158,7 +181,7 @@ def connection_target(
     is `clock` (an in-process sandbox's own), else the sandbox's virtual clock over the admin API,
     else the wall clock at `time_scale`."""
     if clock is None:
-        clock = SandboxVirtualClock(connection) if virtual_clock else ScaledClock(time_scale)
+        clock = SandboxVirtualClock(connection, time_scale) if virtual_clock else ScaledClock(time_scale)
     from sandbox.constants import ARM_SCOPE
 
     options = {

@@ -99,6 +99,7 @@ def build_app(state: SandboxState) -> ASGIApp:
         *identity.routes(state),
         *graph.routes(state),
         *admin_routes(state),
+        *dataplane_routes(state),
         Route("/{path:path}", arm, methods=ARM_METHODS),
     ]
     return _KeepRawSend(Starlette(routes=routes))
@@ -126,6 +127,12 @@ def fault_response(fault: Fault, call: Call, state: SandboxState) -> ArmResponse
             headers=headers,
         )
     return error_response(err)
+
+
+def dataplane_routes(state: SandboxState) -> list[Route]:
+    from sandbox.dataplane import routes
+
+    return routes(state)
 
 
 def admin_routes(state: SandboxState) -> list[Route]:

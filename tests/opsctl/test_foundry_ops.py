@@ -173,3 +173,58 @@ def test_teardown_refuses_to_purge_a_purge_protected_vault_and_says_when_its_nam
     assert frees.date().isoformat() in note
     assert leftovers(live, env) == {"accounts": set(), "vaults": {env.names.key_vault}}
     assert workspace_name_is_free(live, env)
+
+
+GRANTEE = "7d3c9a2e-4b1f-4e6a-9c8d-2f5e1a7b3c90"
+
+
+def test_access_presets_cover_the_project_and_the_workspace(live, opsctl) -> None:
+    from sandbox import SandboxAdmin
+
+    stack = ml_stack(live)
+    up(opsctl, live, stack)
+    with SandboxAdmin(live.sandbox.connection) as admin:
+        admin.add_principal(GRANTEE, "User")
+    args = ("--stack", stack, "--principal", GRANTEE, "--principal-type", "User")
+    granted = run(opsctl, live, "access", "grant", *args, "--preset", "developer", "-o", "json")
+    assert granted.code == 0, granted.out + granted.err
+    listed = run(opsctl, live, "access", "list", "--stack", stack, "-o", "json")
+    mine = {row["resource"] for row in json.loads(listed.out) if row["principal_id"] == GRANTEE}
+    assert {"foundry_project", "ml_workspace", "storage"} <= mine, mine
+    # Written back to the stack file, so the grant is declared, not drift.
+    assert run(opsctl, live, "drift", "--stack", stack).code == 0
+
+    revoked = run(opsctl, live, "access", "revoke", *args, "--preset", "developer", "-o", "json")
+    assert revoked.code == 0, revoked.err
+    listed = run(opsctl, live, "access", "list", "--stack", stack, "-o", "json")
+    assert [row for row in json.loads(listed.out) if row["principal_id"] == GRANTEE] == []
+
+
+def openai_kind_stack(live: Live, stack: str = "oaidev") -> str:
+    """dev on the 2024 shape: `kind: OpenAI`, which has no Foundry project."""
+    import yaml
+
+    data = yaml.safe_load(live.stack_text("dev"))
+    data["config"]["ragstack:openai"]["kind"] = "OpenAI"
+    del data["config"]["ragstack:foundry"]
+    (live.project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(data))
+    return stack
+
+
+@pytest.mark.parametrize("kind", ["AIServices", "OpenAI"])
+def test_scale_openai_changes_a_deployment_on_both_kinds(live, opsctl, kind: str) -> None:
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    stack = "dev" if kind == "AIServices" else openai_kind_stack(live)
+    if stack != "dev":
+        up(opsctl, live, stack)
+    env = live.env(stack)
+    cognitive = live.target.client(CognitiveServicesManagementClient)
+    assert cognitive.accounts.get(env.resource_group, env.names.openai).kind == kind
+    scaled = run(
+        opsctl, live, "scale", "openai", "--stack", stack, "--deployment", "chat", "--capacity", "12"
+    )
+    assert scaled.code == 0, scaled.out + scaled.err
+    assert cognitive.deployments.get(env.resource_group, env.names.openai, "chat").sku.capacity == 12
+    assert "capacity: 12" in live.stack_text(stack)
+    assert run(opsctl, live, "drift", "--stack", stack).code == 0

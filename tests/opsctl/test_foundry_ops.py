@@ -147,6 +147,10 @@ def test_teardown_purge_leaves_no_soft_deleted_account_vault_or_workspace(live, 
     stack = ml_stack(live)
     up(opsctl, live, stack)
     env = live.env(stack)
+    planned = run(opsctl, live, "teardown", "--stack", stack, "--dry-run", "-o", "json")
+    assert planned.code == 0, planned.err
+    [row] = json.loads(planned.out)
+    assert row["soft_delete"] == f"{env.names.ml_workspace}, {env.names.key_vault}"
     [result] = teardown(opsctl, live, stack)
     assert result["skipped"] == [], result
     done = result["done"]
@@ -228,3 +232,24 @@ def test_scale_openai_changes_a_deployment_on_both_kinds(live, opsctl, kind: str
     assert cognitive.deployments.get(env.resource_group, env.names.openai, "chat").sku.capacity == 12
     assert "capacity: 12" in live.stack_text(stack)
     assert run(opsctl, live, "drift", "--stack", stack).code == 0
+
+
+def test_purge_skips_a_vault_in_our_group_tagged_for_another_team(live, opsctl) -> None:
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.keyvault.models import Sku, VaultCreateOrUpdateParameters, VaultProperties
+
+    from sandbox import SANDBOX_TENANT_ID
+
+    env = live.env()
+    vaults = live.target.client(KeyVaultManagementClient)
+    body = VaultCreateOrUpdateParameters(
+        location=env.settings.location,
+        tags={"project": "billing", "managed-by": "terraform", "environment": "dev"},
+        properties=VaultProperties(tenant_id=SANDBOX_TENANT_ID, sku=Sku(family="A", name="standard")),
+    )
+    vaults.vaults.begin_create_or_update(env.resource_group, "kv-billing-dev", body).result()
+
+    [result] = teardown(opsctl, live, "dev")
+    [note] = result["skipped"]
+    assert note.startswith("skipped purge of vault kv-billing-dev") and "project=billing" in note
+    assert [v.name for v in vaults.vaults.list_deleted()] == ["kv-billing-dev"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.access import operator_bindings, preset_bindings
-from infra.catalog import provisioning
+from infra.catalog import provisioning, storage
 from infra.catalog.provisioning import Verdict, judge
 from infra.settings import StackSettings
 from opsctl.environment import Environment
@@ -61,6 +61,28 @@ def expected_settings(settings: StackSettings) -> dict[str, dict[str, Any]]:
         "log_analytics": {"retentionInDays": s.log_retention_days},
         "identity": {},
         "container_apps_environment": {},
+        **(_ml_settings(settings) if settings.ml.enabled else {}),
+        **({"foundry_project": {}} if settings.has_foundry_project else {}),
+    }
+
+
+def _ml_settings(settings: StackSettings) -> dict[str, dict[str, Any]]:
+    """The workspace's resources as infra/components declares them (keyless storage, RBAC vault)."""
+    return {
+        "ml_workspace": {},
+        "storage": {
+            "sku": storage.SKU,
+            "allowSharedKeyAccess": False,
+            "allowBlobPublicAccess": False,
+            "minimumTlsVersion": storage.MINIMUM_TLS,
+            "supportsHttpsTrafficOnly": True,
+        },
+        "key_vault": {
+            "enableRbacAuthorization": True,
+            "enableSoftDelete": True,
+            "enablePurgeProtection": settings.ml.purge_protection,
+        },
+        "app_insights": {},
     }
 
 
@@ -119,12 +141,20 @@ def _deployment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem
     return items
 
 
+# (internal preset, the live resource whose identity holds it): the environment's own principals.
+IDENTITY_HOLDERS = (
+    ("app", "identity"),
+    ("search", "search"),
+    ("project", "foundry_project"),
+    ("ml", "ml_workspace"),
+)
+
+
 def _assignment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
     scopes = env.scopes()
     read = frozenset(scopes).intersection(live.resources)
     bindings = operator_bindings(env.settings.access, read)
-    # (preset, the live resource whose identity holds it): the environment's own principals.
-    for preset, holder in (("app", "identity"), ("search", "search"), ("project", "foundry_project")):
+    for preset, holder in IDENTITY_HOLDERS:
         principal = live.resources[holder].settings.get("principalId") if holder in live.resources else None
         if principal:
             bindings += preset_bindings(preset, principal, "ServicePrincipal", read)

@@ -12,6 +12,7 @@ from enum import Enum
 from functools import partial
 from typing import Any
 
+from infra.access import environment_resources
 from infra.armshape import api_version
 from infra.catalog import provisioning
 from infra.catalog.provisioning import Health, Verdict, judge, worst
@@ -84,6 +85,15 @@ def _read(key: str, name: str, kind: str, fetch: Callable[[], Any], describe: De
     return LiveResource(key, name, kind, True, **describe(found))
 
 
+BASE_KEYS = ("log_analytics", "identity", "container_apps_environment")
+
+
+def declared_keys(env: Environment) -> list[str]:
+    """Every resource key this environment declares: the grantable ones (with the enabled options)
+    and the plumbing no preset targets."""
+    return [*sorted(environment_resources(env.settings)), *BASE_KEYS]
+
+
 def read_environment(env: Environment, target: Target) -> LiveEnvironment:
     """Read every resource of the environment; missing ones are reported, not raised."""
     from azure.mgmt.resource.resources import ResourceManagementClient
@@ -93,8 +103,8 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
     with arm_errors(f"reading resource group {rg}"):
         exists = resources.resource_groups.check_existence(rg)
     if not exists:
-        missing = {k: LiveResource(k, n, "", False) for k, n in env.names.as_dict().items()}
-        missing.pop("resource_group")
+        names = env.names.as_dict()
+        missing = {k: LiveResource(k, names[k], "", False) for k in declared_keys(env)}
         return LiveEnvironment(False, missing, {}, [])
     readers = (_search, _openai, _document_intelligence, _registry, _identity, _app, _workspace, _app_env)
     live: dict[str, LiveResource] = {}
@@ -103,6 +113,10 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
         live[item.key] = item
     if env.settings.has_foundry_project:
         live["foundry_project"] = _foundry_project(env, target)
+    if env.settings.ml.enabled:
+        for ml_reader in (_ml_workspace, _storage, _key_vault, _app_insights):
+            item = ml_reader(env, target)
+            live[item.key] = item
     deployments = _deployments(env, target) if live["openai"].exists else {}
     return LiveEnvironment(True, live, deployments, _assignments(env, target, live))
 
@@ -177,6 +191,92 @@ def _foundry_project(env: Environment, target: Target) -> LiveResource:
 
     fetch = partial(client.resources.get_by_id, project_id, api_version=api_version(PROJECT))
     return _read("foundry_project", name, "Microsoft.CognitiveServices/accounts/projects", fetch, describe)
+
+
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+
+
+def _ml_workspace(env: Environment, target: Target) -> LiveResource:
+    """Read at the catalog's api-version: azure-mgmt-machinelearningservices 1.0.1 defaults to 2020-08-01."""
+    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+
+    client: Any = target.client(MachineLearningServicesMgmtClient, api_version=api_version(ML_WORKSPACE))
+    name = env.names.ml_workspace
+
+    def describe(ws: Any) -> dict[str, Any]:
+        return {
+            "verdict": judge("Microsoft.MachineLearningServices/workspaces", ws.provisioning_state),
+            "sku": ws.sku.name if ws.sku else None,
+            "settings": {"principalId": ws.identity.principal_id if ws.identity else None},
+            "endpoint": ws.discovery_url,
+        }
+
+    fetch = partial(client.workspaces.get, env.resource_group, name)
+    return _read("ml_workspace", name, "Microsoft.MachineLearningServices/workspaces", fetch, describe)
+
+
+def _storage(env: Environment, target: Target) -> LiveResource:
+    from azure.mgmt.storage import StorageManagementClient
+
+    client: Any = target.client(StorageManagementClient)
+    name = env.names.storage
+
+    def describe(account: Any) -> dict[str, Any]:
+        props = account.properties
+        return {
+            "verdict": judge("Microsoft.Storage/storageAccounts", props.provisioning_state),
+            "sku": account.sku.name if account.sku else None,
+            "settings": {
+                "allowSharedKeyAccess": props.allow_shared_key_access,
+                "allowBlobPublicAccess": props.allow_blob_public_access,
+                "minimumTlsVersion": props.minimum_tls_version,
+                "supportsHttpsTrafficOnly": props.enable_https_traffic_only,
+            },
+            "endpoint": (props.primary_endpoints.blob if props.primary_endpoints else None),
+        }
+
+    fetch = partial(client.storage_accounts.get_properties, env.resource_group, name)
+    return _read("storage", name, "Microsoft.Storage/storageAccounts", fetch, describe)
+
+
+def _key_vault(env: Environment, target: Target) -> LiveResource:
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    client: Any = target.client(KeyVaultManagementClient)
+    name = env.names.key_vault
+
+    def describe(vault: Any) -> dict[str, Any]:
+        props = vault.properties
+        return {
+            "verdict": judge("Microsoft.KeyVault/vaults", props.provisioning_state),
+            "sku": props.sku.name if props.sku else None,
+            "settings": {
+                "enableRbacAuthorization": props.enable_rbac_authorization,
+                "enableSoftDelete": props.enable_soft_delete,
+                # Unset reads back as null: the vault is not purge-protected.
+                "enablePurgeProtection": bool(props.enable_purge_protection),
+            },
+            "endpoint": props.vault_uri,
+        }
+
+    fetch = partial(client.vaults.get, env.resource_group, name)
+    return _read("key_vault", name, "Microsoft.KeyVault/vaults", fetch, describe)
+
+
+def _app_insights(env: Environment, target: Target) -> LiveResource:
+    from azure.mgmt.applicationinsights import ApplicationInsightsManagementClient
+
+    client: Any = target.client(ApplicationInsightsManagementClient)
+    name = env.names.app_insights
+
+    def describe(component: Any) -> dict[str, Any]:
+        return {
+            "verdict": judge("Microsoft.Insights/components", component.provisioning_state),
+            "settings": {"workspaceResourceId": component.workspace_resource_id},
+        }
+
+    fetch = partial(client.components.get, env.resource_group, name)
+    return _read("app_insights", name, "Microsoft.Insights/components", fetch, describe)
 
 
 def _openai(env: Environment, target: Target) -> LiveResource:

@@ -91,6 +91,8 @@ def _tear_down(
     from opsctl import teardown as lib
 
     _show(plans, output)
+    if dry_run and output is OutputFormat.json:
+        print_json(_rows(plans))
     if dry_run or not plans:
         return
     if stack:
@@ -142,6 +144,8 @@ def _rows(plans: list[EnvironmentTeardown]) -> list[dict[str, object]]:
             "resource_groups": ", ".join(p.resource_groups)
             or f"(purge only: {', '.join(p.purge_only_groups)})",
             "accounts": ", ".join(f"{a.name} ({len(a.deployments)} deployments)" for a in p.accounts),
+            # Soft-deleted on delete: what --purge then removes for good.
+            "soft_delete": ", ".join(r.name for r in [*p.workspaces, *p.vaults]) or None,
             "protected": p.protected,
             "locks": "; ".join(p.locks) or None,
             "ephemeral": p.ephemeral,
@@ -155,7 +159,15 @@ def _show(plans: list[EnvironmentTeardown], output: OutputFormat) -> None:
         if not plans:
             console().print("nothing to tear down")
             return
-        columns = ["environment", "resource_groups", "accounts", "protected", "locks", "ephemeral"]
+        columns = [
+            "environment",
+            "resource_groups",
+            "accounts",
+            "soft_delete",
+            "protected",
+            "locks",
+            "ephemeral",
+        ]
         print_table(_rows(plans), columns, title="will be deleted")
 
 

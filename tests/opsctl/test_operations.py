@@ -329,7 +329,7 @@ def test_drift_reports_manual_changes_with_exit_2(live, opsctl) -> None:
     assert {"resource": env.names.search, "setting": "replicas", "expected": 1, "actual": 2} in items
 
 
-def test_set_image_rolls_a_new_revision_and_writes_back(live, opsctl) -> None:
+def test_set_image_rolls_a_new_revision_and_leaves_the_image_to_ci(live, opsctl) -> None:
     env = live.env()
     client = live.target.client(ContainerAppsAPIClient)
     before = client.container_apps.get(
@@ -367,7 +367,7 @@ def test_set_image_rolls_a_new_revision_and_writes_back(live, opsctl) -> None:
     assert report["revision"] != before and report["url"].startswith("https://ca-dev.")
     app = client.container_apps.get(env.resource_group, env.names.container_app)
     assert app.properties.template["containers"][0]["image"] == image
-    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().app.image == image
+    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().app.image is None
 
 
 def test_teardown_deletes_in_order_and_purges(live, opsctl) -> None:

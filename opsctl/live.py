@@ -71,6 +71,8 @@ class LiveEnvironment:
     resources: dict[str, LiveResource]
     deployments: dict[str, dict[str, Any]]
     assignments: list[LiveAssignment]
+    # Tags by resource name: the group and every resource directly in it.
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def get(self, key: str) -> LiveResource:
         return self.resources[key]
@@ -104,7 +106,16 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
     if env.settings.has_foundry_project:
         live["foundry_project"] = _foundry_project(env, target)
     deployments = _deployments(env, target) if live["openai"].exists else {}
-    return LiveEnvironment(True, live, deployments, _assignments(env, target, live))
+    assignments = _assignments(env, target, live)
+    return LiveEnvironment(True, live, deployments, assignments, _tags(resources, rg))
+
+
+def _tags(resources: Any, group: str) -> dict[str, dict[str, str]]:
+    with arm_errors(f"reading the tags in resource group {group}"):
+        tags = {group: dict(resources.resource_groups.get(group).tags or {})}
+        for item in resources.resources.list_by_resource_group(group):
+            tags[item.name] = dict(item.tags or {})
+    return tags
 
 
 def _search(env: Environment, target: Target) -> LiveResource:
@@ -261,12 +272,26 @@ def _app(env: Environment, target: Target) -> LiveResource:
                 "maxReplicas": scale.get("maxReplicas"),
                 "image": containers[0].get("image"),
                 "latestRevision": props.latest_revision_name,
+                **_container_settings(containers[0], ingress),
             },
             "endpoint": f"https://{ingress['fqdn']}" if ingress.get("fqdn") else None,
         }
 
     fetch = partial(client.container_apps.get, env.resource_group, env.names.container_app)
     return _read("container_app", env.names.container_app, "Microsoft.App/containerApps", fetch, describe)
+
+
+def _container_settings(container: dict[str, Any], ingress: dict[str, Any]) -> dict[str, Any]:
+    """What the stack's `ragstack:app` sets on the first container and the ingress."""
+    resources = container.get("resources") or {}
+    env = {e["name"]: e.get("value") for e in container.get("env") or [] if "name" in e}
+    return {
+        "cpu": resources.get("cpu"),
+        "memory": resources.get("memory"),
+        "env": env,
+        "targetPort": ingress.get("targetPort"),
+        "external": ingress.get("external"),
+    }
 
 
 def app_verdict(client: Any, resource_group: str, app: Any) -> Verdict:

@@ -161,12 +161,14 @@ def test_drift_reports_failed_resources_and_deployments(live, opsctl) -> None:
         "setting": "provisioningState",
         "expected": "Succeeded",
         "actual": "Failed",
+        "restore": "pulumi up --refresh",
     } in items
     assert {
         "resource": env.names.search,
         "setting": "provisioningState",
         "expected": "succeeded/running",
         "actual": "failed/error",
+        "restore": "pulumi up --refresh",
     } in items
     table = run(opsctl, live, "drift")
     assert table.code == 2 and "provisioningState" in table.out

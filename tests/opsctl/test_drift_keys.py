@@ -100,3 +100,29 @@ def drift_principal(live) -> str:
         env.resource_group, env.names.identity
     )
     return str(ident.principal_id)
+
+
+def grant(live, scope: str, role: str, principal: str, principal_type: str = "ServicePrincipal") -> None:
+    body = {
+        "properties": {
+            "roleDefinitionId": role_definition_id(live.target.subscription_id, role),
+            "principalId": principal,
+            "principalType": principal_type,
+        }
+    }
+    live.target.client(AuthorizationManagementClient).role_assignments.create(scope, str(uuid.uuid4()), body)
+
+
+def test_privileged_grants_on_the_group_and_the_stack_identity_anywhere_are_drift(live, opsctl) -> None:
+    env = live.env()
+    identity = drift_principal(live)
+    someone = "11111111-2222-4333-8444-555555555555"
+    live.sandbox.add_principal(someone, "User")
+    grant(live, env.resource_group_id, "User Access Administrator", someone, "User")
+    grant(live, env.resource_group_id, "Reader", someone, "User")  # not privileged: not this stack's business
+    grant(live, f"/subscriptions/{live.target.subscription_id}", "Contributor", identity)
+    items = drift(opsctl, live)
+    settings = {(i["resource"], i["setting"]) for i in items}
+    assert (env.resource_group, f"role User Access Administrator for {someone}") in settings
+    assert (env.resource_group, f"role Reader for {someone}") not in settings
+    assert (live.target.subscription_id, f"role Contributor for {identity}") in settings

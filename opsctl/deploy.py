@@ -250,6 +250,21 @@ def deploy(env: Environment, target: Target, *, progress: Progress = _quiet) -> 
         mocks.report.rendered = render(env.settings, subscription_id=subscription, mocks=mocks)
     except Exception:
         if mocks.failure is not None:
-            raise mocks.failure from None
+            raise _with_purge_hint(mocks.failure, env) from None
         raise
     return mocks.report
+
+
+# ARM's answers when a soft-deleted Cognitive Services account holds the name or subdomain
+# (learn.microsoft.com/azure/ai-services/recover-purge-resources).
+NAME_HELD = frozenset({"FlagMustBeSetForRestore", "CustomDomainInUse"})
+
+
+def _with_purge_hint(failure: OpsError, env: Environment) -> OpsError:
+    """A name held by the stack's own soft-deleted account: the exact command that frees it."""
+    if failure.code in NAME_HELD:
+        failure.hint = (
+            "a soft-deleted account of this stack holds the name; run: "
+            f"opsctl teardown --stack {env.stack} --purge"
+        )
+    return failure

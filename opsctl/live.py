@@ -16,6 +16,7 @@ from infra.access import environment_resources
 from infra.armshape import api_version
 from infra.catalog import provisioning
 from infra.catalog.provisioning import Health, Verdict, judge, worst
+from infra.catalog.roles import role_guid
 from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.target import Target
@@ -72,6 +73,8 @@ class LiveEnvironment:
     resources: dict[str, LiveResource]
     deployments: dict[str, dict[str, Any]]
     assignments: list[LiveAssignment]
+    # Tags by resource name: the group and every resource directly in it.
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def get(self, key: str) -> LiveResource:
         return self.resources[key]
@@ -118,7 +121,16 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
             item = ml_reader(env, target)
             live[item.key] = item
     deployments = _deployments(env, target) if live["openai"].exists else {}
-    return LiveEnvironment(True, live, deployments, _assignments(env, target, live))
+    assignments = _assignments(env, target, live)
+    return LiveEnvironment(True, live, deployments, assignments, _tags(resources, rg))
+
+
+def _tags(resources: Any, group: str) -> dict[str, dict[str, str]]:
+    with arm_errors(f"reading the tags in resource group {group}"):
+        tags = {group: dict(resources.resource_groups.get(group).tags or {})}
+        for item in resources.resources.list_by_resource_group(group):
+            tags[item.name] = dict(item.tags or {})
+    return tags
 
 
 def _search(env: Environment, target: Target) -> LiveResource:
@@ -361,12 +373,26 @@ def _app(env: Environment, target: Target) -> LiveResource:
                 "maxReplicas": scale.get("maxReplicas"),
                 "image": containers[0].get("image"),
                 "latestRevision": props.latest_revision_name,
+                **_container_settings(containers[0], ingress),
             },
             "endpoint": f"https://{ingress['fqdn']}" if ingress.get("fqdn") else None,
         }
 
     fetch = partial(client.container_apps.get, env.resource_group, env.names.container_app)
     return _read("container_app", env.names.container_app, "Microsoft.App/containerApps", fetch, describe)
+
+
+def _container_settings(container: dict[str, Any], ingress: dict[str, Any]) -> dict[str, Any]:
+    """What the stack's `ragstack:app` sets on the first container and the ingress."""
+    resources = container.get("resources") or {}
+    env = {e["name"]: e.get("value") for e in container.get("env") or [] if "name" in e}
+    return {
+        "cpu": resources.get("cpu"),
+        "memory": resources.get("memory"),
+        "env": env,
+        "targetPort": ingress.get("targetPort"),
+        "external": ingress.get("external"),
+    }
 
 
 def app_verdict(client: Any, resource_group: str, app: Any) -> Verdict:
@@ -425,6 +451,8 @@ def _workspace(env: Environment, target: Target) -> LiveResource:
 
 
 def _assignments(env: Environment, target: Target, live: dict[str, LiveResource]) -> list[LiveAssignment]:
+    """Assignments on the environment's resources; privileged ones on its group; and those of the
+    identities the stack creates, at any scope."""
     from azure.mgmt.authorization import AuthorizationManagementClient
 
     client: Any = target.client(AuthorizationManagementClient)
@@ -433,16 +461,42 @@ def _assignments(env: Environment, target: Target, live: dict[str, LiveResource]
         if key not in live or not live[key].exists:
             continue
         with arm_errors(f"listing role assignments on {live[key].name}"):
-            items = list(client.role_assignments.list_for_scope(scope))
+            found += _at(client.role_assignments.list_for_scope(scope), scope)
+    group = env.resource_group_id
+    with arm_errors(f"listing role assignments on {env.resource_group}"):
         found += [
-            LiveAssignment(
-                item.scope,
-                item.principal_id,
-                item.principal_type,
-                item.role_definition_id.rsplit("/", 1)[-1].lower(),
-                item.name,
-            )
-            for item in items
-            if (item.scope or "").lower() == scope.lower()
+            a for a in _at(client.role_assignments.list_for_scope(group), group) if a.role_guid in PRIVILEGED
         ]
+    # Scopes of the environment's own resources are judged above (only those that were read).
+    own = {scope.lower() for scope in env.scopes().values()} | {group.lower()}
+    for principal in _stack_principals(live):
+        with arm_errors(f"listing role assignments of {principal}"):
+            listed = client.role_assignments.list_for_subscription(filter=f"principalId eq '{principal}'")
+            found += [a for a in map(_assignment, listed) if a.scope.lower() not in own]
     return found
+
+
+# Roles that can change or re-grant anything under their scope (ARM built-in roles).
+PRIVILEGED = frozenset(role_guid(r) for r in ("Owner", "Contributor", "User Access Administrator"))
+
+
+def _stack_principals(live: dict[str, LiveResource]) -> list[str]:
+    """The identities the stack creates: the app's, the search service's, the Foundry project's."""
+    holders = ("identity", "search", "foundry_project")
+    found = [live[k].settings.get("principalId") for k in holders if k in live and live[k].exists]
+    return [p for p in found if p]
+
+
+def _at(items: Any, scope: str) -> list[LiveAssignment]:
+    """The assignments made exactly at `scope` (a listing also returns inherited ones)."""
+    return [_assignment(i) for i in items if (i.scope or "").lower() == scope.lower()]
+
+
+def _assignment(item: Any) -> LiveAssignment:
+    return LiveAssignment(
+        item.scope,
+        item.principal_id,
+        item.principal_type,
+        item.role_definition_id.rsplit("/", 1)[-1].lower(),
+        item.name,
+    )

@@ -290,8 +290,30 @@ def check_allowed(env: EnvironmentTeardown, *, yes: bool, confirm: str | None) -
     if env.protected and not (yes and confirm == env.environment):
         raise OpsError(
             f"environment '{env.environment}' is protected (production)",
-            hint=f"re-run with --yes and confirm by typing the name '{env.environment}'",
+            hint=f"re-run with --yes --confirm {env.environment} (the name, typed back)",
         )
+
+
+def planned_steps(env: EnvironmentTeardown, *, purge: bool) -> list[tuple[str, str]]:
+    """(action, target) in the order `begin_teardown` takes them, for a dry run to show."""
+    steps: list[tuple[str, str]] = []
+    for account in env.accounts:
+        steps += [("delete project", f"{account.name}/{p.rsplit('/', 1)[-1]}") for p in account.projects]
+        steps += [("delete deployment", f"{account.name}/{d}") for d in account.deployments]
+        steps.append(("delete account", f"{account.name} ({account.location})"))
+    workspace_action = "delete workspace for good" if purge else "delete workspace (soft delete)"
+    steps += [(workspace_action, w.name) for w in env.workspaces]
+    steps += [("delete resource group", group) for group in env.resource_groups]
+    if purge:
+        leftovers = [a for a in env.soft_deleted if purge_refusal(a, env) is None]
+        steps += [("purge account", f"{a.name} ({a.location})") for a in [*env.accounts, *leftovers]]
+        steps += [("purge key vault", v.name) for v in env.vaults]
+    return steps
+
+
+def purge_command(env: EnvironmentTeardown, stack: str | None) -> str:
+    """The command that frees names held by soft-deleted accounts of `env`."""
+    return f"opsctl teardown --stack {stack} --purge" if stack else "opsctl teardown --all-ephemeral --purge"
 
 
 def begin_teardown(
@@ -490,8 +512,10 @@ def plan_stack_teardown(target: Target, env: Environment) -> EnvironmentTeardown
     found = find_environments(target, environment=env.settings.environment)
     plan = merge_groups(env.settings.environment, found)
     group = [env.resource_group]
-    if not found and (_soft_deleted(_cognitive_client(target), group) or _soft_deleted_vaults(target, group)):
-        plan.purge_only_groups = group
+    if not found:
+        plan.soft_deleted = _soft_deleted(_cognitive_client(target), group)
+        if plan.soft_deleted or _soft_deleted_vaults(target, group):
+            plan.purge_only_groups = group
     plan.protect_setting = env.settings.protect or env.settings.is_production
     if plan.resource_groups:
         inspect_environment(target, plan)

@@ -85,7 +85,7 @@ def drift(
     if output is OutputFormat.json:
         print_json({"stack": stack, "inSync": not items, "drift": rows})
     elif items:
-        print_table(rows, ["resource", "setting", "expected", "actual"], title=f"drift: {stack}")
+        print_table(rows, ["resource", "setting", "expected", "actual", "restore"], title=f"drift: {stack}")
     else:
         console().print(f"{stack}: in sync with Pulumi.{stack}.yaml")
     if items:

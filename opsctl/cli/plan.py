@@ -142,6 +142,10 @@ def down(
     sandbox: bool = typer.Option(
         ..., "--sandbox", help="Remove the stack from the local sandbox (required)."
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Protected stacks: confirm the removal."),
+    confirm: str | None = typer.Option(
+        None, "--confirm", help="Protected stacks: the environment name, typed back."
+    ),
     project_dir: Path = common.PROJECT_DIR,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
@@ -156,7 +160,7 @@ def down(
         if not found.has_work:
             console().print(f"{stack}: nothing deployed in the sandbox")
             return
-        teardown.check_allowed(found, yes=False, confirm=None)
+        teardown.check_allowed(found, yes=yes, confirm=confirm)
         with console().status("removing") as status:
             result = teardown.begin_teardown(target, found, purge=True, progress=status.update)
     for step in result.done:

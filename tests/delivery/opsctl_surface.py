@@ -44,7 +44,9 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
         common=("--output",),
     ),
     "up": Spec({**ENV, "--sandbox": FLAG}, required=("--stack",), common=("--output",)),
-    "down": Spec({**ENV, "--sandbox": FLAG}, required=("--stack",), common=()),
+    "down": Spec(
+        {**ENV, "--sandbox": FLAG, "--yes": FLAG, "--confirm": TEXT}, required=("--stack",), common=()
+    ),
     "status": Spec(ENV, required=("--stack",)),
     "drift": Spec(ENV, required=("--stack",)),
     "teardown": Spec(
@@ -60,7 +62,7 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
         },
         one_of=("--stack", "--all-ephemeral"),
     ),
-    "app set-image": Spec({**ENV, **WRITE, "--image": TEXT}, required=("--stack", "--image")),
+    "app set-image": Spec({**ENV, **WRITE, "--pin": FLAG, "--image": TEXT}, required=("--stack", "--image")),
     "stack new": Spec(
         {"--from": TEXT, "--ttl": TEXT, "--project-dir": TEXT, "--force": FLAG},
         arguments=("name",),

@@ -150,7 +150,9 @@ def test_teardown_purge_leaves_no_soft_deleted_account_vault_or_workspace(live, 
     planned = run(opsctl, live, "teardown", "--stack", stack, "--dry-run", "-o", "json")
     assert planned.code == 0, planned.err
     [row] = json.loads(planned.out)
-    assert row["soft_delete"] == f"{env.names.ml_workspace}, {env.names.key_vault}"
+    steps = [(step["action"], step["target"]) for step in row["steps"]]
+    workspace = ("delete workspace (soft delete)", env.names.ml_workspace)
+    assert steps.index(workspace) < steps.index(("delete resource group", env.resource_group))
     [result] = teardown(opsctl, live, stack)
     assert result["skipped"] == [], result
     done = result["done"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 app = typer.Typer(help="Operate the environment's Container App.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ def set_image(
         result = roll_out(
             env, target, image=image, dry_run=dry_run, write_config=write_back, progress=status.update
         )
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "app": result.app,

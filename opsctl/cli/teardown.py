@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_error, print_json, print_table
+from opsctl.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    print_error,
+    print_json,
+    print_table,
+    structured,
+)
 from opsctl.errors import InvalidInput
 from opsctl.janitor import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
@@ -170,7 +178,7 @@ def _result(result: EnvironmentTeardown) -> dict[str, object]:
 
 
 def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
-    if output is OutputFormat.json:
+    if structured(output):
         print_json([_result(r) for r in results])
     else:
         for result in results:

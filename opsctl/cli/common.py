@@ -23,12 +23,15 @@ STACK_ENV = "OPSCTL_STACK"
 
 
 def _resolve_stack(ctx: typer.Context, value: str | None) -> str:
-    """`--stack`, else OPSCTL_STACK, else the selected stack; says on stderr which one acts.
-    Like `pulumi stack select`: the selection lives with the project, not the shell."""
+    """`--stack`, else OPSCTL_STACK, else the selected stack (like `pulumi stack select`: kept with
+    the project, not the shell). A stack not typed on the command line is said on stderr; a typed
+    one is already in the command line, and its errors stay one line."""
     from typer._click.core import ParameterSource
 
     source = ctx.get_parameter_source("stack")
-    origin = STACK_ENV if source is ParameterSource.ENVIRONMENT else "--stack"
+    if value and source is not ParameterSource.ENVIRONMENT:
+        return value
+    origin = STACK_ENV
     if not value:
         project_dir = ctx.params.get("project_dir") or Path(".")
         value = read_selected_stack(Path(project_dir))

@@ -110,7 +110,8 @@ def test_a_selected_stack_and_opsctl_stack_make_stack_optional(
     assert "stack: prod (selected in .opsctl-stack)" in plan.err
     monkeypatch.setenv("OPSCTL_STACK", "dev")
     assert json.loads(opsctl("plan", *where, "-o", "json").out)["stack"] == "dev"
-    assert "stack: dev (--stack)" in opsctl("plan", *where, "--stack", "dev", "-o", "json").err
+    assert "stack: dev (OPSCTL_STACK)" in opsctl("plan", *where, "-o", "json").err
+    assert "stack:" not in opsctl("plan", *where, "--stack", "dev", "-o", "json").err
     bad = opsctl("stack", "select", "nope", *where)
     assert bad.code != 0 and (project / ".opsctl-stack").read_text().strip() == "prod"
 

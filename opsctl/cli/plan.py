@@ -232,20 +232,38 @@ def down(
     sandbox: bool = typer.Option(
         ..., "--sandbox", help="Remove the stack from the local sandbox (required)."
     ),
+    dry_run: bool = common.DRY_RUN,
     project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Remove the stack from the sandbox: teardown in the safe order, with purge."""
     from opsctl import teardown
 
-    with common.stack_locked(stack, project_dir, lock_timeout):
+    with common.stack_locked(stack, project_dir, None if dry_run else lock_timeout):
         env, target = common.open_environment(stack, subscription=None, sandbox=True, project_dir=project_dir)
         found = teardown.plan_stack_teardown(target, env)
-        if not found.has_work:
-            console().print(f"{stack}: nothing deployed in the sandbox")
+        if dry_run or not found.has_work:
+            _print_down_plan(stack, found, output, dry_run=dry_run)
             return
         teardown.check_allowed(found, yes=False, confirm=None)
         with console().status("removing") as status:
             result = teardown.begin_teardown(target, found, purge=True, progress=status.update)
+    if structured(output):
+        print_json({"stack": stack, "dryRun": False, "done": list(result.done)})
+        return
     for step in result.done:
         console().print(f"{stack}: {step}")
+
+
+def _print_down_plan(stack: str, found: Any, output: OutputFormat, *, dry_run: bool) -> None:
+    """What `down` would remove: groups, accounts (deleted first, then purged), soft-deleted ones."""
+    rows = [{"kind": "resource group", "name": g} for g in found.resource_groups]
+    rows += [{"kind": "cognitive account", "name": a.name} for a in found.accounts]
+    rows += [{"kind": "soft-deleted account (purge)", "name": a.name} for a in found.soft_deleted]
+    if structured(output):
+        print_json({"stack": stack, "dryRun": dry_run, "remove": rows})
+    elif not rows:
+        console().print(f"{stack}: nothing deployed in the sandbox")
+    else:
+        print_table(rows, ["kind", "name"], title=f"down {stack} (sandbox): would remove")

@@ -125,3 +125,13 @@ def test_query_and_tsv_follow_the_az_cli(opsctl: Any, project: Path) -> None:
     assert rows.splitlines() == ["azure-native:resources:ResourceGroup\trg-ragstack-dev"]
     bad = opsctl("plan", *where, "--query", "[[")
     assert bad.code == 2 and len(bad.err.splitlines()) == 1 and "JMESPath" in bad.err
+
+
+def test_down_dry_run_lists_what_would_go_and_removes_nothing(opsctl: Any, live: Any) -> None:
+    args = ("down", "--stack", "dev", "--sandbox", "--project-dir", str(live.project))
+    preview = opsctl(*args, "--dry-run", "-o", "json")
+    assert preview.code == 0, preview.err
+    document = json.loads(preview.out)
+    assert {"kind": "resource group", "name": "rg-ragstack-dev"} in document["remove"]
+    status = opsctl("status", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert status.code == 0 and "rg-ragstack-dev" in status.out

@@ -59,8 +59,8 @@ print_data = print_json
 
 
 def tsv_lines(payload: Any) -> list[str]:
-    """az's tsv: one line per list item, a mapping's scalar values tab-separated in key order;
-    nested values are left out (query them)."""
+    """Like az's tsv (one line per list item, nested objects left out: query them). Values come in
+    sorted key order, which az does not promise (unconfirmed against knack); --query fixes it."""
     items = payload if isinstance(payload, list) else [payload]
     return ["\t".join(_tsv_cells(item)) for item in items if item is not None]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 app = typer.Typer(help="Operate the environment's Container App.", no_args_is_help=True)
 
@@ -54,7 +54,7 @@ def set_image(
             write_config=write_back,
             progress=status.update,
         )
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "app": result.app,
@@ -108,7 +108,7 @@ def revisions(
         }
         for v in list_revisions(env, target)
     ]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(rows)
         return
     columns = ["name", "active", "runningState", "trafficWeight", "image", "createdTime"]
@@ -132,7 +132,7 @@ def rollback(
     where = common.EnvArgs(stack, subscription, sandbox, project_dir)
     with where.locked(lock_timeout) as (env, target), console().status("rolling back") as status:
         result, source = begin_rollback(env, target, revision=revision, progress=status.update)
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "app": result.app,

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 DRIFT_EXIT_CODE = 2
 
@@ -41,7 +41,7 @@ def status(
         for r in live.resources.values()
     ]
     deployments = [{"deployment": name, **values} for name, values in live.deployments.items()]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "stack": stack,
@@ -82,7 +82,7 @@ def drift(
     )
     items = detect_drift(env, target)
     rows = [asdict(item) for item in items]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json({"stack": stack, "inSync": not items, "drift": rows})
     elif items:
         print_table(rows, ["resource", "setting", "expected", "actual", "restore"], title=f"drift: {stack}")

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_error, print_json, print_table
+from opsctl.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    print_error,
+    print_json,
+    print_table,
+    structured,
+)
 from opsctl.errors import InvalidInput
 from opsctl.janitor import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
@@ -180,7 +188,7 @@ def _plan(plan: EnvironmentTeardown, *, purge: bool) -> dict[str, object]:
 
 def _show(plans: list[EnvironmentTeardown], output: OutputFormat, *, purge: bool, json_plan: bool) -> None:
     """The ordered plan: a table for people; JSON for scripts on a dry run (a real run prints results)."""
-    if output is OutputFormat.json:
+    if structured(output):
         if json_plan:
             print_json([_plan(p, purge=purge) for p in plans])
         return
@@ -212,7 +220,7 @@ def _result(result: EnvironmentTeardown) -> dict[str, object]:
 
 
 def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
-    if output is OutputFormat.json:
+    if structured(output):
         print_json([_result(r) for r in results])
     else:
         for result in results:

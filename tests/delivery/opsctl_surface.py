@@ -15,7 +15,7 @@ import click
 
 FLAG = "flag"
 TEXT = "text"
-OUTPUT = ("table", "json")
+OUTPUT = ("table", "json", "tsv")
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,10 @@ def find_command(group: Any, path: str) -> Any | None:
 
 
 def real_app() -> Any:
-    """The Typer app as its (vendored) Click sees it."""
-    import typer
+    """The Typer app as its (vendored) Click sees it, with the options `main` adds (--query)."""
+    from opsctl.cli import command
 
-    from opsctl.cli import app
-
-    return typer.main.get_command(app)
+    return command()
 
 
 def parse_errors() -> tuple[type[Exception], ...]:

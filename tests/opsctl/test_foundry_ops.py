@@ -36,7 +36,7 @@ def up(opsctl: Any, live: Live, stack: str) -> dict[str, Any]:
 
 
 def written(report: dict[str, Any]) -> list[str]:
-    return [row["resource"] for row in report["resources"] if row["action"] != "unchanged"]
+    return [row["id"].rsplit("/", 1)[-1] for row in report["resources"] if row["action"] != "unchanged"]
 
 
 @pytest.mark.parametrize("stack", ["mldev", "prod"])

@@ -60,11 +60,14 @@ def status(
 
 
 def _scale(key: str, settings: dict[str, object]) -> str | None:
-    if key == "search":
-        return f"{settings.get('replicas')} replicas x {settings.get('partitions')} partitions"
-    if key == "container_app":
-        return f"{settings.get('minReplicas')}-{settings.get('maxReplicas')} replicas"
-    return None
+    """Scale in words; None (printed `-`) when the resource is missing or does not say."""
+    first, second, text = {
+        "search": ("replicas", "partitions", "{} replicas x {} partitions"),
+        "container_app": ("minReplicas", "maxReplicas", "{}-{} replicas"),
+    }.get(key, ("", "", ""))
+    if not text or settings.get(first) is None or settings.get(second) is None:
+        return None
+    return text.format(settings[first], settings[second])
 
 
 def drift(

@@ -779,3 +779,14 @@ def test_teardown_resumes_after_failing_between_deployments_and_account(live, op
     second = opsctl("teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project))
     assert second.code == 0, second.err
     assert list(cognitive.deleted_accounts.list()) == []
+
+
+def test_status_shows_a_dash_not_none_for_the_scale_of_a_missing_service(live, opsctl) -> None:
+    env = live.env()
+    live.target.client(SearchManagementClient).services.delete(env.resource_group, env.names.search)
+    result = opsctl("status", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert result.code == 0, result.err
+    search = next(r for r in json.loads(result.out)["resources"] if r["resource"] == "search")
+    assert (search["state"], search["scale"]) == ("missing", None)
+    table = opsctl("status", "--stack", "dev", "--project-dir", str(live.project))
+    assert "None" not in table.out

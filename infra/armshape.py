@@ -102,7 +102,10 @@ WIRE_NAMES: dict[str, dict[str, str]] = {
         "disableLocalAuth": "DisableLocalAuth",
         "disableIpMasking": "DisableIpMasking",
         "retentionInDays": "RetentionInDays",
-    }
+    },
+    # azure-native's `enableHttpsTrafficOnly` is the spec's x-ms-client-name; on the wire it is
+    # `supportsHttpsTrafficOnly` (azure-mgmt-storage 25.3 models: rest_field(name=...)).
+    "azure-native:storage:StorageAccount": {"enableHttpsTrafficOnly": "supportsHttpsTrafficOnly"},
 }
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
 SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})

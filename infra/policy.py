@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from infra.catalog.roles import ASSIGNABLE_PRINCIPAL_TYPES
 from infra.catalog.search import sla_replicas
+from infra.catalog.storage import MINIMUM_TLS
 from infra.planned import PlannedResource, StackContext
 from infra.profiles import PROFILE_DEFAULTS
 from infra.tags import MANAGED_BY, REQUIRED_TAGS
@@ -379,9 +380,6 @@ def check_storage_keyless(resource: PlannedResource, ctx: StackContext) -> Itera
 
 
 # Src: learn.microsoft.com/azure/storage/common/transport-layer-security-configure-minimum-version.
-MINIMUM_TLS = "TLS1_2"
-
-
 def check_storage_tls(resource: PlannedResource, ctx: StackContext) -> Iterator[str]:
     tls = resource.inputs.get("minimumTlsVersion")
     if tls != MINIMUM_TLS and not is_unknown(tls):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infra.armshape import api_version, arm_body
@@ -30,12 +30,25 @@ from opsctl.waiting import Progress, _quiet
 WRITE_ONLY = frozenset({"sharedKey", "restore", "value"})
 
 
+@dataclass(frozen=True)
+class ResourceChange:
+    """One resource as `up` saw it: Pulumi type and logical name, what it did and which values."""
+
+    type: str
+    name: str
+    id: str
+    action: str
+    changes: tuple[str, ...] = ()
+
+
 @dataclass
 class DeployReport:
-    """What `up` did per resource: created, updated or unchanged."""
+    """What `up` did (or, in a dry run, would do) per resource: created, updated or unchanged."""
 
     actions: dict[str, str] = field(default_factory=dict)
+    resources: list[ResourceChange] = field(default_factory=list)
     rendered: Rendered | None = None
+    dry_run: bool = False
 
     @property
     def writes(self) -> int:
@@ -45,11 +58,14 @@ class DeployReport:
 class SandboxMocks(ArmMocks):
     """Mocks whose registrations are ARM PUTs; reads and answers come from the live endpoint."""
 
-    def __init__(self, target: Target, location: str, progress: Progress = _quiet) -> None:
+    def __init__(
+        self, target: Target, location: str, progress: Progress = _quiet, *, dry_run: bool = False
+    ) -> None:
         super().__init__(target.subscription_id, location)
         self.target = target
         self.progress = progress
-        self.report = DeployReport()
+        self.dry_run = dry_run
+        self.report = DeployReport(dry_run=dry_run)
         self.failure: OpsError | None = None
         # Filled by infra.mockrun's monitor: (type, name) -> the resource's ignoreChanges paths.
         self.ignore_changes: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -66,10 +82,12 @@ class SandboxMocks(ArmMocks):
         body = arm_body(args.typ, inputs)
         ignored = self.ignore_changes.get((args.typ, args.name), ())
         try:
-            live = self._apply(args.typ, resource_id, api_version(args.typ), body, ignored)
+            live = self._apply(args.typ, args.name, resource_id, api_version(args.typ), body, ignored)
         except OpsError as exc:
             self.failure = self.failure or exc
             raise
+        if live is None:  # a dry run of a resource not yet created: Azure's values are invented
+            return super().new_resource(args)
         return resource_id, outputs_from(args.typ, inputs, live)
 
     def call(self, args: Any) -> dict[str, Any]:  # type: ignore[override]
@@ -77,10 +95,16 @@ class SandboxMocks(ArmMocks):
             from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 
             client: Any = self.target.client(LogAnalyticsManagementClient)
-            with arm_errors("reading the workspace's shared keys"):
-                keys = client.shared_keys.get_shared_keys(
+            keys = unless_missing(
+                "reading the workspace's shared keys",
+                lambda: client.shared_keys.get_shared_keys(
                     args.args["resourceGroupName"], args.args["workspaceName"]
-                )
+                ),
+            )
+            if keys is None and self.dry_run:
+                return super().call(args)
+            if keys is None:
+                raise OpsError(f"workspace '{args.args['workspaceName']}' not found", code="ResourceNotFound")
             return {
                 "primarySharedKey": keys.primary_shared_key,
                 "secondarySharedKey": keys.secondary_shared_key,
@@ -88,14 +112,27 @@ class SandboxMocks(ArmMocks):
         return super().call(args)
 
     def _apply(
-        self, typ: str, resource_id: str, version: str, body: dict[str, Any], ignored: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
+        self,
+        typ: str,
+        name: str,
+        resource_id: str,
+        version: str,
+        body: dict[str, Any],
+        ignored: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        """PUT what differs; in a dry run only record it (None: nothing live to answer with)."""
         live = self._get(resource_id, version)
         settled = live is None or _verdict(live).ok
         if live is not None:
             keep_live_values(body, live, ignored)
+        record = ResourceChange(typ, name, resource_id, "unchanged")
         if live is not None and settled and contains(live, body):
-            self._record(resource_id, "unchanged")
+            self._record(record)
+            return live
+        action = "created" if live is None else ("updated" if settled else "repaired")
+        changed = tuple(differences(live or {}, body)) if live is not None else ()
+        if self.dry_run:
+            self._record(replace(record, action=action.removesuffix("d"), changes=changed))
             return live
         verb = "creating" if live is None else ("updating" if settled else "repairing")
         self.progress(f"{verb} {resource_id.rsplit('/', 1)[-1]}")
@@ -105,12 +142,13 @@ class SandboxMocks(ArmMocks):
         verdict = _verdict(fresh)
         if verdict.health is Health.FAILED:
             raise OpsError(f"{resource_id} is {verdict.state} after the write", code="ProvisioningFailed")
-        self._record(resource_id, "created" if live is None else ("updated" if settled else "repaired"))
+        self._record(replace(record, action=action, changes=changed))
         return fresh
 
-    def _record(self, resource_id: str, action: str) -> None:
+    def _record(self, change: ResourceChange) -> None:
         with self._lock:
-            self.report.actions[resource_id] = action
+            self.report.actions[change.id] = change.action
+            self.report.resources.append(change)
 
     def _get(self, resource_id: str, version: str) -> dict[str, Any] | None:
         found = unless_missing(
@@ -186,6 +224,25 @@ def _place(node: Any, steps: tuple[str | int, ...], value: Any) -> None:
         parent[steps[-1]] = value
 
 
+def differences(live: Any, desired: Any, path: str = "") -> list[str]:
+    """The desired values `live` lacks, as `path: live -> desired` (what `contains` compares)."""
+    if isinstance(desired, Mapping) and isinstance(live, Mapping):
+        lowered = {str(k).lower(): v for k, v in live.items()}
+        found: list[str] = []
+        for key, value in desired.items():
+            if key not in WRITE_ONLY:
+                found += differences(lowered.get(str(key).lower()), value, f"{path}.{key}" if path else key)
+        return found
+    if contains(live, desired):
+        return []
+    return [f"{path}: {_shown(live)} -> {_shown(desired)}"]
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    text = "(none)" if value is None else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def contains(live: Any, desired: Any) -> bool:
     """Whether `live` already has every desired value (write-only values are not compared)."""
     if isinstance(desired, Mapping):
@@ -238,18 +295,37 @@ def check_before_writing(env: Environment, target: Target) -> None:
     check_quota(client, env.settings.location, increases(desired, held))
 
 
-def deploy(env: Environment, target: Target, *, progress: Progress = _quiet) -> DeployReport:
-    """Deploy the stack's program into `target` (the sandbox); returns what it wrote."""
-    if not target.is_sandbox:
+def deploy(
+    env: Environment, target: Target, *, progress: Progress = _quiet, dry_run: bool = False
+) -> DeployReport:
+    """Deploy the stack's program into `target` (the sandbox); returns what it wrote. A dry run
+    only reads: it reports what would change and the outputs the live resources give."""
+    if not target.is_sandbox and not dry_run:
         raise OpsError("opsctl up deploys only into the sandbox", hint="use `pulumi up` for real Azure")
     check_before_writing(env, target)
-    _seed_directory(env, target)
-    mocks = SandboxMocks(target, env.settings.location, progress)
+    if not dry_run:
+        _seed_directory(env, target)
+    mocks = SandboxMocks(target, env.settings.location, progress, dry_run=dry_run)
     subscription = env.subscription_id or target.subscription_id
     try:
         mocks.report.rendered = render(env.settings, subscription_id=subscription, mocks=mocks)
     except Exception:
         if mocks.failure is not None:
-            raise mocks.failure from None
+            raise _with_purge_hint(mocks.failure, env) from None
         raise
     return mocks.report
+
+
+# ARM's answers when a soft-deleted Cognitive Services account holds the name or subdomain
+# (learn.microsoft.com/azure/ai-services/recover-purge-resources).
+NAME_HELD = frozenset({"FlagMustBeSetForRestore", "CustomDomainInUse"})
+
+
+def _with_purge_hint(failure: OpsError, env: Environment) -> OpsError:
+    """A name held by the stack's own soft-deleted account: the exact command that frees it."""
+    if failure.code in NAME_HELD:
+        failure.hint = (
+            "a soft-deleted account of this stack holds the name; run: "
+            f"opsctl teardown --stack {env.stack} --purge"
+        )
+    return failure

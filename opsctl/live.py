@@ -12,9 +12,11 @@ from enum import Enum
 from functools import partial
 from typing import Any
 
+from infra.access import environment_resources
 from infra.armshape import api_version
 from infra.catalog import provisioning
 from infra.catalog.provisioning import Health, Verdict, judge, worst
+from infra.catalog.roles import role_guid
 from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.target import Target
@@ -71,6 +73,8 @@ class LiveEnvironment:
     resources: dict[str, LiveResource]
     deployments: dict[str, dict[str, Any]]
     assignments: list[LiveAssignment]
+    # Tags by resource name: the group and every resource directly in it.
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def get(self, key: str) -> LiveResource:
         return self.resources[key]
@@ -84,6 +88,15 @@ def _read(key: str, name: str, kind: str, fetch: Callable[[], Any], describe: De
     return LiveResource(key, name, kind, True, **describe(found))
 
 
+BASE_KEYS = ("log_analytics", "identity", "container_apps_environment")
+
+
+def declared_keys(env: Environment) -> list[str]:
+    """Every resource key this environment declares: the grantable ones (with the enabled options)
+    and the plumbing no preset targets."""
+    return [*sorted(environment_resources(env.settings)), *BASE_KEYS]
+
+
 def read_environment(env: Environment, target: Target) -> LiveEnvironment:
     """Read every resource of the environment; missing ones are reported, not raised."""
     from azure.mgmt.resource.resources import ResourceManagementClient
@@ -93,8 +106,8 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
     with arm_errors(f"reading resource group {rg}"):
         exists = resources.resource_groups.check_existence(rg)
     if not exists:
-        missing = {k: LiveResource(k, n, "", False) for k, n in env.names.as_dict().items()}
-        missing.pop("resource_group")
+        names = env.names.as_dict()
+        missing = {k: LiveResource(k, names[k], "", False) for k in declared_keys(env)}
         return LiveEnvironment(False, missing, {}, [])
     readers = (_search, _openai, _document_intelligence, _registry, _identity, _app, _workspace, _app_env)
     live: dict[str, LiveResource] = {}
@@ -103,8 +116,21 @@ def read_environment(env: Environment, target: Target) -> LiveEnvironment:
         live[item.key] = item
     if env.settings.has_foundry_project:
         live["foundry_project"] = _foundry_project(env, target)
+    if env.settings.ml.enabled:
+        for ml_reader in (_ml_workspace, _storage, _key_vault, _app_insights):
+            item = ml_reader(env, target)
+            live[item.key] = item
     deployments = _deployments(env, target) if live["openai"].exists else {}
-    return LiveEnvironment(True, live, deployments, _assignments(env, target, live))
+    assignments = _assignments(env, target, live)
+    return LiveEnvironment(True, live, deployments, assignments, _tags(resources, rg))
+
+
+def _tags(resources: Any, group: str) -> dict[str, dict[str, str]]:
+    with arm_errors(f"reading the tags in resource group {group}"):
+        tags = {group: dict(resources.resource_groups.get(group).tags or {})}
+        for item in resources.resources.list_by_resource_group(group):
+            tags[item.name] = dict(item.tags or {})
+    return tags
 
 
 def _search(env: Environment, target: Target) -> LiveResource:
@@ -177,6 +203,92 @@ def _foundry_project(env: Environment, target: Target) -> LiveResource:
 
     fetch = partial(client.resources.get_by_id, project_id, api_version=api_version(PROJECT))
     return _read("foundry_project", name, "Microsoft.CognitiveServices/accounts/projects", fetch, describe)
+
+
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+
+
+def _ml_workspace(env: Environment, target: Target) -> LiveResource:
+    """Read at the catalog's api-version: azure-mgmt-machinelearningservices 1.0.1 defaults to 2020-08-01."""
+    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+
+    client: Any = target.client(MachineLearningServicesMgmtClient, api_version=api_version(ML_WORKSPACE))
+    name = env.names.ml_workspace
+
+    def describe(ws: Any) -> dict[str, Any]:
+        return {
+            "verdict": judge("Microsoft.MachineLearningServices/workspaces", ws.provisioning_state),
+            "sku": ws.sku.name if ws.sku else None,
+            "settings": {"principalId": ws.identity.principal_id if ws.identity else None},
+            "endpoint": ws.discovery_url,
+        }
+
+    fetch = partial(client.workspaces.get, env.resource_group, name)
+    return _read("ml_workspace", name, "Microsoft.MachineLearningServices/workspaces", fetch, describe)
+
+
+def _storage(env: Environment, target: Target) -> LiveResource:
+    from azure.mgmt.storage import StorageManagementClient
+
+    client: Any = target.client(StorageManagementClient)
+    name = env.names.storage
+
+    def describe(account: Any) -> dict[str, Any]:
+        props = account.properties
+        return {
+            "verdict": judge("Microsoft.Storage/storageAccounts", props.provisioning_state),
+            "sku": account.sku.name if account.sku else None,
+            "settings": {
+                "allowSharedKeyAccess": props.allow_shared_key_access,
+                "allowBlobPublicAccess": props.allow_blob_public_access,
+                "minimumTlsVersion": props.minimum_tls_version,
+                "supportsHttpsTrafficOnly": props.enable_https_traffic_only,
+            },
+            "endpoint": (props.primary_endpoints.blob if props.primary_endpoints else None),
+        }
+
+    fetch = partial(client.storage_accounts.get_properties, env.resource_group, name)
+    return _read("storage", name, "Microsoft.Storage/storageAccounts", fetch, describe)
+
+
+def _key_vault(env: Environment, target: Target) -> LiveResource:
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    client: Any = target.client(KeyVaultManagementClient)
+    name = env.names.key_vault
+
+    def describe(vault: Any) -> dict[str, Any]:
+        props = vault.properties
+        return {
+            "verdict": judge("Microsoft.KeyVault/vaults", props.provisioning_state),
+            "sku": props.sku.name if props.sku else None,
+            "settings": {
+                "enableRbacAuthorization": props.enable_rbac_authorization,
+                "enableSoftDelete": props.enable_soft_delete,
+                # Unset reads back as null: the vault is not purge-protected.
+                "enablePurgeProtection": bool(props.enable_purge_protection),
+            },
+            "endpoint": props.vault_uri,
+        }
+
+    fetch = partial(client.vaults.get, env.resource_group, name)
+    return _read("key_vault", name, "Microsoft.KeyVault/vaults", fetch, describe)
+
+
+def _app_insights(env: Environment, target: Target) -> LiveResource:
+    from azure.mgmt.applicationinsights import ApplicationInsightsManagementClient
+
+    client: Any = target.client(ApplicationInsightsManagementClient)
+    name = env.names.app_insights
+
+    def describe(component: Any) -> dict[str, Any]:
+        return {
+            "verdict": judge("Microsoft.Insights/components", component.provisioning_state),
+            "settings": {"workspaceResourceId": component.workspace_resource_id},
+        }
+
+    fetch = partial(client.components.get, env.resource_group, name)
+    return _read("app_insights", name, "Microsoft.Insights/components", fetch, describe)
 
 
 def _openai(env: Environment, target: Target) -> LiveResource:
@@ -261,12 +373,26 @@ def _app(env: Environment, target: Target) -> LiveResource:
                 "maxReplicas": scale.get("maxReplicas"),
                 "image": containers[0].get("image"),
                 "latestRevision": props.latest_revision_name,
+                **_container_settings(containers[0], ingress),
             },
             "endpoint": f"https://{ingress['fqdn']}" if ingress.get("fqdn") else None,
         }
 
     fetch = partial(client.container_apps.get, env.resource_group, env.names.container_app)
     return _read("container_app", env.names.container_app, "Microsoft.App/containerApps", fetch, describe)
+
+
+def _container_settings(container: dict[str, Any], ingress: dict[str, Any]) -> dict[str, Any]:
+    """What the stack's `ragstack:app` sets on the first container and the ingress."""
+    resources = container.get("resources") or {}
+    env = {e["name"]: e.get("value") for e in container.get("env") or [] if "name" in e}
+    return {
+        "cpu": resources.get("cpu"),
+        "memory": resources.get("memory"),
+        "env": env,
+        "targetPort": ingress.get("targetPort"),
+        "external": ingress.get("external"),
+    }
 
 
 def app_verdict(client: Any, resource_group: str, app: Any) -> Verdict:
@@ -325,6 +451,8 @@ def _workspace(env: Environment, target: Target) -> LiveResource:
 
 
 def _assignments(env: Environment, target: Target, live: dict[str, LiveResource]) -> list[LiveAssignment]:
+    """Assignments on the environment's resources; privileged ones on its group; and those of the
+    identities the stack creates, at any scope."""
     from azure.mgmt.authorization import AuthorizationManagementClient
 
     client: Any = target.client(AuthorizationManagementClient)
@@ -333,16 +461,42 @@ def _assignments(env: Environment, target: Target, live: dict[str, LiveResource]
         if key not in live or not live[key].exists:
             continue
         with arm_errors(f"listing role assignments on {live[key].name}"):
-            items = list(client.role_assignments.list_for_scope(scope))
+            found += _at(client.role_assignments.list_for_scope(scope), scope)
+    group = env.resource_group_id
+    with arm_errors(f"listing role assignments on {env.resource_group}"):
         found += [
-            LiveAssignment(
-                item.scope,
-                item.principal_id,
-                item.principal_type,
-                item.role_definition_id.rsplit("/", 1)[-1].lower(),
-                item.name,
-            )
-            for item in items
-            if (item.scope or "").lower() == scope.lower()
+            a for a in _at(client.role_assignments.list_for_scope(group), group) if a.role_guid in PRIVILEGED
         ]
+    # Scopes of the environment's own resources are judged above (only those that were read).
+    own = {scope.lower() for scope in env.scopes().values()} | {group.lower()}
+    for principal in _stack_principals(live):
+        with arm_errors(f"listing role assignments of {principal}"):
+            listed = client.role_assignments.list_for_subscription(filter=f"principalId eq '{principal}'")
+            found += [a for a in map(_assignment, listed) if a.scope.lower() not in own]
     return found
+
+
+# Roles that can change or re-grant anything under their scope (ARM built-in roles).
+PRIVILEGED = frozenset(role_guid(r) for r in ("Owner", "Contributor", "User Access Administrator"))
+
+
+def _stack_principals(live: dict[str, LiveResource]) -> list[str]:
+    """The identities the stack creates: the app's, the search service's, the Foundry project's."""
+    holders = ("identity", "search", "foundry_project")
+    found = [live[k].settings.get("principalId") for k in holders if k in live and live[k].exists]
+    return [p for p in found if p]
+
+
+def _at(items: Any, scope: str) -> list[LiveAssignment]:
+    """The assignments made exactly at `scope` (a listing also returns inherited ones)."""
+    return [_assignment(i) for i in items if (i.scope or "").lower() == scope.lower()]
+
+
+def _assignment(item: Any) -> LiveAssignment:
+    return LiveAssignment(
+        item.scope,
+        item.principal_id,
+        item.principal_type,
+        item.role_definition_id.rsplit("/", 1)[-1].lower(),
+        item.name,
+    )

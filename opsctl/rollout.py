@@ -1,13 +1,18 @@
 """Image rollout: a new Container App revision with a new image, waited on until it runs.
 
-The image is written back to the stack file like a scale change, so `pulumi up` keeps the image CI
-rolled out instead of reverting to the one in config (ops-pitfalls C-4).
+Who owns the image (README, `ragstack:app.image`): unset, CI does and Pulumi leaves the running image
+alone, so a rollout is only recorded (revision, image, time) in `.ragstack/rollouts/<stack>.jsonl`
+beside the stack file; `--pin`, or a stack that already pins one, writes it to the stack file so
+`pulumi up` keeps it instead of reverting it (ops-pitfalls C-4).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from infra.catalog import provisioning
@@ -40,6 +45,7 @@ class Rollout:
     revision: str | None = None
     url: str | None = None
     written_back: list[str] = field(default_factory=list)
+    pinned: bool = False
 
 
 def validate_image(image: str) -> None:
@@ -54,10 +60,12 @@ def set_image(
     *,
     image: str,
     dry_run: bool = False,
+    pin: bool = False,
     write_config: bool = True,
     progress: Progress = _quiet,
 ) -> Rollout:
-    """Roll `image` out to the app's containers as a new revision and wait until it runs."""
+    """Roll `image` out to the app's containers as a new revision and wait until it runs; pin it in
+    the stack file when asked or when the stack pins its image already (unless `write_config` is off)."""
     from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
     validate_image(image)
@@ -75,7 +83,7 @@ def set_image(
     # the revision still fails).
     if dry_run or (result.before == image and verdict.ok):
         result.revision = app.properties.latest_revision_name
-        return _write(env, result, write_config and not dry_run)
+        return _write(env, result, pin=pin, dry_run=dry_run, write_config=write_config)
     containers[0]["image"] = image
     progress(f"creating a new revision of '{name}'")
     suffix = fresh_suffix("fix") if needs_repair(verdict) else None
@@ -83,7 +91,7 @@ def set_image(
     result.revision = updated.properties.latest_revision_name
     _wait_running(client, env, target, name, result.revision, progress)
     result.applied = True
-    return _write(env, result, write_config)
+    return _write(env, result, pin=pin, dry_run=False, write_config=write_config)
 
 
 def fresh_suffix(prefix: str) -> str:
@@ -158,8 +166,35 @@ def _wait_running(
     )
 
 
-def _write(env: Environment, result: Rollout, write_config: bool) -> Rollout:
-    """Pin the rolled-out image in the stack file, so a later `pulumi up` keeps it."""
-    if write_config and env.settings.app.image != result.after:
+def _write(
+    env: Environment, result: Rollout, *, pin: bool, dry_run: bool, write_config: bool = True
+) -> Rollout:
+    """Record the rollout; pin the image in the stack file when the stack owns it."""
+    result.pinned = write_config and (pin or not env.settings.app.image_owned_by_ci)
+    if dry_run:
+        return result
+    if result.pinned and env.settings.app.image != result.after:
         result.written_back = write_back(env.stack_file, [ConfigChange("app", ("image",), result.after)])
+    if result.applied:
+        record_rollout(env, result)
     return result
+
+
+def rollout_log(env: Environment) -> Path:
+    """Local record of rollouts beside the stack file (`.ragstack/` is ignored by git)."""
+    return env.stack_file.path.parent / ".ragstack" / "rollouts" / f"{env.stack}.jsonl"
+
+
+def record_rollout(env: Environment, result: Rollout) -> None:
+    path = rollout_log(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "app": result.app,
+        "revision": result.revision,
+        "image": result.after,
+        "before": result.before,
+        "pinned": result.pinned,
+        "at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+    with path.open("a", encoding="utf-8") as log:
+        log.write(json.dumps(entry, sort_keys=True) + "\n")

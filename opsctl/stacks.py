@@ -1,7 +1,7 @@
 """Ephemeral stacks: `Pulumi.<name>.yaml` derived from a long-lived stack, for one pull request.
 
 The new file keeps what makes the base stack *work* (location, subscription, model deployments, app
-image/port/env, tags, access grants, comments) and drops what makes it *expensive* or *collide*:
+port/env, tags, access grants, comments) and drops what makes it *expensive* or *collide*:
 sizing comes from the `dev` profile, `protect` is off, per-resource name overrides are removed so the
 names derive from the new environment name, and `ragstack:ephemeral`/`ragstack:expiresAt` tell the
 janitor (`opsctl teardown --all-ephemeral`) when it may go.
@@ -28,12 +28,15 @@ EPHEMERAL_PROFILE = "dev"
 DEFAULT_TTL = "72h"
 MAX_TTL = dt.timedelta(days=30)
 
-# Sizing keys the profile owns in an ephemeral stack: `ragstack:<section>` -> fields (None: the key).
+# Keys an ephemeral stack does not inherit (sizing comes from the profile):
+# `ragstack:<section>` -> fields (None: the whole key).
 SIZING_KEYS: dict[str, tuple[str, ...] | None] = {
     "ragstack:search": ("sku", "replicas", "partitions", "semanticRanker", "hostingMode"),
     "ragstack:documentIntelligence": ("sku",),
     "ragstack:registry": ("sku",),
-    "ragstack:app": ("cpu", "memory", "minReplicas", "maxReplicas"),
+    # `image`: a pinned image names the base environment's registry, which the new environment's
+    # identity may not pull from; CI rolls the new environment's own image out (README, image ownership).
+    "ragstack:app": ("cpu", "memory", "minReplicas", "maxReplicas", "image"),
     "ragstack:logRetentionDays": None,
     # A purge-protected vault could not be purged by the janitor (infra.rules refuses it).
     "ragstack:ml": ("purgeProtection", "softDeleteRetentionDays"),

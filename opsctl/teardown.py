@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from infra.armshape import api_version
 from infra.tags import MANAGED_BY, PROJECT
@@ -29,6 +29,9 @@ from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
 
 COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
+ML_WORKSPACE_TYPE = "microsoft.machinelearningservices/workspaces"
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+VAULT_TYPE = "microsoft.keyvault/vaults"
 FOUNDRY_PROJECT = "azure-native:cognitiveservices:Project"
 OWNERSHIP_TAGS = ("project", "managed-by", "environment")
 
@@ -44,6 +47,33 @@ class CognitiveAccount:
     projects: tuple[str, ...] = ()
     # As ARM records them; a deleted account keeps its tags (spec example GetDeletedAccount.json).
     tags: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.resource_group.lower(), self.name.lower())
+
+
+class Owned(Protocol):
+    """What `purge_refusal` judges: the tags ARM recorded and the (group, name) key."""
+
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+
+    @property
+    def key(self) -> tuple[str, str]: ...
+
+
+@dataclass(frozen=True)
+class SoftDeletable:
+    """A Key Vault or Machine Learning workspace: soft-deleted by a delete (also of its group)."""
+
+    name: str
+    resource_group: str
+    location: str
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Soft-deleted vaults only: purge protection refuses a purge until `purge_at`.
+    purge_protected: bool = False
+    purge_at: dt.datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -66,8 +96,10 @@ class EnvironmentTeardown:
     protect_setting: bool = False
     # Groups gone (or never tagged) whose soft-deleted accounts still wait for a purge; never deleted.
     purge_only_groups: list[str] = field(default_factory=list)
-    # Accounts this teardown deleted itself, by `CognitiveAccount.key`: purgeable even untagged.
+    # Accounts and vaults this teardown deleted itself, by `key`: purgeable even untagged.
     deleted_accounts: set[tuple[str, str]] = field(default_factory=set)
+    workspaces: list[SoftDeletable] = field(default_factory=list)
+    vaults: list[SoftDeletable] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -158,7 +190,7 @@ def inspect_environment(target: Target, env: EnvironmentTeardown) -> Environment
     """Fill in locks, Cognitive Services accounts with deployments, soft-deleted leftovers and age."""
     resources = _resources_client(target)
     cognitive = _cognitive_client(target)
-    env.locks, env.accounts = [], []
+    env.locks, env.accounts, env.workspaces, env.vaults = [], [], [], []
     for group in env.resource_groups:
         if not resources.resource_groups.check_existence(group):
             continue
@@ -170,8 +202,12 @@ def inspect_environment(target: Target, env: EnvironmentTeardown) -> Environment
             oldest = min(created)
             env.created_at = min(filter(None, [env.created_at, oldest]))
         for item in items:
-            if (item.type or "").lower() == COGNITIVE_TYPE:
+            kind = (item.type or "").lower()
+            if kind == COGNITIVE_TYPE:
                 env.accounts.append(_account(cognitive, resources, group, item))
+            elif kind in (ML_WORKSPACE_TYPE, VAULT_TYPE):
+                found = SoftDeletable(item.name, group, item.location, dict(item.tags or {}))
+                (env.workspaces if kind == ML_WORKSPACE_TYPE else env.vaults).append(found)
     env.soft_deleted = _soft_deleted(cognitive, env.resource_groups)
     return env
 
@@ -221,7 +257,7 @@ def _soft_deleted(cognitive: Any, groups: Sequence[str]) -> list[CognitiveAccoun
     return leftovers
 
 
-def purge_refusal(account: CognitiveAccount, env: EnvironmentTeardown) -> str | None:
+def purge_refusal(account: Owned, env: EnvironmentTeardown) -> str | None:
     """Why `account` must not be purged, or None when teardown can prove it owns it: its recorded
     ownership tags are ours, or this teardown deleted it and no tag names another owner."""
     tags = {k.lower(): v for k, v in account.tags.items()}  # ARM tag names are case-insensitive
@@ -254,8 +290,30 @@ def check_allowed(env: EnvironmentTeardown, *, yes: bool, confirm: str | None) -
     if env.protected and not (yes and confirm == env.environment):
         raise OpsError(
             f"environment '{env.environment}' is protected (production)",
-            hint=f"re-run with --yes and confirm by typing the name '{env.environment}'",
+            hint=f"re-run with --yes --confirm {env.environment} (the name, typed back)",
         )
+
+
+def planned_steps(env: EnvironmentTeardown, *, purge: bool) -> list[tuple[str, str]]:
+    """(action, target) in the order `begin_teardown` takes them, for a dry run to show."""
+    steps: list[tuple[str, str]] = []
+    for account in env.accounts:
+        steps += [("delete project", f"{account.name}/{p.rsplit('/', 1)[-1]}") for p in account.projects]
+        steps += [("delete deployment", f"{account.name}/{d}") for d in account.deployments]
+        steps.append(("delete account", f"{account.name} ({account.location})"))
+    workspace_action = "delete workspace for good" if purge else "delete workspace (soft delete)"
+    steps += [(workspace_action, w.name) for w in env.workspaces]
+    steps += [("delete resource group", group) for group in env.resource_groups]
+    if purge:
+        leftovers = [a for a in env.soft_deleted if purge_refusal(a, env) is None]
+        steps += [("purge account", f"{a.name} ({a.location})") for a in [*env.accounts, *leftovers]]
+        steps += [("purge key vault", v.name) for v in env.vaults]
+    return steps
+
+
+def purge_command(env: EnvironmentTeardown, stack: str | None) -> str:
+    """The command that frees names held by soft-deleted accounts of `env`."""
+    return f"opsctl teardown --stack {stack} --purge" if stack else "opsctl teardown --all-ephemeral --purge"
 
 
 def begin_teardown(
@@ -283,10 +341,38 @@ def begin_teardown(
             cognitive.accounts.begin_delete(account.resource_group, account.name).result()
         env.deleted_accounts.add(account.key)
         env.done.append(f"deleted account {account.name} ({account.location})")
+    for workspace in env.workspaces:
+        _delete_workspace(target, env, workspace, purge=purge, progress=progress)
     _delete_groups(target, env, progress)
+    # Deleting the group soft-deleted its vaults: this teardown deleted them.
+    env.deleted_accounts.update(vault.key for vault in env.vaults)
     if purge:
         _purge(cognitive, env, progress)
+        _purge_vaults(target, env, progress)
     return env
+
+
+def _delete_workspace(
+    target: Target, env: EnvironmentTeardown, workspace: SoftDeletable, *, purge: bool, progress: Progress
+) -> None:
+    """Delete an ML workspace before its group. With --purge, `forceToPurge=true` deletes it for good
+    at once (learn.microsoft.com/azure/machine-learning/concept-soft-delete: "permanently delete"),
+    but only when its own tags prove it is ours; a soft-deleted workspace has no list operation to
+    find it again later [unverified: none in the stable spec]."""
+    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+
+    client: Any = target.client(MachineLearningServicesMgmtClient, api_version=api_version(ML_WORKSPACE))
+    refusal = purge_refusal(workspace, env) if purge else None
+    force = purge and refusal is None
+    progress(f"{env.environment}: deleting workspace {workspace.name}")
+    with arm_errors(f"deleting workspace {workspace.name}"):
+        params = {"forceToPurge": "true"} if force else {}
+        client.workspaces.begin_delete(workspace.resource_group, workspace.name, params=params).result()
+    env.done.append(f"deleted workspace {workspace.name}" + (" for good (forceToPurge)" if force else ""))
+    if refusal:
+        env.skipped.append(
+            f"skipped purge of workspace {workspace.name} in {workspace.resource_group}: {refusal}"
+        )
 
 
 def _delete_groups(target: Target, env: EnvironmentTeardown, progress: Progress) -> None:
@@ -316,6 +402,59 @@ def _purge(cognitive: Any, env: EnvironmentTeardown, progress: Progress) -> None
                 account.location, account.resource_group, account.name
             ).result()
         env.done.append(f"purged account {account.name} ({account.location})")
+
+
+def _vault_client(target: Target) -> Any:
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    return target.client(KeyVaultManagementClient)
+
+
+def _soft_deleted_vaults(target: Target, groups: Sequence[str]) -> list[SoftDeletable]:
+    """Soft-deleted vaults that lived in `groups`; they keep their tags (DeletedVaultProperties)."""
+    wanted = {g.lower() for g in groups}
+    with arm_errors("listing soft-deleted key vaults"):
+        deleted = list(_vault_client(target).vaults.list_deleted())
+    found = []
+    for vault in deleted:
+        props = vault.properties
+        group = _id_segment(props.vault_id or "", "resourceGroups")
+        if group and group.lower() in wanted:
+            found.append(
+                SoftDeletable(
+                    vault.name,
+                    group,
+                    props.location,
+                    dict(props.tags or {}),
+                    bool(props.purge_protection_enabled),
+                    props.scheduled_purge_date,
+                )
+            )
+    return found
+
+
+def _purge_vaults(target: Target, env: EnvironmentTeardown, progress: Progress) -> None:
+    """Purge the environment's soft-deleted vaults. Purge protection makes Azure refuse a purge until
+    the retention ends (learn.microsoft.com/azure/key-vault/general/soft-delete-overview), so such a
+    vault is reported with the time its name frees instead."""
+    for vault in _soft_deleted_vaults(target, [*env.resource_groups, *env.purge_only_groups]):
+        refusal = purge_refusal(vault, env)
+        if refusal is None and vault.purge_protected:
+            frees = (
+                f"{vault.purge_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+                if vault.purge_at
+                else "the end of its retention"
+            )
+            refusal = f"purge protection is on; the name frees at {frees}"
+        if refusal:
+            note = f"skipped purge of vault {vault.name} in {vault.resource_group}: {refusal}"
+            if note not in env.skipped:
+                env.skipped.append(note)
+            continue
+        progress(f"{env.environment}: purging vault {vault.name} in {vault.location}")
+        with arm_errors(f"purging soft-deleted vault {vault.name}"):
+            _vault_client(target).vaults.begin_purge_deleted(vault.name, vault.location).result()
+        env.done.append(f"purged vault {vault.name} ({vault.location})")
 
 
 def select_expired(
@@ -372,8 +511,11 @@ def plan_stack_teardown(target: Target, env: Environment) -> EnvironmentTeardown
     """The teardown of one stack: its tagged groups, or just leftovers to purge after an interruption."""
     found = find_environments(target, environment=env.settings.environment)
     plan = merge_groups(env.settings.environment, found)
-    if not found and _soft_deleted(_cognitive_client(target), [env.resource_group]):
-        plan.purge_only_groups = [env.resource_group]
+    group = [env.resource_group]
+    if not found:
+        plan.soft_deleted = _soft_deleted(_cognitive_client(target), group)
+        if plan.soft_deleted or _soft_deleted_vaults(target, group):
+            plan.purge_only_groups = group
     plan.protect_setting = env.settings.protect or env.settings.is_production
     if plan.resource_groups:
         inspect_environment(target, plan)

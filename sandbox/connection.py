@@ -50,6 +50,25 @@ class SandboxConnection:
         """A TokenCredential that gets real (sandbox-signed) tokens from the token endpoint."""
         return SandboxCredential(self, client_id or self.client_id, client_secret or self.client_secret)
 
+    def dataplane_endpoint(self, azure_endpoint: str) -> str:
+        """Where the sandbox serves a data-plane endpoint that ARM reports in Azure's form.
+
+        `https://<name>.search.windows.net/` -> `{endpoint}/search/<name>`, an account's
+        `https://<subdomain>.openai.azure.com/` or `.cognitiveservices.azure.com/` ->
+        `{endpoint}/cognitive/<subdomain>`: the ARM resource keeps
+        Azure's host (what the same code reads on Azure), the connection alone redirects it.
+        """
+        host = urllib.parse.urlsplit(azure_endpoint).hostname or ""
+        name, _, suffix = host.partition(".")
+        prefixes = {
+            "search.windows.net": "search",
+            "openai.azure.com": "cognitive",
+            "cognitiveservices.azure.com": "cognitive",
+        }
+        if suffix not in prefixes:
+            raise ValueError(f"no sandbox data plane serves '{azure_endpoint}'")
+        return f"{self.endpoint}/{prefixes[suffix]}/{name}"
+
     def client(self, client_class: type[T], **kwargs: Any) -> T:
         """The official mgmt client pointed at the sandbox (base_url, scopes, CA, subscription)."""
         params = inspect.signature(client_class.__init__).parameters

@@ -158,3 +158,28 @@ FALLBACK_QUOTA_TPM = 350.0
 def default_quota(deployment_sku: str, model: str) -> float:
     """The regional quota a new subscription gets for this model and deployment sku."""
     return DEFAULT_QUOTA_TPM.get((model, deployment_sku), FALLBACK_QUOTA_TPM)
+
+
+# -- data planes (sandbox/dataplane) --------------------------------------------------------------
+# Token audience of Azure OpenAI, AI Services and Document Intelligence data planes (openai SDK docs:
+# `get_bearer_token_provider(cred, "https://cognitiveservices.azure.com/.default")`).
+DATAPLANE_AUDIENCE = "https://cognitiveservices.azure.com"
+# Output sizes of the embedding models (platform.openai.com/docs/guides/embeddings: "1536 for
+# text-embedding-3-small and 3072 for text-embedding-3-large"; ada-002 1536). Only the -3 models take
+# a `dimensions` parameter (same page, "Use cases ... reducing embedding dimensions").
+EMBEDDING_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+EMBEDDING_FLEXIBLE_DIMENSIONS = ("text-embedding-3-small", "text-embedding-3-large")
+EMBEDDING_MAX_INPUTS = 2048  # inputs per request (learn.microsoft.com azure/ai-foundry/openai/quotas-limits)
+# Standard deployments: `sku.capacity` N = N*1000 tokens per minute, and 6 requests per minute per
+# 1000 TPM (learn.microsoft.com azure/ai-foundry/openai/how-to/quota: "RPM ... 6 RPM per 1000 TPM").
+TPM_PER_CAPACITY_UNIT = 1000
+RPM_PER_1000_TPM = 6
+# Document Intelligence: models the sandbox analyzes, the API version it speaks, and F0's page limit
+# (ops-pitfalls D-3: "only the first 2 pages analysed").
+DOCINT_API_VERSIONS = ("2024-11-30",)
+DOCINT_MODELS = ("prebuilt-layout", "prebuilt-read")
+DOCINT_FREE_PAGES = 2

@@ -93,3 +93,39 @@ def semantic_ranker_problem(sku: str, plan: str) -> str | None:
 def sla_replicas(*, read_write: bool) -> int:
     """Replicas needed for the 99.9% SLA: 2 for queries, 3 for queries and indexing."""
     return 3 if read_write else 2
+
+
+# -- data-plane quotas -------------------------------------------------------------------------
+# Source: MicrosoftDocs/azure-ai-docs articles/search/search-limits-quotas-capacity.md (ms.date
+# 01/26/2026): "Index limits" (maximum indexes; Basic 15 since December 2017) and "Vector index
+# size limits" (GB per partition, services created after May 17, 2024: "the quota is per
+# partition"). Partition storage (GB per partition, services created after April 3, 2024) is in
+# the same article's "Partition storage (GB)" include; Free is 50 MB per service.
+# [unverified] Free has no vector row in that table; the sandbox bounds it by its 50 MB storage.
+@dataclass(frozen=True)
+class SearchDataLimits:
+    """What one search SKU holds per partition (storage, vectors) and per service (indexes)."""
+
+    max_indexes: int
+    partition_storage_bytes: int
+    partition_vector_bytes: int
+
+
+_GB = 1024**3
+_MB = 1024**2
+SEARCH_DATA_LIMITS: dict[str, SearchDataLimits] = {
+    "free": SearchDataLimits(3, 50 * _MB, 50 * _MB),
+    "basic": SearchDataLimits(15, 15 * _GB, 5 * _GB),
+    "standard": SearchDataLimits(50, 160 * _GB, 35 * _GB),
+    "standard2": SearchDataLimits(200, 512 * _GB, 150 * _GB),
+    "standard3": SearchDataLimits(200, 1024 * _GB, 300 * _GB),
+    "storage_optimized_l1": SearchDataLimits(10, 2048 * _GB, 150 * _GB),
+    "storage_optimized_l2": SearchDataLimits(10, 4096 * _GB, 300 * _GB),
+}
+MAX_VECTOR_DIMENSIONS = 4096  # "Maximum dimensions per vector field", every tier
+
+
+def data_limits(sku: str, partitions: int) -> tuple[int, int, int]:
+    """(max indexes, storage bytes, vector index bytes) of a service: quotas scale by partition."""
+    lim = SEARCH_DATA_LIMITS[sku]
+    return lim.max_indexes, lim.partition_storage_bytes * partitions, lim.partition_vector_bytes * partitions

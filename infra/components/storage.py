@@ -7,11 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native.storage as storage
 
+from infra.catalog.storage import KIND, MINIMUM_TLS, SKU
 from infra.components.common import Placement, child_options, type_token
-
-SKU = "Standard_LRS"
-KIND = "StorageV2"
-MINIMUM_TLS = "TLS1_2"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 # Plain Click help keeps every `--help` near 80 ms; TYPER_USE_RICH=1 brings back rich help (+70 ms).
 os.environ.setdefault("TYPER_USE_RICH", "0")
@@ -16,7 +17,7 @@ import typer
 
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
-from opsctl.cli import common
+from opsctl.cli import common, output
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
 from opsctl.cli import sandbox as sandbox_cmd
@@ -43,6 +44,7 @@ app.command("drift")(inspect_cmd.drift)
 app.command("plan")(plan_cmd.plan)
 app.command("up")(plan_cmd.up)
 app.command("down")(plan_cmd.down)
+app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
 
@@ -64,8 +66,11 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     _quiet_sdk_logs(argv)
     common.COMMAND.set(" ".join(["opsctl", *args]))
+    output.FORMAT.set(output.OutputFormat.table)
+    output.QUERY.set(None)
+    common.STACK_NOTE.set(None)
     try:
-        exit_code = app(args=argv, standalone_mode=False)
+        exit_code = command().main(args=argv, standalone_mode=False, prog_name="opsctl")
     except OpsError as exc:
         _fail(exc, exc.one_line(), exc.exit_code)
     except _click_exceptions() as exc:
@@ -81,6 +86,62 @@ def main(argv: list[str] | None = None) -> None:
         code = error_code(exc)
         _fail(exc, f"error: {f'[{code}] ' if code else ''}{error_message(exc)} (--debug shows the trace)", 1)
     sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
+
+def command() -> Any:
+    """The Click command tree `main` runs: the Typer app, with `--query` on every command (as the
+    az CLI has it), so the option is declared once rather than on each function."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    _add_query(root)
+    return root
+
+
+def _add_query(node: Any) -> None:
+    from typer.core import TyperOption
+
+    for child in getattr(node, "commands", {}).values():
+        _add_query(child)
+    if not hasattr(node, "commands"):
+        node.callback = _saying_stack(node.callback)
+        node.params.append(
+            TyperOption(
+                param_decls=["--query"],
+                expose_value=False,
+                callback=_remember_query,
+                help="JMESPath query over the JSON result (prints data, like -o json).",
+            )
+        )
+
+
+def _saying_stack(callback: Any) -> Any:
+    """Every command says which stack it acts on (stderr), once its arguments are valid."""
+    import functools
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        note = common.STACK_NOTE.get()
+        if note:
+            output.console().print(note, highlight=False, markup=False)
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def _remember_query(ctx: Any, param: Any, value: str | None) -> None:
+    """A query that does not compile is a usage error (exit 2), before the command runs."""
+    if value is None:
+        return
+    import jmespath
+    from jmespath.exceptions import ParseError
+    from typer import BadParameter
+
+    try:
+        jmespath.compile(value)
+    except ParseError as exc:
+        raise BadParameter(f"{value!r} is not a JMESPath expression ({exc})") from None
+    output.QUERY.set(value)
 
 
 def _quiet_sdk_logs(argv: list[str] | None) -> None:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from infra.stackfile import StackFile
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 app = typer.Typer(help="Grant, revoke and list access to an environment.", no_args_is_help=True)
 
@@ -93,7 +93,7 @@ def list_(
         stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
     )
     rows = [asdict(a) for a in access.list_access(env, target)]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(rows)
     else:
         print_table(
@@ -139,7 +139,7 @@ def _record(
 
 
 def _emit(rows: list[dict[str, str]], output: OutputFormat, title: str) -> None:
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(rows)
     else:
         print_table(rows, CHANGE_COLUMNS, title=title)

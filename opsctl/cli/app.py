@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 app = typer.Typer(help="Operate the environment's Container App.", no_args_is_help=True)
 
@@ -16,6 +16,11 @@ app = typer.Typer(help="Operate the environment's Container App.", no_args_is_he
 def set_image(
     stack: str = common.STACK,
     image: str = typer.Option(..., "--image", help="Image reference with a tag or digest."),
+    pin: bool = typer.Option(
+        False,
+        "--pin",
+        help="Also pin IMAGE in Pulumi.<stack>.yaml (ragstack:app.image); default: CI owns it.",
+    ),
     dry_run: bool = common.DRY_RUN,
     write_back: bool = common.WRITE_BACK,
     subscription: str | None = common.SUBSCRIPTION,
@@ -24,20 +29,32 @@ def set_image(
     output: OutputFormat = OUTPUT_OPTION,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
-    """Create a revision with IMAGE, wait until it runs, report revision and URL."""
+    """Create a revision with IMAGE, wait until it runs, report revision and URL; the rollout is
+    recorded in .ragstack/rollouts/<stack>.jsonl, and pinned in the stack file only with --pin (or
+    when the stack pins its image already)."""
     from opsctl.rollout import set_image as roll_out
     from opsctl.rollout import validate_image
 
     validate_image(image)
+    if pin and not write_back:
+        raise typer.BadParameter(
+            "writes the image to the stack file; drop --no-write-back", param_hint="--pin"
+        )
     where = common.EnvArgs(stack, subscription, sandbox, project_dir)
     with (
         where.locked(None if dry_run else lock_timeout) as (env, target),
         console().status("rolling out") as status,
     ):
         result = roll_out(
-            env, target, image=image, dry_run=dry_run, write_config=write_back, progress=status.update
+            env,
+            target,
+            image=image,
+            dry_run=dry_run,
+            pin=pin,
+            write_config=write_back,
+            progress=status.update,
         )
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "app": result.app,
@@ -45,6 +62,7 @@ def set_image(
                 "after": result.after,
                 "applied": result.applied,
                 "dryRun": dry_run,
+                "pinned": result.pinned,
                 "revision": result.revision,
                 "url": result.url,
                 "writtenBack": result.written_back,
@@ -61,5 +79,73 @@ def set_image(
         }
     ]
     print_table(rows, list(rows[0]), title=f"{result.app}: {verb}")
+    for label in result.written_back:
+        console().print(f"wrote {label} to the stack file")
+
+
+@app.command("revisions")
+def revisions(
+    stack: str = common.STACK,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """List the app's revisions, newest first, with their state and traffic."""
+    from opsctl.revisions import list_revisions
+
+    env, target = common.EnvArgs(stack, subscription, sandbox, project_dir).open()
+    rows = [
+        {
+            "name": v.name,
+            "active": v.active,
+            "provisioningState": v.provisioning_state,
+            "runningState": v.running_state,
+            "trafficWeight": v.traffic_weight,
+            "replicas": v.replicas,
+            "image": v.image,
+            "createdTime": v.created,
+        }
+        for v in list_revisions(env, target)
+    ]
+    if structured(output):
+        print_json(rows)
+        return
+    columns = ["name", "active", "runningState", "trafficWeight", "image", "createdTime"]
+    print_table(rows, columns, title=f"{env.names.container_app}: revisions")
+
+
+@app.command("rollback")
+def rollback(
+    revision: str | None = typer.Argument(None, help="Revision to go back to (default: the one before)."),
+    stack: str = common.STACK,
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Run an earlier revision again as a new revision (as `az containerapp revision copy` does); in
+    single revision mode it takes all traffic once it runs."""
+    from opsctl.revisions import begin_rollback
+
+    where = common.EnvArgs(stack, subscription, sandbox, project_dir)
+    with where.locked(lock_timeout) as (env, target), console().status("rolling back") as status:
+        result, source = begin_rollback(env, target, revision=revision, progress=status.update)
+    if structured(output):
+        print_json(
+            {
+                "app": result.app,
+                "from": source,
+                "image": result.after,
+                "revision": result.revision,
+                "url": result.url,
+                "writtenBack": result.written_back,
+            }
+        )
+        return
+    console().print(
+        f"{result.app}: revision '{result.revision}' runs the template of '{source}' ({result.after})"
+    )
     for label in result.written_back:
         console().print(f"wrote {label} to the stack file")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 DRIFT_EXIT_CODE = 2
 
@@ -41,7 +41,7 @@ def status(
         for r in live.resources.values()
     ]
     deployments = [{"deployment": name, **values} for name, values in live.deployments.items()]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "stack": stack,
@@ -60,11 +60,14 @@ def status(
 
 
 def _scale(key: str, settings: dict[str, object]) -> str | None:
-    if key == "search":
-        return f"{settings.get('replicas')} replicas x {settings.get('partitions')} partitions"
-    if key == "container_app":
-        return f"{settings.get('minReplicas')}-{settings.get('maxReplicas')} replicas"
-    return None
+    """Scale in words; None (printed `-`) when the resource is missing or does not say."""
+    first, second, text = {
+        "search": ("replicas", "partitions", "{} replicas x {} partitions"),
+        "container_app": ("minReplicas", "maxReplicas", "{}-{} replicas"),
+    }.get(key, ("", "", ""))
+    if not text or settings.get(first) is None or settings.get(second) is None:
+        return None
+    return text.format(settings[first], settings[second])
 
 
 def drift(
@@ -82,10 +85,10 @@ def drift(
     )
     items = detect_drift(env, target)
     rows = [asdict(item) for item in items]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json({"stack": stack, "inSync": not items, "drift": rows})
     elif items:
-        print_table(rows, ["resource", "setting", "expected", "actual"], title=f"drift: {stack}")
+        print_table(rows, ["resource", "setting", "expected", "actual", "restore"], title=f"drift: {stack}")
     else:
         console().print(f"{stack}: in sync with Pulumi.{stack}.yaml")
     if items:

@@ -9,7 +9,8 @@ from typing import Any
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
+from opsctl.errors import InvalidInput
 
 POLICY_EXIT_CODE = 3
 
@@ -41,7 +42,7 @@ def plan(
     if diff_against:
         diff = diff_plans(load_baseline(diff_against, stack=stack, project_dir=project_dir), document)
         document["findings"] = [*document["findings"], *diff["findings"]]
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(document if diff is None else {**document, "diff": diff})
     else:
         _print_plan(document, diff)
@@ -111,30 +112,119 @@ def _replace_detail(replaced: dict[str, Any]) -> str:
 def up(
     stack: str = common.STACK,
     sandbox: bool = typer.Option(..., "--sandbox", help="Deploy into the local sandbox (required)."),
+    dry_run: bool = common.DRY_RUN,
     project_dir: Path = common.PROJECT_DIR,
     output: OutputFormat = OUTPUT_OPTION,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
-    """Deploy the stack into the sandbox with the real program; re-runs write only what changed."""
+    """Deploy the stack into the sandbox with the real program; re-runs write only what changed.
+    Any stack can be rehearsed: its subscription is mapped to the sandbox's (said on stderr)."""
     from opsctl.deploy import deploy
-    from opsctl.environment import load_environment
 
-    with common.stack_locked(stack, project_dir, lock_timeout):
-        env = load_environment(stack, project_dir=project_dir)
-        target = common.open_target(env.subscription_id, sandbox=True)
-        with console().status("deploying") as status:
-            report = deploy(env, target, progress=status.update)
-    rows = [
-        {"resource": rid.rsplit("/", 1)[-1], "action": action, "id": rid}
-        for rid, action in report.actions.items()
-    ]
-    if output is OutputFormat.json:
-        print_json({"stack": stack, "writes": report.writes, "resources": rows})
-        return
-    print_table(rows, ["type", "resource", "action"], title=f"up {stack} (sandbox): {report.writes} written")
+    with common.stack_locked(stack, project_dir, None if dry_run else lock_timeout):
+        env, target = common.open_environment(stack, subscription=None, sandbox=True, project_dir=project_dir)
+        with console().status("previewing" if dry_run else "deploying") as status:
+            report = deploy(env, target, progress=status.update, dry_run=dry_run)
     outputs = (report.rendered.outputs if report.rendered else {}) or {}
-    if outputs.get("appUrl"):
-        console().print(f"app: {outputs['appUrl']}")
+    rows = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "action": r.action,
+            "changes": list(r.changes),
+            "id": r.id,
+        }
+        for r in report.resources
+    ]
+    if structured(output):
+        print_json(
+            {
+                "stack": stack,
+                "dryRun": dry_run,
+                "writes": report.writes,
+                "resources": rows,
+                "outputs": outputs,
+            }
+        )
+        return
+    verb = "would write" if dry_run else "written"
+    table = [{**row, "changes": "; ".join(row["changes"]) or None} for row in rows]
+    print_table(
+        table, ["type", "name", "action", "changes"], title=f"up {stack} (sandbox): {report.writes} {verb}"
+    )
+    _print_outputs(outputs)
+
+
+class OutputsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    env = "env"
+    dotenv = "dotenv"
+
+
+def outputs(
+    name: str | None = typer.Argument(None, help="One output, e.g. appUrl (default: all)."),
+    stack: str = common.STACK,
+    fmt: OutputsFormat = typer.Option(
+        OutputsFormat.table, "--format", help="table, json, env (export lines) or dotenv (.env file)."
+    ),
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Print the stack's outputs from the live environment (like `pulumi stack output`,
+    `azd env get-values`): the program is run read-only against what is deployed."""
+    from opsctl.deploy import deploy
+
+    env, target = common.open_environment(
+        stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
+    )
+    report = deploy(env, target, dry_run=True)
+    values = (report.rendered.outputs if report.rendered else {}) or {}
+    if name is not None:
+        if name not in values:
+            raise InvalidInput(
+                f"output {name!r}: not an output of stack {stack} (have: {', '.join(sorted(values))})"
+            )
+        values = {name: values[name]}
+    if report.writes:
+        console().print(f"note: {report.writes} resources differ from the stack file (`opsctl up --dry-run`)")
+    if fmt in (OutputsFormat.env, OutputsFormat.dotenv):
+        for line in env_lines(values, export=fmt is OutputsFormat.env):
+            typer.echo(line)
+    elif structured(output) or fmt is OutputsFormat.json:
+        print_json(values[name] if name is not None else values)
+    else:
+        _print_outputs(values)
+
+
+def env_lines(values: dict[str, Any], *, export: bool) -> list[str]:
+    """`appUrl` -> `APP_URL=...` (azd's names); shell-quoted for `eval`, double-quoted for .env."""
+    import re
+    import shlex
+
+    lines = []
+    for key, value in sorted(values.items()):
+        name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).upper()
+        text = _output_text(value)
+        lines.append(f"export {name}={shlex.quote(text)}" if export else f"{name}={_dotenv(text)}")
+    return lines
+
+
+def _dotenv(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _print_outputs(outputs: dict[str, Any]) -> None:
+    rows = [{"output": k, "value": _output_text(v)} for k, v in sorted(outputs.items())]
+    print_table(rows, ["output", "value"], title="outputs")
+
+
+def _output_text(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def down(
@@ -142,22 +232,42 @@ def down(
     sandbox: bool = typer.Option(
         ..., "--sandbox", help="Remove the stack from the local sandbox (required)."
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Protected stacks: confirm the removal."),
+    confirm: str | None = typer.Option(
+        None, "--confirm", help="Protected stacks: the environment name, typed back."
+    ),
+    dry_run: bool = common.DRY_RUN,
     project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
     """Remove the stack from the sandbox: teardown in the safe order, with purge."""
     from opsctl import teardown
-    from opsctl.environment import load_environment
 
-    with common.stack_locked(stack, project_dir, lock_timeout):
-        env = load_environment(stack, project_dir=project_dir)
-        target = common.open_target(env.subscription_id, sandbox=True)
+    with common.stack_locked(stack, project_dir, None if dry_run else lock_timeout):
+        env, target = common.open_environment(stack, subscription=None, sandbox=True, project_dir=project_dir)
         found = teardown.plan_stack_teardown(target, env)
-        if not found.has_work:
-            console().print(f"{stack}: nothing deployed in the sandbox")
+        if dry_run or not found.has_work:
+            _print_down_plan(stack, found, output, dry_run=dry_run)
             return
-        teardown.check_allowed(found, yes=False, confirm=None)
+        teardown.check_allowed(found, yes=yes, confirm=confirm)
         with console().status("removing") as status:
             result = teardown.begin_teardown(target, found, purge=True, progress=status.update)
+    if structured(output):
+        print_json({"stack": stack, "dryRun": False, "done": list(result.done)})
+        return
     for step in result.done:
         console().print(f"{stack}: {step}")
+
+
+def _print_down_plan(stack: str, found: Any, output: OutputFormat, *, dry_run: bool) -> None:
+    """What `down` would remove: groups, accounts (deleted first, then purged), soft-deleted ones."""
+    rows = [{"kind": "resource group", "name": g} for g in found.resource_groups]
+    rows += [{"kind": "cognitive account", "name": a.name} for a in found.accounts]
+    rows += [{"kind": "soft-deleted account (purge)", "name": a.name} for a in found.soft_deleted]
+    if structured(output):
+        print_json({"stack": stack, "dryRun": dry_run, "remove": rows})
+    elif not rows:
+        console().print(f"{stack}: nothing deployed in the sandbox")
+    else:
+        print_table(rows, ["kind", "name"], title=f"down {stack} (sandbox): would remove")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
 if TYPE_CHECKING:
     from opsctl.scale import ScaleResult
@@ -135,7 +135,7 @@ class _progress:
 
 
 def _report(result: ScaleResult, output: OutputFormat, dry_run: bool) -> None:
-    if output is OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "resource": result.resource,

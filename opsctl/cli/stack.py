@@ -24,13 +24,13 @@ def new(
 ) -> None:
     """Create an ephemeral stack from BASE: dev profile, not protected, with an expiry."""
     from infra.stackfile import StackFile
-    from opsctl.cli.output import console, print_json
+    from opsctl.cli.output import console, print_json, structured
     from opsctl.stacks import new_ephemeral_stack
 
     path = new_ephemeral_stack(name, base=base, ttl=ttl, project_dir=project_dir, force=force)
     settings = StackFile.load(path).settings()
     expires = settings.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if settings.expires_at else None
-    if output == OutputFormat.json:
+    if structured(output):
         print_json(
             {
                 "stack": name,
@@ -47,3 +47,25 @@ def new(
         f"created {path} from Pulumi.{base}.yaml (profile {settings.profile}, expires {expires})",
         soft_wrap=True,
     )
+
+
+@app.command("select")
+def select(
+    name: str = typer.Argument(..., help="Stack to act on when --stack is not given."),
+    project_dir: Path = PROJECT_DIR_OPTION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be selected; write nothing."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Make NAME the default stack (like `pulumi stack select`); OPSCTL_STACK and --stack win over it."""
+    from opsctl.cli.common import SELECTED_STACK_FILE
+    from opsctl.cli.output import console, print_json, structured
+    from opsctl.environment import load_environment
+
+    load_environment(name, project_dir=project_dir)
+    path = project_dir / SELECTED_STACK_FILE
+    if not dry_run:
+        path.write_text(name + "\n", encoding="utf-8")
+    if structured(output):
+        print_json({"stack": name, "file": str(path), "dryRun": dry_run})
+        return
+    console().print(f"{'would select' if dry_run else 'selected'} stack {name} ({path})", highlight=False)

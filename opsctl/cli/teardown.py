@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from opsctl.cli import common
-from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_error, print_json, print_table
+from opsctl.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    print_error,
+    print_json,
+    print_table,
+    structured,
+)
 from opsctl.errors import InvalidInput
 from opsctl.janitor import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
@@ -90,8 +98,12 @@ def _tear_down(
     """Show the plan, ask where needed, delete what is allowed, report."""
     from opsctl import teardown as lib
 
-    _show(plans, output)
+    purging = purge if purge is not None else bool(plans) and all(p.ephemeral for p in plans)
+    _show(plans, output, purge=purging, json_plan=dry_run)
     if dry_run or not plans:
+        return
+    if stack and not purging and not plans[0].resource_groups:
+        _offer_purge(plans[0], stack)
         return
     if stack:
         confirm = _confirmation(plans[0], yes, confirm)
@@ -101,13 +113,34 @@ def _tear_down(
         raise typer.Exit(1)
     with console().status("tearing down") as status:
         results = lib.teardown_many(
-            target,
-            plans,
-            purge=purge if purge is not None else all(p.ephemeral for p in plans),
-            concurrency=concurrency,
-            progress=status.update,
+            target, plans, purge=purging, concurrency=concurrency, progress=status.update
         )
     _done(results + refused, output)
+    if not purging:
+        _note_held_names(results, stack)
+
+
+def _offer_purge(plan: EnvironmentTeardown, stack: str) -> None:
+    """Nothing left but soft-deleted accounts: say so, and how to free their names."""
+    from opsctl import teardown as lib
+
+    names = ", ".join(a.name for a in plan.soft_deleted)
+    console().print(
+        f"{plan.environment}: only soft-deleted accounts remain ({names}); they hold their names and "
+        f"subdomains until purged: {lib.purge_command(plan, stack)}"
+    )
+
+
+def _note_held_names(results: list[EnvironmentTeardown], stack: str | None) -> None:
+    """Deleted accounts stay soft-deleted (48 h) and block a redeploy under the same names."""
+    from opsctl import teardown as lib
+
+    for result in results:
+        if result.deleted_accounts:
+            console().print(
+                f"{result.environment}: {len(result.deleted_accounts)} account(s) are soft-deleted and "
+                f"hold their names; before redeploying, purge them: {lib.purge_command(result, stack)}"
+            )
 
 
 def _allowed(
@@ -135,28 +168,45 @@ def _confirmation(plan: EnvironmentTeardown, yes: bool, confirm: str | None) -> 
     return typer.prompt(f"'{plan.environment}' is protected; type its name to confirm", err=True)
 
 
-def _rows(plans: list[EnvironmentTeardown]) -> list[dict[str, object]]:
-    return [
-        {
-            "environment": p.environment,
-            "resource_groups": ", ".join(p.resource_groups)
-            or f"(purge only: {', '.join(p.purge_only_groups)})",
-            "accounts": ", ".join(f"{a.name} ({len(a.deployments)} deployments)" for a in p.accounts),
-            "protected": p.protected,
-            "locks": "; ".join(p.locks) or None,
-            "ephemeral": p.ephemeral,
-        }
-        for p in plans
-    ]
+def _plan(plan: EnvironmentTeardown, *, purge: bool) -> dict[str, object]:
+    from opsctl import teardown as lib
+
+    steps = lib.planned_steps(plan, purge=purge)
+    return {
+        "environment": plan.environment,
+        "resourceGroups": plan.resource_groups,
+        "purgeOnlyGroups": plan.purge_only_groups,
+        "protected": plan.protected,
+        "locks": plan.locks,
+        "ephemeral": plan.ephemeral,
+        "purge": purge,
+        "steps": [
+            {"order": n, "action": action, "target": what} for n, (action, what) in enumerate(steps, 1)
+        ],
+    }
 
 
-def _show(plans: list[EnvironmentTeardown], output: OutputFormat) -> None:
-    if output is OutputFormat.table:
-        if not plans:
-            console().print("nothing to tear down")
-            return
-        columns = ["environment", "resource_groups", "accounts", "protected", "locks", "ephemeral"]
-        print_table(_rows(plans), columns, title="will be deleted")
+def _show(plans: list[EnvironmentTeardown], output: OutputFormat, *, purge: bool, json_plan: bool) -> None:
+    """The ordered plan: a table for people; JSON for scripts on a dry run (a real run prints results)."""
+    if structured(output):
+        if json_plan:
+            print_json([_plan(p, purge=purge) for p in plans])
+        return
+    if not plans:
+        console().print("nothing to tear down")
+        return
+    from opsctl import teardown as lib
+
+    rows: list[dict[str, object]] = []
+    for plan in plans:
+        notes = "; ".join(filter(None, ["protected" if plan.protected else "", *plan.locks])) or None
+        rows += [
+            {"environment": plan.environment, "order": n, "action": action, "target": what, "notes": notes}
+            for n, (action, what) in enumerate(lib.planned_steps(plan, purge=purge), 1)
+        ]
+    print_table(
+        rows, ["environment", "order", "action", "target", "notes"], title="will be deleted, in order"
+    )
 
 
 def _result(result: EnvironmentTeardown) -> dict[str, object]:
@@ -170,7 +220,7 @@ def _result(result: EnvironmentTeardown) -> dict[str, object]:
 
 
 def _done(results: list[EnvironmentTeardown], output: OutputFormat) -> None:
-    if output is OutputFormat.json:
+    if structured(output):
         print_json([_result(r) for r in results])
     else:
         for result in results:

@@ -56,6 +56,9 @@ SETTABLE = (
     "hbiWorkspace",
     "publicNetworkAccess",
     "v1LegacyMode",
+    # accessKey | identity, GA from 2024-04-01 (WorkspaceProperties in the spec; Azure/bicep-types-az
+    # microsoft.machinelearningservices types); identity is what a shared-key-off storage account needs.
+    "systemDatastoresAuthMode",
 )
 
 

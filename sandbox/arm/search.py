@@ -36,6 +36,7 @@ from sandbox.core.errors import resource_not_found
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
 from sandbox.core.resource import (
+    delete_now,
     forget_identity,
     managed_identity,
     put_properties,
@@ -390,12 +391,7 @@ def get_service(req: ArmRequest) -> dict[str, Any]:
 
 @provider.route("DELETE", SERVICE)
 def delete_service(req: ArmRequest) -> ArmResponse:
-    doc = req.state.store.get(req.canonical_path)
-    if doc is None:
-        return ArmResponse(204)
-    forget_identity(req.state, doc)
-    req.state.store.delete(doc["id"])
-    return ArmResponse(200)
+    return delete_now(req)
 
 
 provider.on_delete(TYPE)(forget_identity)

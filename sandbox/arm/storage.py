@@ -25,6 +25,7 @@ from sandbox.core.clock import iso
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
 from sandbox.core.resource import (
+    delete_now,
     forget_identity,
     managed_identity,
     put_tags,
@@ -185,12 +186,7 @@ def get_account(req: ArmRequest) -> dict[str, Any]:
 
 @provider.route("DELETE", ACCOUNT)
 def delete_account(req: ArmRequest) -> ArmResponse:
-    doc = req.state.store.get(req.canonical_path)
-    if doc is None:
-        return ArmResponse(204)
-    forget_identity(req.state, doc)
-    req.state.store.delete(doc["id"])
-    return ArmResponse(200)
+    return delete_now(req)
 
 
 provider.on_delete(TYPE)(forget_identity)

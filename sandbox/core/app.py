@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sandbox import dataplane
 from sandbox.core import armid, graph, identity
 from sandbox.core.dispatch import Call, Dispatcher
 from sandbox.core.errors import ArmError
@@ -99,6 +100,7 @@ def build_app(state: SandboxState) -> ASGIApp:
         *identity.routes(state),
         *graph.routes(state),
         *admin_routes(state),
+        *dataplane.routes(state),
         Route("/{path:path}", arm, methods=ARM_METHODS),
     ]
     return _KeepRawSend(Starlette(routes=routes))

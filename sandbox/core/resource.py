@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.core import armid
 from sandbox.core.clock import iso
 from sandbox.core.errors import ArmError, resource_not_found
-from sandbox.core.http import ArmRequest
+from sandbox.core.http import ArmRequest, ArmResponse
 
 if TYPE_CHECKING:
     from sandbox.core.state import SandboxState
@@ -251,3 +251,14 @@ def without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nulls(v) for v in value]
     return value
+
+
+def delete_now(req: ArmRequest) -> ArmResponse:
+    """A synchronous DELETE of a resource with a managed identity: 200 when it existed, 204 when it
+    did not (ARM's contract for deletes, arm-facts.md), the identity forgotten with it."""
+    doc = req.state.store.get(req.canonical_path)
+    if doc is None:
+        return ArmResponse(204)
+    forget_identity(req.state, doc)
+    req.state.store.delete(doc["id"])
+    return ArmResponse(200)

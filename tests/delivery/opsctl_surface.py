@@ -15,7 +15,7 @@ import click
 
 FLAG = "flag"
 TEXT = "text"
-OUTPUT = ("table", "json")
+OUTPUT = ("table", "json", "tsv")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
         common=("--output",),
     ),
     "up": Spec({**ENV, "--sandbox": FLAG}, required=("--stack",), common=("--output",)),
-    "down": Spec({**ENV, "--sandbox": FLAG}, required=("--stack",), common=()),
+    "down": Spec(
+        {**ENV, "--sandbox": FLAG, "--yes": FLAG, "--confirm": TEXT}, required=("--stack",), common=()
+    ),
     "status": Spec(ENV, required=("--stack",)),
     "drift": Spec(ENV, required=("--stack",)),
     "teardown": Spec(
@@ -60,7 +62,7 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
         },
         one_of=("--stack", "--all-ephemeral"),
     ),
-    "app set-image": Spec({**ENV, **WRITE, "--image": TEXT}, required=("--stack", "--image")),
+    "app set-image": Spec({**ENV, **WRITE, "--pin": FLAG, "--image": TEXT}, required=("--stack", "--image")),
     "stack new": Spec(
         {"--from": TEXT, "--ttl": TEXT, "--project-dir": TEXT, "--force": FLAG},
         arguments=("name",),
@@ -155,12 +157,10 @@ def find_command(group: Any, path: str) -> Any | None:
 
 
 def real_app() -> Any:
-    """The Typer app as its (vendored) Click sees it."""
-    import typer
+    """The Typer app as its (vendored) Click sees it, with the options `main` adds (--query)."""
+    from opsctl.cli import command
 
-    from opsctl.cli import app
-
-    return typer.main.get_command(app)
+    return command()
 
 
 def parse_errors() -> tuple[type[Exception], ...]:

@@ -85,7 +85,7 @@ def test_the_command_surface_accepts(args: tuple[str, ...]) -> None:
         (("deploy", "--stack", "dev"), "not a command listed"),
         (("sandbox", "start"), "not a command listed"),
         (("app",), "not a command listed"),
-        (("plan",), "Missing option '--stack'"),
+        (("plan",), "no stack given"),
         (("plan", "--stack", "dev", "--format", "bicep"), "Invalid value for '--format'"),
         (("plan", "--stack", "dev", "--output", "yaml"), "Invalid value for '--output'"),
         (("drift", "--stacks", "dev"), "No such option"),

@@ -149,7 +149,8 @@ def test_up_re_puts_failed_resources_whose_values_match(live, opsctl) -> None:
     assert drift.code == 0, drift.out
 
 
-def test_drift_reports_failed_resources_and_deployments(live, opsctl) -> None:
+def test_drift_reports_failed_resources_and_deployments(live, opsctl, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table's five columns, unfolded
     fail_deployment_in_place(live)
     fail_search_in_place(live)
     env = live.env()
@@ -161,12 +162,14 @@ def test_drift_reports_failed_resources_and_deployments(live, opsctl) -> None:
         "setting": "provisioningState",
         "expected": "Succeeded",
         "actual": "Failed",
+        "restore": "pulumi up --refresh",
     } in items
     assert {
         "resource": env.names.search,
         "setting": "provisioningState",
         "expected": "succeeded/running",
         "actual": "failed/error",
+        "restore": "pulumi up --refresh",
     } in items
     table = run(opsctl, live, "drift")
     assert table.code == 2 and "provisioningState" in table.out

@@ -125,7 +125,7 @@ COMMANDS: dict[str, Command] = {
         lambda live: _capacity(live, "chat") == 12 and _settings(live).openai.deployments[0].capacity == 12,
     ),
     "set-image": Command(
-        ("app", "set-image", "--image", "cr.azurecr.io/app:2"),
+        ("app", "set-image", "--image", "cr.azurecr.io/app:2", "--pin"),
         r"(?i)/containerApps/[^/]+$",
         "PATCH",
         lambda live: (

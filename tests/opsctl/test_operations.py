@@ -326,10 +326,16 @@ def test_drift_reports_manual_changes_with_exit_2(live, opsctl) -> None:
     result = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
     assert result.code == 2
     items = json.loads(result.out)["drift"]
-    assert {"resource": env.names.search, "setting": "replicas", "expected": 1, "actual": 2} in items
+    assert {
+        "resource": env.names.search,
+        "setting": "replicas",
+        "expected": 1,
+        "actual": 2,
+        "restore": "ragstack:search.replicas",
+    } in items
 
 
-def test_set_image_rolls_a_new_revision_and_writes_back(live, opsctl) -> None:
+def test_set_image_rolls_a_new_revision_and_leaves_the_image_to_ci(live, opsctl) -> None:
     env = live.env()
     client = live.target.client(ContainerAppsAPIClient)
     before = client.container_apps.get(
@@ -367,7 +373,7 @@ def test_set_image_rolls_a_new_revision_and_writes_back(live, opsctl) -> None:
     assert report["revision"] != before and report["url"].startswith("https://ca-dev.")
     app = client.container_apps.get(env.resource_group, env.names.container_app)
     assert app.properties.template["containers"][0]["image"] == image
-    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().app.image == image
+    assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().app.image is None
 
 
 def test_teardown_deletes_in_order_and_purges(live, opsctl) -> None:
@@ -718,15 +724,18 @@ def test_drift_sees_admin_user_capacity_and_role_assignment_changes(live, opsctl
         "setting": "adminUserEnabled",
         "expected": False,
         "actual": True,
+        "restore": "pulumi up --refresh",
     } in items
     assert {
         "resource": f"{env.names.openai}/embedding",
         "setting": "capacity",
         "expected": 10,
         "actual": 11,
+        "restore": "ragstack:openai.deployments",
     } in items
     missing = [i for i in items if i["actual"] == "missing"]
     assert len(missing) == 1 and DEVELOPER in missing[0]["setting"]
+    assert missing[0]["restore"] == "ragstack:access"
 
 
 def test_operations_complete_through_throttling_errors_and_dropped_connections(live, opsctl) -> None:
@@ -770,3 +779,14 @@ def test_teardown_resumes_after_failing_between_deployments_and_account(live, op
     second = opsctl("teardown", "--stack", "dev", "--yes", "--purge", "--project-dir", str(live.project))
     assert second.code == 0, second.err
     assert list(cognitive.deleted_accounts.list()) == []
+
+
+def test_status_shows_a_dash_not_none_for_the_scale_of_a_missing_service(live, opsctl) -> None:
+    env = live.env()
+    live.target.client(SearchManagementClient).services.delete(env.resource_group, env.names.search)
+    result = opsctl("status", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert result.code == 0, result.err
+    search = next(r for r in json.loads(result.out)["resources"] if r["resource"] == "search")
+    assert (search["state"], search["scale"]) == ("missing", None)
+    table = opsctl("status", "--stack", "dev", "--project-dir", str(live.project))
+    assert "None" not in table.out

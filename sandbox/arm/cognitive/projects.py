@@ -19,12 +19,10 @@ from typing import Any
 from sandbox.arm.cognitive.models import (
     ACCOUNT,
     PROJECT_TYPE,
-    RETRY_AFTER,
-    busy,
     check_project,
     foundry_endpoint,
 )
-from sandbox.arm.cognitive.routes import _account_of, provider
+from sandbox.arm.cognitive.routes import _account_of, _ensure_idle, _start, provider
 from sandbox.core import ArmRequest, ArmResponse
 from sandbox.core.lro import Operation
 from sandbox.core.odata import page
@@ -44,20 +42,6 @@ PROJECT_SECONDS = 20.0  # simulated
 SETTABLE = ("displayName", "description")
 
 
-def _start(req: ArmRequest, account: dict[str, Any], style: str, completion: str, project: str) -> Operation:
-    return req.state.lro.start(
-        req,
-        style=style,
-        completion=completion,
-        duration=PROJECT_SECONDS,
-        resource_id=account["id"],
-        namespace=provider.namespace,
-        retry_after=RETRY_AFTER,
-        location=account["location"],
-        args={"project": project},
-    )
-
-
 def _endpoints(account: dict[str, Any], name: str) -> dict[str, str]:
     subdomain = account["properties"].get("customSubDomainName") or account["name"]
     return {"AI Foundry API": f"{foundry_endpoint(subdomain)}api/projects/{name}"}
@@ -71,8 +55,7 @@ def put_project(req: ArmRequest) -> ArmResponse:
     existing = req.state.store.get(req.canonical_path)
     if existing is None:
         check_project(req.params["project"], account)
-    if req.state.lro.running_for(account["id"]):
-        raise busy(account["id"])
+    _ensure_idle(req, account["id"])
     doc = existing or {
         "id": req.canonical_path,
         "name": req.params["project"],
@@ -96,7 +79,7 @@ def put_project(req: ArmRequest) -> ArmResponse:
     doc["etag"] = f'"{uuid.uuid4()}"'
     doc["systemData"] = system_data(req, existing)
     req.state.store.put(doc, created=req.now())
-    op = _start(req, account, "body", "project_ready", doc["id"])
+    op = _start(req, account, "body", "project_ready", PROJECT_SECONDS, project=doc["id"])
     return ArmResponse(200 if existing else 201, doc, {"Retry-After": str(op.retry_after)})
 
 
@@ -131,11 +114,10 @@ def delete_project(req: ArmRequest) -> ArmResponse:
     doc = req.state.store.get(req.canonical_path)
     if doc is None:
         return ArmResponse(204)
-    if req.state.lro.running_for(account["id"]):
-        raise busy(account["id"])
+    _ensure_idle(req, account["id"])
     doc["properties"]["provisioningState"] = "Deleting"
     req.state.store.put(doc)
-    op = _start(req, account, "aao", "project_deleted", doc["id"])
+    op = _start(req, account, "aao", "project_deleted", PROJECT_SECONDS, project=doc["id"])
     return ArmResponse(202, None, req.state.lro.headers(req, op))
 
 

@@ -24,6 +24,7 @@ from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.health import needs_repair, refuse_in_progress
 from opsctl.live import app_verdict
+from opsctl.retry import to_stderr
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, write_back
@@ -124,7 +125,13 @@ def _roll_out(
         except OpsError as exc:
             if PULL_DENIED not in str(exc) or waited >= PULL_WAIT_SECONDS:
                 raise
-        progress(f"the app identity cannot pull yet (roles propagate); retry in {PULL_RETRY_SECONDS:.0f}s")
+        note = (
+            "the app identity cannot pull the image yet (a new AcrPull assignment takes up to 10 "
+            f"minutes to propagate); retrying in {PULL_RETRY_SECONDS:.0f}s "
+            f"(waited {waited:.0f}s of {PULL_WAIT_SECONDS:.0f}s)"
+        )
+        progress(note)
+        to_stderr(note)  # said, not only spun: an operator (and a CI log) sees why it waits
         target.sleep(PULL_RETRY_SECONDS)
         waited += PULL_RETRY_SECONDS
         suffix = fresh_suffix("pull")

@@ -22,6 +22,7 @@ from infra.mockrun import ArmMocks, Rendered, render
 from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.environment import Environment
 from opsctl.errors import OpsError
+from opsctl.pulls import until_pulled
 from opsctl.quota import check_quota, increases
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
@@ -158,12 +159,28 @@ class SandboxMocks(ArmMocks):
         return None if found is None else dict(found.as_dict())
 
     def _put(self, resource_id: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
-        """PUT and wait; the poller's final GET is the fresh resource, so no extra read."""
-        with arm_errors(f"writing {resource_id}"):
-            poller = self.resources.resources.begin_create_or_update_by_id(
-                resource_id, body, api_version=version
-            )
-            return dict(poller.result().as_dict())
+        """PUT and wait; the poller's final GET is the fresh resource, so no extra read. A container
+        app pulling from the registry with a new AcrPull assignment waits for it (opsctl.pulls)."""
+
+        def attempt(suffix: str | None) -> dict[str, Any]:
+            sent = body if suffix is None else _with_revision_suffix(body, suffix)
+            with arm_errors(f"writing {resource_id}"):
+                poller = self.resources.resources.begin_create_or_update_by_id(
+                    resource_id, sent, api_version=version
+                )
+                return dict(poller.result().as_dict())
+
+        if not resource_id.lower().split("/providers/")[-1].startswith("microsoft.app/containerapps/"):
+            return attempt(None)
+        app = resource_id.rsplit("/", 1)[-1]
+        return until_pulled(attempt, target=self.target, app=app, progress=self.progress)
+
+
+def _with_revision_suffix(body: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """The app body with a new revision suffix: re-sending an unchanged template makes no revision."""
+    properties = dict(body.get("properties") or {})
+    properties["template"] = {**(properties.get("template") or {}), "revisionSuffix": suffix}
+    return {**body, "properties": properties}
 
 
 def _verdict(resource: Mapping[str, Any]) -> Verdict:

@@ -18,7 +18,8 @@ from opsctl.environment import Environment
 from opsctl.errors import OpsError
 from opsctl.health import refuse_in_progress
 from opsctl.live import app_verdict
-from opsctl.rollout import Rollout, _roll_out, _url, _wait_running, _write, fresh_suffix
+from opsctl.pulls import fresh_suffix
+from opsctl.rollout import Rollout, _roll_out, _url, _wait_running, _write
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,17 +23,13 @@ from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.health import needs_repair, refuse_in_progress
 from opsctl.live import app_verdict
-from opsctl.retry import to_stderr
+from opsctl.pulls import fresh_suffix, until_pulled
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, write_back
 
 REVISION_POLL_SECONDS = 10.0
 REVISION_TIMEOUT_SECONDS = 900.0
-# The revision error when the app identity may not pull (microsoft/azure-container-apps#1061).
-PULL_DENIED = "unable to pull image using Managed identity"
-PULL_RETRY_SECONDS = 60.0
-PULL_WAIT_SECONDS = 1200.0  # twice the documented "up to 10 minutes" of role propagation
 
 
 @dataclass
@@ -95,12 +90,6 @@ def set_image(
     return _write(env, result, pin=pin, dry_run=False, write_config=write_config)
 
 
-def fresh_suffix(prefix: str) -> str:
-    """A revision suffix no earlier revision of the app has. Re-sending an unchanged template makes
-    no new revision, so repairing a failed one needs a new suffix; Azure requires it to be unique."""
-    return f"{prefix}{int(time.time() * 1000) % 10**9}"
-
-
 def _roll_out(
     client: Any,
     env: Environment,
@@ -111,30 +100,17 @@ def _roll_out(
     *,
     suffix: str | None = None,
 ) -> Any:
-    """PATCH the new template. A pull the app identity is not yet allowed to make (AcrPull still
-    propagating: "up to 10 minutes", MS Learn RBAC troubleshooting) fails the revision; retry with
-    a new revision (a fresh `revisionSuffix`) until it pulls."""
-    waited = 0.0
-    while True:
+    """PATCH the new template; a pull the app identity may not make yet (AcrPull still
+    propagating) is retried with a new revision (opsctl.pulls)."""
+
+    def attempt(retry_suffix: str | None) -> Any:
         # null drops a suffix left by an earlier retry (JSON merge patch), so names stay unique
-        template = {"containers": containers, "revisionSuffix": suffix}
-        try:
-            with arm_errors(f"updating container app '{name}'"):
-                patch = {"properties": {"template": template}}
-                return client.container_apps.begin_update(env.resource_group, name, patch).result()
-        except OpsError as exc:
-            if PULL_DENIED not in str(exc) or waited >= PULL_WAIT_SECONDS:
-                raise
-        note = (
-            "the app identity cannot pull the image yet (a new AcrPull assignment takes up to 10 "
-            f"minutes to propagate); retrying in {PULL_RETRY_SECONDS:.0f}s "
-            f"(waited {waited:.0f}s of {PULL_WAIT_SECONDS:.0f}s)"
-        )
-        progress(note)
-        to_stderr(note)  # said, not only spun: an operator (and a CI log) sees why it waits
-        target.sleep(PULL_RETRY_SECONDS)
-        waited += PULL_RETRY_SECONDS
-        suffix = fresh_suffix("pull")
+        template = {"containers": containers, "revisionSuffix": retry_suffix or suffix}
+        with arm_errors(f"updating container app '{name}'"):
+            patch = {"properties": {"template": template}}
+            return client.container_apps.begin_update(env.resource_group, name, patch).result()
+
+    return until_pulled(attempt, target=target, app=name, progress=progress)
 
 
 def _url(app: Any) -> str | None:

@@ -21,8 +21,8 @@ from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.health import needs_repair, refuse_in_progress, require_healthy
 from opsctl.live import app_verdict
+from opsctl.pulls import fresh_suffix
 from opsctl.quota import check_quota, increases
-from opsctl.rollout import fresh_suffix
 from opsctl.target import Target
 from opsctl.waiting import Progress, _quiet, wait_until
 from opsctl.writeback import ConfigChange, deployment_change, write_back

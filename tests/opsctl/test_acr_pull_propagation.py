@@ -15,7 +15,7 @@ from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.authorization import AuthorizationManagementClient
 
 from infra.catalog.roles import role_definition_id
-from opsctl.rollout import PULL_DENIED
+from opsctl.pulls import PULL_DENIED
 
 PROPAGATION = 300.0
 
@@ -67,3 +67,22 @@ def test_set_image_waits_until_acr_pull_has_propagated_and_says_so(live, opsctl)
     # simulated seconds old: the CLI waited that long on the virtual clock
     assert running.last_active_time.timestamp() - granted >= PROPAGATION
     assert all(r.created_time.timestamp() - granted < PROPAGATION for r in refused)
+
+
+def test_first_up_of_a_stack_pinning_a_registry_image_waits_for_acr_pull(live, opsctl) -> None:
+    from infra.stackfile import StackFile
+
+    created = opsctl("stack", "new", "pr-7", "--from", "dev", "--project-dir", str(live.project))
+    assert created.code == 0, created.err
+    image = f"{live.env('pr-7').names.registry}.azurecr.io/rag-app:1"
+    stack_file = StackFile.load(live.project / "Pulumi.pr-7.yaml")
+    stack_file.set("ragstack:app", ("image",), image)
+    stack_file.save()
+    up = opsctl("up", "--stack", "pr-7", "--sandbox", "--project-dir", str(live.project))
+    assert up.code == 0, up.err
+    assert "cannot pull the image yet" in up.err and "AcrPull" in up.err
+    env = live.env("pr-7")
+    app = live.target.client(ContainerAppsAPIClient).container_apps.get(
+        env.resource_group, env.names.container_app
+    )
+    assert app.provisioning_state == "Succeeded" and app.template.containers[0].image == image

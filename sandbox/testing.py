@@ -5,7 +5,7 @@ and backs off between connection retries. All of it goes through `transport.slee
 (`LROBasePolling._sleep` and `RetryPolicy.sleep` both call it), so routing that one method to
 the sandbox's clock keeps simulated and client time in step. The RP auto-registration policy
 (azure-mgmt-core `ARMAutoResourceProviderRegistrationPolicy`) calls `time.sleep(10)` directly;
-its module's `time` is swapped too.
+its module's `time` is swapped too, and so is the openai SDK's (its retries sleep with `time.sleep`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
+from typing import Any
 
 
 @contextmanager
@@ -27,14 +28,19 @@ def sdk_sleeps_follow(sleep: Callable[[float], None]) -> Iterator[None]:
         sleep(duration)
 
     import azure.mgmt.core.policies._base as registration
+    import openai._base_client as openai_client
 
-    real_time = registration.time
-    registration.time = SimpleNamespace(sleep=sleep, time=time.time)  # type: ignore[assignment]
+    # The openai SDK's retries (429 Retry-After, backoff) call its module's `time.sleep`.
+    modules: tuple[Any, ...] = (registration, openai_client)
+    real_times = [module.time for module in modules]
+    for module in modules:
+        module.time = SimpleNamespace(sleep=sleep, time=time.time)
     RequestsTransport.sleep = transport_sleep
     try:
         yield
     finally:
-        registration.time = real_time
+        for module, real_time in zip(modules, real_times, strict=True):
+            module.time = real_time
         if original is None:
             del RequestsTransport.sleep
         else:

@@ -235,6 +235,22 @@ def test_tokens_per_minute_follow_capacity_and_answer_429_with_retry_after(tmp_p
         client.embeddings.create(model="embed", input=text)
 
 
+def test_the_openai_sdk_retry_waits_the_retry_after_on_the_sandbox_clock(sandbox: Sandbox) -> None:
+    """The `sandbox` fixture routes the openai SDK's retry sleep to the virtual clock: the retry
+    after a 429 waits its Retry-After in simulated time (a wall sleep would leave the clock where
+    it was, and the retry would meet the same 429)."""
+    provision(sandbox, deployments={"embed": ("text-embedding-3-small", "1", "Standard", 1)})
+    client = key_client(sandbox, keys(sandbox), max_retries=1)
+    text = " ".join(["word"] * 300)
+    for _ in range(3):
+        client.embeddings.create(model="embed", input=text)
+    assert sandbox.state is not None
+    before = sandbox.state.clock.now()
+    raw = client.embeddings.with_raw_response.create(model="embed", input=text)
+    assert raw.retries_taken == 1
+    assert sandbox.state.clock.now() - before >= 1
+
+
 def test_new_role_assignment_is_not_honoured_before_it_propagates(tmp_path) -> None:
     with scaled_sdk_sleeps(10_000), Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
         account = provision(sb, advance=True, deployments={"embed": DEPLOYMENTS["embed"]})

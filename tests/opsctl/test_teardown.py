@@ -237,8 +237,10 @@ def test_which_failures_the_janitor_retries(failure: OpsError, reason: str | Non
 
 
 def test_the_janitor_waits_the_servers_retry_after_and_gives_up_after_its_attempts() -> None:
+    # A target on a virtual clock: its sleeps are recorded and advance its time, and the gate's
+    # hold counts in that time (a wall-clock gate here waited 100 real seconds).
     slept: list[float] = []
-    target = SimpleNamespace(time_scale=1.0, sleep=slept.append)
+    target = SimpleNamespace(sleep=slept.append, now=lambda: sum(slept))
     calls: list[int] = []
 
     def throttled(number: int) -> None:

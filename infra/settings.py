@@ -212,6 +212,17 @@ class AppSettings(_Model):
         return self.image is None
 
 
+class RagSettings(_Model):
+    """The data plane as code (`opsctl index`, `ingest`, `query`, `smoke`): search index definitions
+    kept in the repo, and the deployments ingestion and answers use. The Pulumi program does not read
+    it: index schemas are data-plane objects that no IaC tool manages."""
+
+    indexes: tuple[str, ...] = ()
+    index: str | None = None
+    embedding_deployment: str | None = None
+    chat_deployment: str | None = None
+
+
 class AccessGrant(_Model):
     principal_id: str
     principal_type: PrincipalType
@@ -251,6 +262,7 @@ class StackSettings(_Model):
     document_intelligence: DocumentIntelligenceSettings = DocumentIntelligenceSettings()
     registry: RegistrySettings = RegistrySettings()
     app: AppSettings = AppSettings()
+    rag: RagSettings = RagSettings()
     access: tuple[AccessGrant, ...] = ()
     names: NameOverrides = NameOverrides()
     log_retention_days: Count = 30

@@ -45,6 +45,7 @@ def project(tmp_path: Path) -> Path:
     """A copy of the repo's stack files that tests may rewrite."""
     for path in ROOT.glob("Pulumi*.yaml"):
         shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(ROOT / "indexes", tmp_path / "indexes")
     return tmp_path
 
 

@@ -102,3 +102,21 @@ def test_no_embedding_deployment_is_one_line_before_any_call(live: Any) -> None:
         InvalidInput, match=r"ragstack:rag\.embeddingDeployment: the stack has no single embedding deployment"
     ):
         bare.embedding_deployment()
+
+
+def test_the_dev_stack_declares_the_demo_index_with_the_embedding_models_dimensions(live: Any) -> None:
+    from opsctl.indexes import load_index_definitions
+
+    env = live.env()
+    (docs,) = load_index_definitions(env)
+    vector = next(f for f in docs.body["fields"] if f["name"] == "embedding")
+    assert docs.name == "docs"
+    assert vector["dimensions"] == rag.embedding_dimensions(rag.embedding_deployment(env.settings))  # type: ignore[arg-type]
+
+
+def test_a_missing_index_file_is_one_line(live: Any) -> None:
+    from opsctl.indexes import load_index_definitions
+
+    (live.project / "indexes" / "docs.yaml").unlink()
+    with pytest.raises(InvalidInput, match=r"^indexes/docs.yaml: index definition not found"):
+        load_index_definitions(live.env())

@@ -359,10 +359,14 @@ def _is_current(existing: list[dict[str, Any]], digest: str) -> bool:
 
 
 def _docint_reason(exc: Any) -> str:
-    error = getattr(exc, "error", None)
-    inner = getattr(error, "innererror", None)
-    code = getattr(inner, "code", None) or getattr(error, "code", None)
-    message = getattr(inner, "message", None) or getattr(error, "message", None) or str(exc)
+    """The service's innermost code and message (`error.innererror`, 2024-11-30 ErrorResponse)."""
+    try:
+        error = exc.response.json().get("error") or {}
+    except (AttributeError, ValueError):
+        error = {}
+    inner = error.get("innererror") or {}
+    code = inner.get("code") or error.get("code")
+    message = inner.get("message") or error.get("message") or exc.message
     return f"Document Intelligence refused it: {f'[{code}] ' if code else ''}{message}"
 
 

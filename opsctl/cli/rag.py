@@ -18,6 +18,7 @@ INDEX = typer.Option(
     None, "--index", help="Index name (default: ragstack:rag.index, else the first declared)."
 )
 EXIT_SOME_FILES_FAILED = 1
+DEFAULT_BATCH_SIZE = 100
 
 
 def ingest(
@@ -29,7 +30,9 @@ def ingest(
     sync: bool = typer.Option(
         False, "--sync", help="Also remove the chunks of sources no longer found under PATHS."
     ),
-    batch_size: int = typer.Option(100, "--batch-size", help="Documents per upload request (1-1000)."),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH_SIZE, "--batch-size", help="Documents per upload request (at most 1000)."
+    ),
     dry_run: bool = common.DRY_RUN,
     subscription: str | None = common.SUBSCRIPTION,
     sandbox: bool | None = common.SANDBOX,
@@ -41,10 +44,14 @@ def ingest(
     A corrupt or unsupported file is reported and skipped, the others are still ingested; the exit
     code is then 1 (0 when every file is ingested or unchanged).
     """
+    from infra.catalog.search import INDEX_BATCH_MAX_DOCUMENTS
     from opsctl.dataplane import open_data_plane
     from opsctl.ingest import Ingestor, collect_files
     from opsctl.retrieval import resolve_index
 
+    if not 1 <= batch_size <= INDEX_BATCH_MAX_DOCUMENTS:
+        limit = INDEX_BATCH_MAX_DOCUMENTS
+        raise typer.BadParameter(f"{batch_size} is not 1-{limit}", param_hint="'--batch-size'")
     files = collect_files(paths)
     env, target = common.EnvArgs(stack, subscription, sandbox, project_dir).open()
     name = resolve_index(env, index)

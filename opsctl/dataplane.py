@@ -54,28 +54,33 @@ class DataPlane:
         return endpoint.rstrip("/")
 
     @property
-    def _verify(self) -> dict[str, Any]:
-        verify = self.target.client_kwargs.get("connection_verify")
-        return {"connection_verify": verify} if verify else {}
+    def _options(self) -> dict[str, Any]:
+        """CA bundle and a transport whose waits (LRO polls, Retry-After) follow the target's clock."""
+        options: dict[str, Any] = {}
+        if verify := self.target.client_kwargs.get("connection_verify"):
+            options["connection_verify"] = verify
+        if (transport := self.target.sdk_transport()) is not None:
+            options["transport"] = transport
+        return options
 
     def search_index_client(self) -> Any:
         from azure.search.documents.indexes import SearchIndexClient
 
         return SearchIndexClient(
-            self.url("search"), self.credential, audience=SEARCH_AUDIENCE, **self._verify
+            self.url("search"), self.credential, audience=SEARCH_AUDIENCE, **self._options
         )
 
     def search_client(self, index: str) -> Any:
         from azure.search.documents import SearchClient
 
         return SearchClient(
-            self.url("search"), index, self.credential, audience=SEARCH_AUDIENCE, **self._verify
+            self.url("search"), index, self.credential, audience=SEARCH_AUDIENCE, **self._options
         )
 
     def document_intelligence_client(self) -> Any:
         from azure.ai.documentintelligence import DocumentIntelligenceClient
 
-        return DocumentIntelligenceClient(self.url("document_intelligence"), self.credential, **self._verify)
+        return DocumentIntelligenceClient(self.url("document_intelligence"), self.credential, **self._options)
 
     def openai_client(self, *, max_retries: int = 0) -> Any:
         """An `openai.AzureOpenAI` with Entra tokens. Retries are the caller's (0 by default): a 429's

@@ -44,9 +44,16 @@ class Target:
 
         options = {**self.client_kwargs, **kwargs}
         options.setdefault("retry_policy", ArmRetryPolicy())
-        if self.time_scale != 1.0 and "transport" not in options:
-            options["transport"] = _clock_transport(self.time_scale, options.get("connection_verify"))
+        if "transport" not in options and (transport := self.sdk_transport()) is not None:
+            options["transport"] = transport
         return client_class(self.credential, self.subscription_id, **options)  # type: ignore[call-arg]
+
+    def sdk_transport(self) -> Any:
+        """An azure-core transport whose waits follow this target's clock, or None (the default
+        transport) when the target's time is the wall's. Data-plane clients take it too."""
+        if self.time_scale == 1.0:
+            return None
+        return _clock_transport(self.time_scale, self.client_kwargs.get("connection_verify"))
 
     @property
     def is_sandbox(self) -> bool:

@@ -123,6 +123,9 @@ SEARCH_DATA_LIMITS: dict[str, SearchDataLimits] = {
     "storage_optimized_l2": SearchDataLimits(10, 4096 * _GB, 300 * _GB),
 }
 MAX_VECTOR_DIMENSIONS = 4096  # "Maximum dimensions per vector field", every tier
+# One Index Documents request holds at most 1000 documents and 16 MB (learn.microsoft.com azure/search/
+# search-limits-quotas-capacity, "Document size limits per API call").
+INDEX_BATCH_MAX_DOCUMENTS = 1000
 
 
 def data_limits(sku: str, partitions: int) -> tuple[int, int, int]:

@@ -20,6 +20,7 @@ from opsctl.cli import app as app_cmd
 from opsctl.cli import common, output
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
+from opsctl.cli import rag as rag_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
 from opsctl.cli import stack as stack_cmd
@@ -47,6 +48,9 @@ app.command("down")(plan_cmd.down)
 app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
+# Data plane: ingest and query (issue 13).
+app.command("ingest")(rag_cmd.ingest)
+app.command("query")(rag_cmd.query)
 
 
 @app.callback()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network.models import (
     AddressSpace,
@@ -287,3 +288,39 @@ def test_group_delete_removes_endpoints_links_and_zones_in_dependency_order(net,
     ).result()
     arm(ResourceManagementClient).resource_groups.begin_delete("rg").result()
     assert sandbox.state.store.find(within=vnet.id.split("/providers/")[0]) == []
+
+
+# -- Container Apps environments on a subnet -----------------------------------------------------
+def _env(arm, subnet_id, *, internal=False, workload_profiles=False, name="env"):
+    props = {"vnetConfiguration": {"infrastructureSubnetId": subnet_id, "internal": internal}}
+    if workload_profiles:
+        props["workloadProfiles"] = [{"name": "Consumption", "workloadProfileType": "Consumption"}]
+    body = {"location": "eastus", "properties": props}
+    return arm(ContainerAppsAPIClient).managed_environments.begin_create_or_update("rg", name, body).result()
+
+
+def test_environment_subnet_must_exist_container_apps_786(net, arm):
+    vnet = _vnet(net)
+    err = _error(lambda: _env(arm, f"{vnet.id}/subnets/nope"))
+    assert (err.status_code, err.error.code) == (400, "ManagedEnvironmentInvalidNetworkConfiguration")
+    assert err.message.endswith("The subnet and its addressPrefix could not be found.")
+
+
+def test_consumption_only_environment_needs_a_23_without_delegation_container_apps_425(net, arm):
+    vnet = _vnet(net, [_sn("small", "10.0.0.0/24"), _sn("apps", "10.0.2.0/23", _aca())])
+    small = _error(lambda: _env(arm, f"{vnet.id}/subnets/small"))
+    assert small.error.code == "ManagedEnvironmentInvalidNetworkConfiguration"
+    assert "Provided subnet must have a size of at least /23" in small.message
+    delegated = _error(lambda: _env(arm, f"{vnet.id}/subnets/apps"))
+    assert delegated.error.code == "ManagedEnvironmentSubnetIsDelegated"
+
+
+def test_workload_profile_environment_needs_a_delegated_27_custom_virtual_networks(net, arm):
+    vnet = _vnet(net, [_sn("plain", "10.0.0.0/27"), _sn("apps", "10.0.1.0/27", _aca())])
+    err = _error(lambda: _env(arm, f"{vnet.id}/subnets/plain", workload_profiles=True))
+    assert err.error.code == "ManagedEnvironmentSubnetDelegationError"
+    env = _env(arm, f"{vnet.id}/subnets/apps", workload_profiles=True, internal=True)
+    assert env.provisioning_state == "Succeeded"
+    assert env.static_ip.startswith("10.0.1.")
+    used = _error(lambda: net.subnets.begin_delete("rg", "vnet", "apps").result())
+    assert used.error.code == "InUseSubnetCannotBeDeleted" and env.id in used.message

@@ -287,3 +287,45 @@ def private_address(state: SandboxState, subnet_id: str, seed: str) -> str:
     net = ipaddress.ip_network(subnet_prefixes(subnet["properties"])[0])
     offset = sum(seed.encode()) % max(1, net.num_addresses - nr.RESERVED_HEAD - nr.RESERVED_TAIL)
     return str(net[nr.RESERVED_HEAD + offset])
+
+
+# -- "inside the network" for the data planes ---------------------------------------------------
+APP_TYPE = "Microsoft.App/containerApps"
+
+
+def _app_subnets(state: SandboxState, mirid: str, oid: str) -> list[str]:
+    """Infrastructure subnets of the environments whose apps run as this managed identity."""
+    out = []
+    for app in state.store.find(type=APP_TYPE):
+        identity = app.get("identity") or {}
+        uais = {armid.key(k) for k in identity.get("userAssignedIdentities") or {}}
+        if armid.key(mirid) not in uais and (not oid or identity.get("principalId") != oid):
+            continue
+        env = state.store.get(str(app["properties"].get("managedEnvironmentId") or ""))
+        subnet = (
+            ((env or {}).get("properties") or {}).get("vnetConfiguration", {}).get("infrastructureSubnetId")
+        )
+        if subnet:
+            out.append(str(subnet))
+    return out
+
+
+def privately_reachable(state: SandboxState, target_id: str, claims: dict[str, Any]) -> bool:
+    """Whether a caller reaches `target_id` through a private endpoint: its token is a managed
+    identity's (from the MSI endpoint, so code running in an app) whose app's environment sits in a
+    VNet with an Approved private endpoint to the target (MS Learn private-link
+    private-endpoint-overview: traffic from the VNet to the endpoint's IP reaches the resource)."""
+    mirid = str(claims.get("xms_mirid") or "")
+    if not mirid:
+        return False
+    vnets = {armid.key(vnet_of(s)) for s in _app_subnets(state, mirid, str(claims.get("oid") or ""))}
+    for pe in state.store.find(type=PE_TYPE):
+        subnet = str((pe["properties"].get("subnet") or {}).get("id") or "")
+        if armid.key(vnet_of(subnet)) not in vnets:
+            continue
+        for conn in pe["properties"].get("privateLinkServiceConnections") or []:
+            cprops = conn["properties"]
+            approved = cprops["privateLinkServiceConnectionState"]["status"] == "Approved"
+            if approved and same(cprops["privateLinkServiceId"], target_id):
+                return True
+    return False

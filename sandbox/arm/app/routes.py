@@ -70,6 +70,7 @@ from sandbox.arm.app.models import (
     with_secret_values,
     without_shared_key,
 )
+from sandbox.arm.network.models import check_infrastructure_subnet, private_address
 from sandbox.core import ArmRequest, ArmResponse, Provider
 from sandbox.core.clock import iso
 from sandbox.core.errors import resource_not_found
@@ -98,12 +99,16 @@ def put_environment(req: ArmRequest) -> ArmResponse:
     props = dict(body.get("properties") or {})
     validate_logs(req.state, props, (existing or {}).get("properties") or {})
     props = without_shared_key(props)
+    subnet_id = _check_vnet(req, props)
     if existing is not None:
         # PUT replaces: tags left out are removed (ARM create-or-replace; PATCH merges).
         return ArmResponse(200, _save_env(req, existing, props, put_tags(body)))
+    internal = bool((props.get("vnetConfiguration") or {}).get("internal"))
     props.update(
         defaultDomain=default_domain(location),
-        staticIp=ips(req.canonical_path, 1)[0],
+        staticIp=private_address(req.state, subnet_id, req.canonical_path)
+        if internal
+        else ips(req.canonical_path, 1)[0],
         provisioningState="InitializationInProgress",
     )
     props.setdefault("zoneRedundant", False)
@@ -129,6 +134,18 @@ def put_environment(req: ArmRequest) -> ArmResponse:
         retry_after=RETRY_AFTER,
     )
     return ArmResponse(201, doc, req.state.lro.headers(req, op))
+
+
+def _check_vnet(req: ArmRequest, props: dict[str, Any]) -> str:
+    """The infrastructure subnet, checked as the environment's kind needs; "" without one.
+    An internal environment's static IP is a private address in it (MS Learn
+    container-apps/networking: "internal ... static IP is a private address in your VNet")."""
+    subnet_id = str((props.get("vnetConfiguration") or {}).get("infrastructureSubnetId") or "")
+    if subnet_id:
+        check_infrastructure_subnet(
+            req.state, subnet_id, workload_profiles=bool(props.get("workloadProfiles"))
+        )
+    return subnet_id
 
 
 def _save_env(req: ArmRequest, doc: dict[str, Any], props: dict[str, Any], tags: Any) -> dict[str, Any]:

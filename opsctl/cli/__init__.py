@@ -22,6 +22,7 @@ from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
+from opsctl.cli import smoke as smoke_cmd
 from opsctl.cli import stack as stack_cmd
 from opsctl.cli import teardown as teardown_cmd
 
@@ -47,6 +48,7 @@ app.command("down")(plan_cmd.down)
 app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
+app.command("smoke")(smoke_cmd.smoke)
 
 
 @app.callback()

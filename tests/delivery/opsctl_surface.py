@@ -49,6 +49,7 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
     ),
     "status": Spec(ENV, required=("--stack",)),
     "drift": Spec(ENV, required=("--stack",)),
+    "smoke": Spec({**ENV, "--as-app": FLAG, "--wait": TEXT}, required=("--stack",)),
     "teardown": Spec(
         {
             **ENV,

@@ -25,6 +25,7 @@ from opsctl.cli import scale as scale_cmd
 from opsctl.cli import smoke as smoke_cmd
 from opsctl.cli import stack as stack_cmd
 from opsctl.cli import teardown as teardown_cmd
+from opsctl.cli import tiers as tiers_cmd
 
 # An error line never exceeds this; echoed values are bounded well below it (infra.settings.shown).
 MAX_ERROR_LINE = 1000
@@ -49,6 +50,7 @@ app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
 app.command("smoke")(smoke_cmd.smoke)
+app.add_typer(tiers_cmd.app, name="tiers")
 
 
 @app.callback()

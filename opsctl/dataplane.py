@@ -113,6 +113,18 @@ class DataPlane:
         return _required(rag.chat_deployment(self.environment.settings), "chatDeployment", "chat")
 
 
+def sandbox_endpoint(target: Target, endpoint: str | None) -> str | None:
+    """Where the sandbox serves a data-plane endpoint ARM reports in Azure's form (None on Azure,
+    or for an endpoint no sandbox data plane serves)."""
+    connection = target.sandbox_connection
+    if not endpoint or not target.is_sandbox or connection is None:
+        return None
+    try:
+        return str(connection.dataplane_endpoint(endpoint))
+    except ValueError:
+        return None
+
+
 def _required(deployment: ModelDeployment | None, key: str, kind: str) -> ModelDeployment:
     if deployment is None:
         raise InvalidInput(

@@ -55,6 +55,16 @@ class Target:
             return None
         return _clock_transport(self.time_scale, self.client_kwargs.get("connection_verify"))
 
+    def managed_identity_credential(self, client_id: str) -> TokenCredential:
+        """A user-assigned managed identity's credential, as code inside the environment has it: on
+        Azure azure-identity's ManagedIdentityCredential (only where the identity is attached), in
+        the sandbox its managed-identity endpoint (the sandbox host stands inside)."""
+        if self.is_sandbox and self.sandbox_connection is not None:
+            return self.sandbox_connection.managed_identity_credential(client_id)
+        from azure.identity import ManagedIdentityCredential
+
+        return ManagedIdentityCredential(client_id=client_id)
+
     @property
     def is_sandbox(self) -> bool:
         return self.kind == "sandbox"

@@ -23,8 +23,10 @@ from opsctl.cli import plan as plan_cmd
 from opsctl.cli import rag as rag_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
+from opsctl.cli import smoke as smoke_cmd
 from opsctl.cli import stack as stack_cmd
 from opsctl.cli import teardown as teardown_cmd
+from opsctl.cli import tiers as tiers_cmd
 
 # An error line never exceeds this; echoed values are bounded well below it (infra.settings.shown).
 MAX_ERROR_LINE = 1000
@@ -48,9 +50,11 @@ app.command("down")(plan_cmd.down)
 app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
-# Data plane: ingest and query (issue 13).
+# Data plane (issue 13): ingest, query, smoke, tiers.
 app.command("ingest")(rag_cmd.ingest)
 app.command("query")(rag_cmd.query)
+app.command("smoke")(smoke_cmd.smoke)
+app.add_typer(tiers_cmd.app, name="tiers")
 
 
 @app.callback()

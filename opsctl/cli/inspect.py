@@ -21,6 +21,7 @@ def status(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Every resource of the environment: health, state, sku, scale and endpoint."""
+    from opsctl.dataplane import sandbox_endpoint
     from opsctl.live import read_environment
 
     env, target = common.open_environment(
@@ -37,6 +38,8 @@ def status(
             "sku": r.sku,
             "scale": _scale(r.key, r.settings),
             "endpoint": r.endpoint,
+            # The ARM resource keeps Azure's endpoint; the sandbox serves the data plane here.
+            "sandboxEndpoint": sandbox_endpoint(target, r.endpoint),
         }
         for r in live.resources.values()
     ]
@@ -54,6 +57,9 @@ def status(
         )
         return
     title = f"{stack} ({target.kind}) - resource group {env.resource_group}"
+    for row in rows:
+        if row["sandboxEndpoint"]:
+            row["endpoint"] = f"{row['endpoint']} (sandbox: {row['sandboxEndpoint']})"
     print_table(rows, ["resource", "name", "health", "state", "sku", "scale", "endpoint"], title=title)
     if deployments:
         print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "health", "state"])

@@ -18,6 +18,7 @@ import typer
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
 from opsctl.cli import common, output
+from opsctl.cli import index as index_cmd
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
 from opsctl.cli import sandbox as sandbox_cmd
@@ -47,6 +48,7 @@ app.command("down")(plan_cmd.down)
 app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
+app.add_typer(index_cmd.app, name="index")
 
 
 @app.callback()

@@ -206,17 +206,18 @@ def refusal(plans: list[IndexPlan], stack: str) -> OpsError | None:
     first = blocked[0]
     change = next(c for c in first.changes if c.rebuild)
     return OpsError(
-        f"index '{first.name}': {change.path} {_shown(change.before)} -> {_shown(change.after)}: "
+        f"index '{first.name}': {change.path} {shown(change.before)} -> {shown(change.after)}: "
         f"{change.rebuild}",
         hint=f"re-run with --rebuild to delete and recreate it (its {first.documents} documents are "
         f"lost; re-ingest them): `opsctl index apply --stack {stack} --index {first.name} --rebuild`",
     )
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value in a line: a field by its type, a section as compact JSON."""
     if isinstance(value, dict) and "type" in value:
         return str(value["type"])
-    return json.dumps(value) if value is not None else "(none)"
+    return json.dumps(value, separators=(",", ":")) if value is not None else "(none)"
 
 
 # -- errors ------------------------------------------------------------------------------------------

@@ -91,13 +91,11 @@ def _print_diff(plans: list[IndexPlan]) -> None:
 
 
 def _detail(before: Any, after: Any) -> str:
-    if isinstance(after, dict) and "type" in after and before is None:
-        return str(after["type"])
-    if isinstance(before, dict) and "type" in before and after is None:
-        return str(before["type"])
-    if isinstance(before, dict | list) or isinstance(after, dict | list):
-        return "(section differs)"
-    return f"{before!r} -> {after!r}"
+    from opsctl.index_apply import shown
+
+    if before is None or after is None:
+        return shown(after if before is None else before)
+    return f"{shown(before)} -> {shown(after)}"
 
 
 def _report(stack: str, plans: list[IndexPlan], *, dry_run: bool, output: OutputFormat) -> None:

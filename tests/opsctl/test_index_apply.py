@@ -183,3 +183,24 @@ def test_without_a_role_on_search_the_403_names_the_access_command(
         f"opsctl access grant --stack dev --principal {principal_id} --principal-type ServicePrincipal "
         "--preset developer" in line
     )
+
+
+def test_plan_lists_declared_indexes_and_a_bad_definition_is_a_blocking_finding(
+    project: Any, opsctl: Any
+) -> None:
+    args = ("plan", "--stack", "dev", "--project-dir", str(project), "-o", "json")
+    good = opsctl(*args)
+    assert good.code == 0, good.err
+    document = json.loads(good.out)
+    assert document["indexes"] == [
+        {"name": "docs", "file": "indexes/docs.yaml", "fields": 7, "vectorFields": 1}
+    ]
+    assert not [f for f in document["findings"] if f["rule"] == "index-definition"]
+
+    path = project / "indexes" / "docs.yaml"
+    path.write_text(path.read_text().replace("type: Edm.Int32", "type: Edm.Integer"))
+    bad = opsctl(*args)
+    assert bad.code == 3
+    (finding,) = [f for f in json.loads(bad.out)["findings"] if f["rule"] == "index-definition"]
+    assert finding["severity"] == "high" and finding["resource"] == "index::docs"
+    assert finding["message"].startswith("indexes/docs.yaml: $.fields[4].type: unknown type 'Edm.Integer'")

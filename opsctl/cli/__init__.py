@@ -18,6 +18,7 @@ import typer
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
 from opsctl.cli import common, output
+from opsctl.cli import index as index_cmd
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
 from opsctl.cli import rag as rag_cmd
@@ -50,7 +51,8 @@ app.command("down")(plan_cmd.down)
 app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
-# Data plane (issue 13): ingest, query, smoke, tiers.
+# Data plane (issue 13): indexes as code, ingest, query, smoke, tiers.
+app.add_typer(index_cmd.app, name="index")
 app.command("ingest")(rag_cmd.ingest)
 app.command("query")(rag_cmd.query)
 app.command("smoke")(smoke_cmd.smoke)

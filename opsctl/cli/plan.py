@@ -61,6 +61,8 @@ def _print_plan(document: dict[str, Any], diff: dict[str, Any] | None) -> None:
         {"output": k, "value": v} for k, v in sorted(document["outputs"].items()) if not isinstance(v, list)
     ]
     print_table(outputs, ["output", "value"], title="stack outputs")
+    if document.get("indexes"):
+        print_table(document["indexes"], ["name", "file", "fields", "vectorFields"], title="search indexes")
     if document["findings"]:
         print_table(
             document["findings"], ["severity", "rule", "resource", "message"], title="policy findings"

@@ -32,6 +32,7 @@ def prod_in_sandbox(live: Live) -> str:
 def up(opsctl: Any, live: Live, stack: str) -> dict[str, Any]:
     result = opsctl("up", "--stack", stack, "--sandbox", "--project-dir", str(live.project), "-o", "json")
     assert result.code == 0, result.out + result.err
+    live.apply_indexes(stack)
     return json.loads(result.out)
 
 
@@ -224,6 +225,8 @@ def test_scale_openai_changes_a_deployment_on_both_kinds(live, opsctl, kind: str
     stack = "dev" if kind == "AIServices" else openai_kind_stack(live)
     if stack != "dev":
         up(opsctl, live, stack)
+    else:
+        live.apply_indexes()
     env = live.env(stack)
     cognitive = live.target.client(CognitiveServicesManagementClient)
     assert cognitive.accounts.get(env.resource_group, env.names.openai).kind == kind

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from infra.catalog.container_apps import LOG_STREAM_DOMAIN
 from sandbox.constants import (
     ADMIN_KEY_FILE,
     ADMIN_KEY_HEADER,
@@ -60,8 +61,9 @@ class SandboxConnection:
 
         `https://<name>.search.windows.net/` -> `{endpoint}/search/<name>`, an account's
         `https://<subdomain>.openai.azure.com/` or `.cognitiveservices.azure.com/` ->
-        `{endpoint}/cognitive/<subdomain>`: the ARM resource keeps
-        Azure's host (what the same code reads on Azure), the connection alone redirects it.
+        `{endpoint}/cognitive/<subdomain>`, a Container Apps log stream's
+        `https://<region>.azurecontainerapps.dev` -> `{endpoint}/containerapps/<region>`: the ARM
+        resource keeps Azure's host (what the same code reads on Azure), the connection alone redirects it.
         """
         host = urllib.parse.urlsplit(azure_endpoint).hostname or ""
         name, _, suffix = host.partition(".")
@@ -69,6 +71,7 @@ class SandboxConnection:
             "search.windows.net": "search",
             "openai.azure.com": "cognitive",
             "cognitiveservices.azure.com": "cognitive",
+            LOG_STREAM_DOMAIN: "containerapps",
         }
         if suffix not in prefixes:
             raise ValueError(f"no sandbox data plane serves '{azure_endpoint}'")

@@ -15,6 +15,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer
 
+from opsctl import exitcodes
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
 from opsctl.cli import common, output
@@ -36,6 +37,7 @@ app = typer.Typer(
     name="opsctl",
     help="Operate ragstack environments: plan, deploy, scale, grant access, detect drift, tear down.",
     no_args_is_help=True,
+    epilog=exitcodes.epilog(),
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         _click_failure(exc)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        sys.exit(exitcodes.INTERRUPTED)
     except Exception as exc:
         if not _is_azure_error(exc):
             raise
@@ -95,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
 
         code = error_code(exc)
         _fail(exc, f"error: {f'[{code}] ' if code else ''}{error_message(exc)} (--debug shows the trace)", 1)
+    if exit_code == exitcodes.INTERRUPTED:
+        # Typer turns Ctrl+C into a silent Exit(130) (typer/core.py `_main`); say it, as above.
+        sys.stderr.write("interrupted\n")
     sys.exit(exit_code if isinstance(exit_code, int) else 0)
 
 

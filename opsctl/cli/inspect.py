@@ -7,10 +7,11 @@ from pathlib import Path
 
 import typer
 
+from opsctl import exitcodes
 from opsctl.cli import common
 from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
-DRIFT_EXIT_CODE = 2
+DRIFT_EXIT_CODE = exitcodes.DRIFT
 
 
 def status(

@@ -8,11 +8,12 @@ from typing import Any
 
 import typer
 
+from opsctl import exitcodes
 from opsctl.cli import common
 from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 from opsctl.errors import InvalidInput
 
-POLICY_EXIT_CODE = 3
+POLICY_EXIT_CODE = exitcodes.POLICY
 
 
 class PlanFormat(StrEnum):

@@ -22,6 +22,19 @@ CONTAINER_APPS_SUBNET_MIN_PREFIX = 27
 PRIVATE_ENDPOINT_SUBNET_MIN_PREFIX = 29
 SUBNET_MAX_PREFIX_LENGTH = 2
 AZURE_RESERVED_ADDRESSES_PER_SUBNET = 5
+# Ranges a virtual network cannot use ("What address ranges can I use in my virtual networks?",
+# learn.microsoft.com/azure/virtual-network/virtual-networks-faq).
+RESERVED_RANGES: dict[str, str] = {
+    "224.0.0.0/4": "multicast",
+    "255.255.255.255/32": "broadcast",
+    "127.0.0.0/8": "loopback",
+    "169.254.0.0/16": "link-local",
+    "168.63.129.16/32": "Azure's internal DNS",
+}
+# The built-in policy "Azure Cognitive Search service should use a SKU that supports private link"
+# denies sku `free` (Azure/azure-policy built-in-policies/policyDefinitions/Search/
+# RequirePrivateLinkSupportedResource_Deny.json).
+SEARCH_SKUS_WITHOUT_PRIVATE_LINK = frozenset({"free"})
 # The app subnet of an environment with a custom VNet is delegated to this service
 # (learn.microsoft.com/azure/container-apps/workload-profiles-manage-cli: "Create a subnet delegated
 # to Microsoft.App/environments").

@@ -77,11 +77,40 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
         "roleAssignmentName",
         "2022-04-01",
     ),
+    "azure-native:network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks",
+        "virtualNetworkName",
+        "2024-05-01",
+    ),
+    "azure-native:network:Subnet": ("Microsoft.Network/virtualNetworks/subnets", "subnetName", "2024-05-01"),
+    "azure-native:network:PrivateEndpoint": (
+        "Microsoft.Network/privateEndpoints",
+        "privateEndpointName",
+        "2024-05-01",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+        "privateDnsZoneGroupName",
+        "2024-05-01",
+    ),
+    "azure-native:privatedns:PrivateZone": (
+        "Microsoft.Network/privateDnsZones",
+        "privateZoneName",
+        "2024-06-01",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "virtualNetworkLinkName",
+        "2024-06-01",
+    ),
 }
 # Child resources: the input naming the parent (the ARM name is `<parent>/<child>`).
 PARENT_INPUTS: dict[str, str] = {
     "azure-native:cognitiveservices:Deployment": "accountName",
     "azure-native:cognitiveservices:Project": "accountName",
+    "azure-native:network:Subnet": "virtualNetworkName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateEndpointName",
+    "azure-native:privatedns:VirtualNetworkLink": "privateZoneName",
 }
 ENVELOPE = frozenset(
     {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
@@ -109,7 +138,9 @@ WIRE_NAMES: dict[str, dict[str, str]] = {
 }
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
 SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})
-PATH_INPUTS = frozenset({name_key for _, name_key, _ in ARM_SHAPES.values()} | {"accountName", "scope"})
+PATH_INPUTS = frozenset(
+    {name_key for _, name_key, _ in ARM_SHAPES.values()} | {*PARENT_INPUTS.values(), "scope"}
+)
 
 
 def arm_type(type_token: str) -> str:
@@ -130,6 +161,14 @@ def template_name(type_token: str, inputs: Mapping[str, Any]) -> str:
     parent = PARENT_INPUTS.get(type_token)
     name = azure_name(type_token, inputs)
     return f"{inputs.get(parent)}/{name}" if parent else name
+
+
+def resource_id(group_id: str, type_token: str, inputs: Mapping[str, Any]) -> str:
+    """The ARM id of a resource in a group: `<group>/providers/<ns>/<type>/<parent>[/<child>/<name>]`."""
+    namespace, *types = arm_type(type_token).split("/")
+    names = template_name(type_token, inputs).split("/")
+    path = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
+    return f"{group_id}/providers/{namespace}/{path}"
 
 
 def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:

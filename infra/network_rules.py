@@ -111,6 +111,7 @@ def problems(settings: StackSettings) -> Iterator[SettingsError]:
         subnets["privateEndpoints"] = net.subnets.private_endpoints
         for key, value, problem in subnet_problems(net.address_space, subnets, endpoint_count(settings)):
             yield SettingsError(f"{KEY}.{key}", value, problem)
+    yield from _public_access(settings)
     yield from _tiers(settings)
 
 
@@ -150,6 +151,22 @@ def _existing(settings: StackSettings) -> Iterator[SettingsError]:
             existing.private_endpoints_subnet_id,
             f"must differ from the app subnet: that one is delegated to {catalog.APP_SUBNET_DELEGATION}",
         )
+
+
+def _public_access(settings: StackSettings) -> Iterator[SettingsError]:
+    """An explicit public endpoint contradicts private networking (the program turns them off)."""
+    for key, section in (
+        ("search", settings.search),
+        ("openai", settings.openai),
+        ("documentIntelligence", settings.document_intelligence),
+    ):
+        value = section.public_network_access
+        if "public_network_access" in section.model_fields_set and value.lower() == "enabled":
+            yield SettingsError(
+                f"ragstack:{key}.publicNetworkAccess",
+                value,
+                f"must be disabled or unset when {KEY}.enabled is true (services are reached privately)",
+            )
 
 
 def _tiers(settings: StackSettings) -> Iterator[SettingsError]:

@@ -136,6 +136,18 @@ WIRE_NAMES: dict[str, dict[str, str]] = {
     # `supportsHttpsTrafficOnly` (azure-mgmt-storage 25.3 models: rest_field(name=...)).
     "azure-native:storage:StorageAccount": {"enableHttpsTrafficOnly": "supportsHttpsTrafficOnly"},
 }
+# List properties whose items azure-native flattens (x-ms-client-flatten) but ARM nests: on the wire
+# each item is `{name, properties: {...}}` (Microsoft.Network spec: Delegation, PrivateLinkService-
+# Connection, PrivateDnsZoneConfig; azure-mgmt-network 33.1 models serialize them so).
+NESTED_ITEMS: dict[str, tuple[str, ...]] = {
+    "azure-native:network:Subnet": ("delegations",),
+    "azure-native:network:PrivateEndpoint": (
+        "privateLinkServiceConnections",
+        "manualPrivateLinkServiceConnections",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": ("privateDnsZoneConfigs",),
+}
+ITEM_ENVELOPE = frozenset({"name", "id", "type", "etag"})
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
 SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})
 PATH_INPUTS = frozenset(
@@ -183,7 +195,18 @@ def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     if type_token != "azure-native:resources:ResourceGroup":
         renames = WIRE_NAMES.get(type_token, {})
         body["properties"] = {renames.get(k, k): v for k, v in {**(nested or {}), **rest}.items()}
+        for key in NESTED_ITEMS.get(type_token, ()):
+            if isinstance(body["properties"].get(key), list):
+                body["properties"][key] = [_nested_item(item) for item in body["properties"][key]]
     return body
+
+
+def _nested_item(item: Any) -> Any:
+    """`{name, a, b}` -> `{name, properties: {a, b}}`."""
+    if not isinstance(item, Mapping) or "properties" in item:
+        return item
+    outer = {k: v for k, v in item.items() if k in ITEM_ENVELOPE}
+    return {**outer, "properties": {k: v for k, v in item.items() if k not in ITEM_ENVELOPE}}
 
 
 def _identity_body(identity: Mapping[str, Any]) -> dict[str, Any]:

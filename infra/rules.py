@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from infra import naming, rag
+from infra import naming, network_rules, rag
 from infra.catalog import container_apps
 from infra.catalog import search as search_catalog
 from infra.catalog.regions import ML_REGIONS, REGIONS
@@ -64,6 +64,8 @@ def problems(settings: StackSettings) -> Iterator[SettingsError]:
     yield from _deployments(settings)
     yield from _foundry(settings)
     yield from _ml(settings)
+    yield from network_rules.registry_problems(settings)
+    yield from network_rules.problems(settings)
     yield from _app(settings)
     yield from _rag(settings)
     yield from _access(settings)

@@ -9,7 +9,8 @@ not listed here are refused by the sandbox although Azure may accept them. Clien
   2022-04-01, msi 7.1.0 2024-11-30, search 9.2.0 2025-05-01, cognitiveservices 14.1.0
   2025-09-01, containerregistry 15.0.0 2025-11-01, appcontainers 5.1.0 2026-07-01, loganalytics
   14.0.0 2025-07-01, storage 25.3.0 2026-09-01, keyvault 14.1.0 2026-05-15,
-  machinelearningservices 1.0.1 2020-08-01, applicationinsights 4.1.0 components 2020-02-02;
+  machinelearningservices 1.0.1 2020-08-01, applicationinsights 4.1.0 components 2020-02-02,
+  network 33.1.0 2026-03-01, privatedns 2.0.0 2024-06-01;
   azure-mgmt-core registers providers with 2016-02-01 (arm-facts §2.1).
 - az CLI 2.91.0 (its wheel and the SDK versions it pins): profile `latest` resources 2024-11-01,
   subscriptions 2022-12-01, locks 2016-09-01, msi 2024-11-30 (aaz identity 2025-05-31-preview,

@@ -30,10 +30,19 @@ test: lint
 interop: $(STAMP)
 	$(PY) -m pytest -q tests/interop
 
+# The sandbox's operator (sandbox/constants.py OPERATOR_OBJECT_ID): Owner has no data actions, so the
+# demo grants it the developer preset's data roles before building the index and loading the corpus.
+OPERATOR_ID := 00000000-0000-4000-a000-0000000000d1
+
 demo: $(STAMP)
 	$(VENV)/bin/opsctl sandbox start
 	$(VENV)/bin/opsctl up --stack dev --sandbox
 	$(VENV)/bin/opsctl status --stack dev
+	$(VENV)/bin/opsctl access grant --stack dev --principal $(OPERATOR_ID) --principal-type ServicePrincipal --preset developer
+	$(VENV)/bin/opsctl index apply --stack dev --yes
+	$(VENV)/bin/opsctl ingest --stack dev samples/corpus
+	$(VENV)/bin/opsctl query --stack dev "How is the search index kept in sync with the documents?" --answer
+	$(VENV)/bin/opsctl smoke --stack dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

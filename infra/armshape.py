@@ -77,11 +77,40 @@ ARM_SHAPES: dict[str, tuple[str, str, str]] = {
         "roleAssignmentName",
         "2022-04-01",
     ),
+    "azure-native:network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks",
+        "virtualNetworkName",
+        "2024-05-01",
+    ),
+    "azure-native:network:Subnet": ("Microsoft.Network/virtualNetworks/subnets", "subnetName", "2024-05-01"),
+    "azure-native:network:PrivateEndpoint": (
+        "Microsoft.Network/privateEndpoints",
+        "privateEndpointName",
+        "2024-05-01",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+        "privateDnsZoneGroupName",
+        "2024-05-01",
+    ),
+    "azure-native:privatedns:PrivateZone": (
+        "Microsoft.Network/privateDnsZones",
+        "privateZoneName",
+        "2024-06-01",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "virtualNetworkLinkName",
+        "2024-06-01",
+    ),
 }
 # Child resources: the input naming the parent (the ARM name is `<parent>/<child>`).
 PARENT_INPUTS: dict[str, str] = {
     "azure-native:cognitiveservices:Deployment": "accountName",
     "azure-native:cognitiveservices:Project": "accountName",
+    "azure-native:network:Subnet": "virtualNetworkName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateEndpointName",
+    "azure-native:privatedns:VirtualNetworkLink": "privateZoneName",
 }
 ENVELOPE = frozenset(
     {"location", "tags", "identity", "sku", "kind", "etag", "managedBy", "extendedLocation", "zones"}
@@ -107,9 +136,23 @@ WIRE_NAMES: dict[str, dict[str, str]] = {
     # `supportsHttpsTrafficOnly` (azure-mgmt-storage 25.3 models: rest_field(name=...)).
     "azure-native:storage:StorageAccount": {"enableHttpsTrafficOnly": "supportsHttpsTrafficOnly"},
 }
+# List properties whose items azure-native flattens (x-ms-client-flatten) but ARM nests: on the wire
+# each item is `{name, properties: {...}}` (Microsoft.Network spec: Delegation, PrivateLinkService-
+# Connection, PrivateDnsZoneConfig; azure-mgmt-network 33.1 models serialize them so).
+NESTED_ITEMS: dict[str, tuple[str, ...]] = {
+    "azure-native:network:Subnet": ("delegations",),
+    "azure-native:network:PrivateEndpoint": (
+        "privateLinkServiceConnections",
+        "manualPrivateLinkServiceConnections",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": ("privateDnsZoneConfigs",),
+}
+ITEM_ENVELOPE = frozenset({"name", "id", "type", "etag"})
 # Types whose `sku` lives under `properties` on the wire (Log Analytics: properties.sku.name).
 SKU_IN_PROPERTIES = frozenset({"azure-native:operationalinsights:Workspace"})
-PATH_INPUTS = frozenset({name_key for _, name_key, _ in ARM_SHAPES.values()} | {"accountName", "scope"})
+PATH_INPUTS = frozenset(
+    {name_key for _, name_key, _ in ARM_SHAPES.values()} | {*PARENT_INPUTS.values(), "scope"}
+)
 
 
 def arm_type(type_token: str) -> str:
@@ -132,6 +175,14 @@ def template_name(type_token: str, inputs: Mapping[str, Any]) -> str:
     return f"{inputs.get(parent)}/{name}" if parent else name
 
 
+def resource_id(group_id: str, type_token: str, inputs: Mapping[str, Any]) -> str:
+    """The ARM id of a resource in a group: `<group>/providers/<ns>/<type>/<parent>[/<child>/<name>]`."""
+    namespace, *types = arm_type(type_token).split("/")
+    names = template_name(type_token, inputs).split("/")
+    path = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
+    return f"{group_id}/providers/{namespace}/{path}"
+
+
 def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The ARM request body: envelope fields on top, everything else under `properties`."""
     inputs = whole_numbers(inputs)
@@ -144,7 +195,18 @@ def arm_body(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     if type_token != "azure-native:resources:ResourceGroup":
         renames = WIRE_NAMES.get(type_token, {})
         body["properties"] = {renames.get(k, k): v for k, v in {**(nested or {}), **rest}.items()}
+        for key in NESTED_ITEMS.get(type_token, ()):
+            if isinstance(body["properties"].get(key), list):
+                body["properties"][key] = [_nested_item(item) for item in body["properties"][key]]
     return body
+
+
+def _nested_item(item: Any) -> Any:
+    """`{name, a, b}` -> `{name, properties: {a, b}}`."""
+    if not isinstance(item, Mapping) or "properties" in item:
+        return item
+    outer = {k: v for k, v in item.items() if k in ITEM_ENVELOPE}
+    return {**outer, "properties": {k: v for k, v in item.items() if k not in ITEM_ENVELOPE}}
 
 
 def _identity_body(identity: Mapping[str, Any]) -> dict[str, Any]:

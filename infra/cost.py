@@ -242,6 +242,23 @@ def environment_line(resource: PlannedResource) -> CostLine:
     return CostLine(resource.name, resource.type, money(prices.MANAGED_ENVIRONMENT_MONTHLY), basis)
 
 
+def private_endpoint_line(resource: PlannedResource) -> CostLine:
+    rate = prices.PRIVATE_ENDPOINT_HOURLY
+    basis = (
+        f"{prices.HOURS_PER_MONTH} h x {_usd(rate)}/h; data processed "
+        f"{_usd(prices.PRIVATE_ENDPOINT_PER_GB)}/GB in and out (not included)"
+    )
+    return CostLine(resource.name, resource.type, money(prices.HOURS_PER_MONTH * rate), basis)
+
+
+def private_dns_zone_line(resource: PlannedResource) -> CostLine:
+    basis = (
+        f"1 hosted zone x {_usd(prices.PRIVATE_DNS_ZONE_MONTHLY)}/month; queries "
+        f"{_usd(prices.PRIVATE_DNS_PER_MILLION_QUERIES)} per million (not included)"
+    )
+    return CostLine(resource.name, resource.type, money(prices.PRIVATE_DNS_ZONE_MONTHLY), basis)
+
+
 def free_line(resource: PlannedResource) -> CostLine:
     return CostLine(resource.name, resource.type, money(Decimal(0)), prices.FREE_TYPES[resource.type])
 
@@ -255,6 +272,8 @@ PRICERS: dict[str, Callable[[PlannedResource], CostLine | None]] = {
     MANAGED_ENVIRONMENT: environment_line,
     WORKSPACE: workspace_line,
     STORAGE: storage_line,
+    "azure-native:network:PrivateEndpoint": private_endpoint_line,
+    "azure-native:privatedns:PrivateZone": private_dns_zone_line,
     **dict.fromkeys(prices.FREE_TYPES, free_line),
 }
 

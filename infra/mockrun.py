@@ -29,6 +29,7 @@ from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key, deserializ
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from infra.armshape import PARENT_INPUTS, resource_id
 from infra.settings import StackSettings
 from infra.tags import PROJECT
 
@@ -275,6 +276,9 @@ ARM_TYPES: dict[str, tuple[str, str]] = {
     "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts", "accountName"),
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults", "vaultName"),
     "azure-native:applicationinsights:Component": ("Microsoft.Insights/components", "resourceName"),
+    "azure-native:network:VirtualNetwork": ("Microsoft.Network/virtualNetworks", "virtualNetworkName"),
+    "azure-native:network:PrivateEndpoint": ("Microsoft.Network/privateEndpoints", "privateEndpointName"),
+    "azure-native:privatedns:PrivateZone": ("Microsoft.Network/privateDnsZones", "privateZoneName"),
 }
 
 
@@ -334,6 +338,8 @@ class ArmMocks(Mocks):
         if type_token == "azure-native:authorization:RoleAssignment":
             scope = str(inputs["scope"]).rstrip("/")
             return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{inputs['roleAssignmentName']}"
+        if type_token in PARENT_INPUTS:
+            return resource_id(group, type_token, inputs)
         arm_type, name_key = ARM_TYPES[type_token]
         return f"{group}/providers/{arm_type}/{inputs[name_key]}"
 
@@ -440,6 +446,17 @@ def _container_app(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) 
     }
 
 
+def _private_endpoint(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Same-tenant connections with the owner's rights are approved automatically (automatic approval,
+    learn.microsoft.com/azure/private-link/private-endpoint-overview)."""
+    approved = {"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"}
+    connections = [
+        {**c, "privateLinkServiceConnectionState": approved}
+        for c in inputs.get("privateLinkServiceConnections") or []
+    ]
+    return {"privateLinkServiceConnections": connections, "provisioningState": "Succeeded"}
+
+
 def _role_assignment(m: ArmMocks, rid: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "Microsoft.Authorization/roleAssignments"}
 
@@ -455,6 +472,7 @@ _COMPUTED: dict[str, Callable[[ArmMocks, str, str, Mapping[str, Any]], dict[str,
     "azure-native:authorization:RoleAssignment": _role_assignment,
     "azure-native:cognitiveservices:Project": _project,
     "azure-native:keyvault:Vault": _vault,
+    "azure-native:network:PrivateEndpoint": _private_endpoint,
 }
 
 

@@ -171,3 +171,26 @@ def environment_names(settings: StackSettings, subscription_id: str | None = Non
     if project is not None and project.name:
         overrides["foundry_project"] = project.name
     return ResourceNames(**{**derived.as_dict(), **overrides})
+
+
+@dataclass(frozen=True)
+class NetworkNames:
+    """Names of the private-networking resources (CAF abbreviations vnet, snet, pep), unique in the
+    environment's resource group; zones carry their fixed `privatelink.*` names."""
+
+    vnet: str
+    app_subnet: str
+    endpoint_subnet: str
+    zone_link: str
+
+    def endpoint(self, resource_name: str, group_id: str) -> str:
+        return f"pep-{resource_name}-{group_id.lower()}"
+
+
+def network_names(environment: str) -> NetworkNames:
+    return NetworkNames(
+        vnet=f"vnet-{environment}",
+        app_subnet="snet-apps",
+        endpoint_subnet="snet-pep",
+        zone_link=f"link-vnet-{environment}",
+    )

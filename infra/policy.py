@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from infra.catalog.network import REGISTRY_PRIVATE_LINK_SKU
 from infra.catalog.roles import ASSIGNABLE_PRINCIPAL_TYPES
 from infra.catalog.search import sla_replicas
 from infra.catalog.storage import MINIMUM_TLS
@@ -42,6 +43,7 @@ ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
 STORAGE = "azure-native:storage:StorageAccount"
 KEY_VAULT = "azure-native:keyvault:Vault"
 APP_INSIGHTS = "azure-native:applicationinsights:Component"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 
 # Deleting these loses data or globally unique names; production must protect them.
 STATEFUL_TYPES = frozenset(
@@ -468,6 +470,67 @@ def check_deployments_serialized(
                     yield later, message
 
 
+def check_production_private_network(
+    resources: Sequence[PlannedResource], ctx: StackContext
+) -> Iterator[tuple[PlannedResource, str]]:
+    """Production data planes belong behind private endpoints; a prod stack with none is exposed."""
+    if not ctx.production or any(r.type == PRIVATE_ENDPOINT for r in resources):
+        return
+    group = next((r for r in resources if r.type == RESOURCE_GROUP), None)
+    if group is not None:
+        yield (
+            group,
+            (
+                "production stack has no private endpoints: search, the model account, Document "
+                "Intelligence and the registry are reachable from the internet; set ragstack:network.enabled"
+            ),
+        )
+
+
+def _endpoint_targets(endpoint: PlannedResource) -> Iterator[str]:
+    for connection in endpoint.inputs.get("privateLinkServiceConnections") or []:
+        target = connection.get("privateLinkServiceId") if isinstance(connection, Mapping) else None
+        if isinstance(target, str) and not is_unknown(target):
+            yield target.lower()
+
+
+def check_registry_private_link_sku(
+    resources: Sequence[PlannedResource], ctx: StackContext
+) -> Iterator[tuple[PlannedResource, str]]:
+    """A registry behind a private endpoint must be Premium, else Azure refuses the endpoint."""
+    targets = {t for r in resources if r.type == PRIVATE_ENDPOINT for t in _endpoint_targets(r)}
+    for registry in (r for r in resources if r.type == REGISTRY):
+        registry_id = str(registry.outputs.get("id") or "").lower()
+        name = str(registry.inputs.get("registryName") or "").lower()
+        targeted = registry_id in targets or any(
+            t.endswith(f"/microsoft.containerregistry/registries/{name}") for t in targets
+        )
+        sku = dig(registry.inputs, "sku", "name")
+        if targeted and sku != REGISTRY_PRIVATE_LINK_SKU and not is_unknown(sku):
+            yield registry, f"sku is {sku!r} behind a private endpoint; private endpoints need 'Premium'"
+
+
+def check_private_endpoint_dns(
+    resources: Sequence[PlannedResource], ctx: StackContext
+) -> Iterator[tuple[PlannedResource, str]]:
+    """Without a DNS zone group the service's name keeps resolving to its public address."""
+    grouped = {
+        str(r.inputs.get("privateEndpointName"))
+        for r in resources
+        if r.type == "azure-native:network:PrivateDnsZoneGroup"
+    }
+    for endpoint in (r for r in resources if r.type == PRIVATE_ENDPOINT):
+        name = endpoint.inputs.get("privateEndpointName")
+        if isinstance(name, str) and not is_unknown(name) and name not in grouped:
+            yield (
+                endpoint,
+                (
+                    "no private DNS zone group: clients would still resolve the service's public address; "
+                    "add one with the service's privatelink.* zones"
+                ),
+            )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "search-local-auth-disabled",
@@ -587,6 +650,27 @@ RULES: tuple[Rule, ...] = (
         "Foundry projects have a managed identity to call the account's models and connections.",
         frozenset({PROJECT}),
         check=check_project_identity,
+    ),
+    Rule(
+        "production-private-network",
+        "high",
+        "Production stacks reach their services through private endpoints (ragstack:network).",
+        frozenset({RESOURCE_GROUP}),
+        stack_check=check_production_private_network,
+    ),
+    Rule(
+        "registry-premium-for-private-endpoints",
+        "high",
+        "A registry behind a private endpoint uses the Premium tier.",
+        frozenset({REGISTRY}),
+        stack_check=check_registry_private_link_sku,
+    ),
+    Rule(
+        "private-endpoint-dns-zone-group",
+        "medium",
+        "Every private endpoint registers its address in its privatelink.* zones (a DNS zone group).",
+        frozenset({PRIVATE_ENDPOINT}),
+        stack_check=check_private_endpoint_dns,
     ),
 )
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

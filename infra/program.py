@@ -30,17 +30,26 @@ from infra.components.identity import AppIdentity, AppIdentityArgs
 from infra.components.key_vault import KeyVault, KeyVaultArgs
 from infra.components.ml_workspace import MlWorkspace, MlWorkspaceArgs
 from infra.components.monitoring import LogAnalytics, LogAnalyticsArgs
+from infra.components.network import (
+    PrivateEndpoints,
+    PrivateEndpointsArgs,
+    VirtualNetwork,
+    VirtualNetworkArgs,
+    endpoint_targets,
+)
 from infra.components.openai import OpenAIAccount, OpenAIAccountArgs
 from infra.components.registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.resource_group import ResourceGroup, ResourceGroupArgs
 from infra.components.role_assignments import PresetGrant, RoleAssignments, RoleAssignmentsArgs
 from infra.components.search import SearchService, SearchServiceArgs
 from infra.components.storage import StorageAccount, StorageAccountArgs
-from infra.naming import ResourceNames, environment_names
+from infra.naming import ResourceNames, environment_names, network_names
 from infra.settings import AccessGrant, StackSettings
 from infra.tags import environment_tags
 
 MANAGED_IDENTITY_PRINCIPAL_TYPE = "ServicePrincipal"
+# Behind private endpoints every service turns its public endpoint off.
+PRIVATE_ONLY = "Disabled"
 
 
 def declare_environment(settings: StackSettings, *, subscription_id: str) -> dict[str, Any]:
@@ -52,14 +61,18 @@ def declare_environment(settings: StackSettings, *, subscription_id: str) -> dic
         "rg", ResourceGroupArgs(names.resource_group, settings.location, tags, settings.protect)
     )
     where = Placement(group.name, settings.location, tags, settings.protect)
+    settings = _private_services(settings)
+    vnet = _network(settings, where)
     services = _services(settings, names, where)
     services.update(_foundry(settings, names, where, services["openai"]))
     services.update(_ml(settings, names, where, services["logs"]))
+    if vnet is not None:
+        services.update(vnet=vnet, endpoints=_endpoints(settings, names, where, vnet, services))
     identity = AppIdentity("identity", AppIdentityArgs(names.identity, _unprotected(where)))
     scopes = _service_scopes(services)
     present = environment_resources(settings)
     role_sets = _managed_identity_roles(identity, services, scopes, subscription_id, present)
-    environment, container_app = _app(settings, names, where, services, identity, role_sets[0])
+    environment, container_app = _app(settings, names, where, services, identity, role_sets[0], vnet)
     scopes["container_app"] = container_app.id
     role_sets.extend(_operator_roles(settings.access, scopes, subscription_id, present))
     services.update(environment=environment, app=container_app)
@@ -113,12 +126,15 @@ def _ml(
     """The Machine Learning workspace and the three resources it is created on, when enabled."""
     if not settings.ml.enabled:
         return {}
-    storage = StorageAccount("storage", StorageAccountArgs(names.storage, where))
-    vault = KeyVault("vault", KeyVaultArgs(names.key_vault, where, settings.ml))
+    public = PRIVATE_ONLY if settings.private_network else None
+    storage = StorageAccount("storage", StorageAccountArgs(names.storage, where, public))
+    vault = KeyVault("vault", KeyVaultArgs(names.key_vault, where, settings.ml, public))
     insights = AppInsights("insights", AppInsightsArgs(names.app_insights, _unprotected(where), logs.id))
     workspace = MlWorkspace(
         "ml",
-        MlWorkspaceArgs(names.ml_workspace, where, storage.id, vault.id, insights.id),
+        MlWorkspaceArgs(
+            names.ml_workspace, where, storage.id, vault.id, insights.id, public_network_access=public
+        ),
     )
     return {"storage": storage, "vault": vault, "insights": insights, "ml": workspace}
 
@@ -170,6 +186,61 @@ def _managed_identity_roles(
     return sets
 
 
+def _private_services(settings: StackSettings) -> StackSettings:
+    """With private networking on, search and the accounts turn public access off (the rules refuse
+    an explicit `enabled` next to it)."""
+    if not settings.private_network:
+        return settings
+    update = {
+        "search": settings.search.model_copy(update={"public_network_access": PRIVATE_ONLY.lower()}),
+        "openai": settings.openai.model_copy(update={"public_network_access": PRIVATE_ONLY}),
+        "document_intelligence": settings.document_intelligence.model_copy(
+            update={"public_network_access": PRIVATE_ONLY}
+        ),
+    }
+    return settings.model_copy(update=update)
+
+
+def _network(settings: StackSettings, where: Placement) -> VirtualNetwork | None:
+    if not settings.private_network:
+        return None
+    args = VirtualNetworkArgs(network_names(settings.environment), _unprotected(where), settings.network)
+    return VirtualNetwork("vnet", args)
+
+
+def _endpoints(
+    settings: StackSettings,
+    names: ResourceNames,
+    where: Placement,
+    vnet: VirtualNetwork,
+    services: dict[str, Any],
+) -> PrivateEndpoints:
+    """One endpoint per service, each after its service (the account after its project too)."""
+    openai_after = [services["openai"], *([services["project"]] if "project" in services else [])]
+    found: dict[str, tuple[str, Any, list[Any]]] = {
+        "search": (names.search, services["search"].id, [services["search"]]),
+        "openai": (names.openai, services["openai"].id, openai_after),
+        "document_intelligence": (names.document_intelligence, services["docint"].id, [services["docint"]]),
+        "registry": (names.registry, services["registry"].id, [services["registry"]]),
+    }
+    if "ml" in services:
+        storage = (names.storage, services["storage"].id, [services["storage"]])
+        found.update(
+            ml_workspace=(names.ml_workspace, services["ml"].id, [services["ml"]]),
+            storage_blob=storage,
+            storage_file=storage,
+            key_vault=(names.key_vault, services["vault"].id, [services["vault"]]),
+        )
+    args = PrivateEndpointsArgs(
+        network_names(settings.environment),
+        _unprotected(where),
+        vnet.id,
+        vnet.endpoint_subnet_id,
+        endpoint_targets(found),
+    )
+    return PrivateEndpoints("private", args)
+
+
 def _present(principal_id: str | None) -> str:
     """A system identity Azure created always has a principal; without one no grant can be made."""
     if not principal_id:
@@ -194,7 +265,13 @@ def _services(settings: StackSettings, names: ResourceNames, where: Placement) -
             DocumentIntelligenceArgs(names.document_intelligence, where, settings.document_intelligence),
         ),
         "registry": ContainerRegistry(
-            "registry", ContainerRegistryArgs(names.registry, where, settings.registry)
+            "registry",
+            ContainerRegistryArgs(
+                names.registry,
+                where,
+                settings.registry,
+                PRIVATE_ONLY if settings.private_network else None,
+            ),
         ),
     }
 
@@ -206,12 +283,17 @@ def _app(
     services: dict[str, Any],
     identity: AppIdentity,
     app_roles: RoleAssignments,
+    vnet: VirtualNetwork | None,
 ) -> tuple[ContainerAppsEnvironment, ContainerApp]:
     logs: LogAnalytics = services["logs"]
     environment = ContainerAppsEnvironment(
         "cae",
         ContainerAppsEnvironmentArgs(
-            names.container_apps_environment, _unprotected(where), logs.customer_id, logs.shared_key
+            names.container_apps_environment,
+            _unprotected(where),
+            logs.customer_id,
+            logs.shared_key,
+            vnet.app_subnet_id if vnet is not None else None,
         ),
     )
     container_app = ContainerApp(
@@ -298,6 +380,11 @@ def _optional_outputs(services: dict[str, Any]) -> dict[str, Any]:
             foundryProjectId=project.id,
             foundryProjectEndpoint=project.endpoint,
             foundryProjectPrincipalId=project.principal_id,
+        )
+    if "vnet" in services:
+        outputs.update(
+            virtualNetworkId=services["vnet"].id,
+            privateEndpoints={k: e.name for k, e in services["endpoints"].endpoints.items()},
         )
     if "ml" in services:
         outputs.update(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from infra import naming
+from infra import naming, network_rules, rag
 from infra.catalog import container_apps
 from infra.catalog import search as search_catalog
 from infra.catalog.regions import ML_REGIONS, REGIONS
@@ -64,7 +64,10 @@ def problems(settings: StackSettings) -> Iterator[SettingsError]:
     yield from _deployments(settings)
     yield from _foundry(settings)
     yield from _ml(settings)
+    yield from network_rules.registry_problems(settings)
+    yield from network_rules.problems(settings)
     yield from _app(settings)
+    yield from _rag(settings)
     yield from _access(settings)
     yield from _names(settings)
     if not LOG_RETENTION_DAYS[0] <= settings.log_retention_days <= LOG_RETENTION_DAYS[1]:
@@ -150,6 +153,28 @@ def _deployments(s: StackSettings) -> Iterator[SettingsError]:
         for field in ("model", "version"):
             if not getattr(deployment, field):
                 yield SettingsError(f"{key}.{field}", getattr(deployment, field), "is required")
+
+
+def _rag(s: StackSettings) -> Iterator[SettingsError]:
+    for index, path in enumerate(s.rag.indexes):
+        if problem := rag.index_path_problem(path):
+            yield SettingsError(f"ragstack:rag.indexes[{index}]", path, problem)
+    names = [d.name for d in s.openai.deployments]
+    for key, name, want_embedding in (
+        ("embeddingDeployment", s.rag.embedding_deployment, True),
+        ("chatDeployment", s.rag.chat_deployment, False),
+    ):
+        if name is None:
+            continue
+        chosen = next((d for d in s.openai.deployments if d.name == name), None)
+        if chosen is None:
+            allowed = ", ".join(names) or "none declared in ragstack:openai.deployments"
+            yield SettingsError(f"ragstack:rag.{key}", name, f"names no deployment; deployments: {allowed}")
+        elif rag.is_embedding(chosen) != want_embedding:
+            kind = "an embedding model" if want_embedding else "a chat model (not an embedding model)"
+            yield SettingsError(
+                f"ragstack:rag.{key}", name, f"must be a deployment of {kind}; it deploys {chosen.model}"
+            )
 
 
 def _foundry(s: StackSettings) -> Iterator[SettingsError]:

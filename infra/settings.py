@@ -189,6 +189,34 @@ class DocumentIntelligenceSettings(_Model):
 
 class RegistrySettings(_Model):
     sku: Literal["Basic", "Standard", "Premium"] = "Basic"
+    # Explicit zone redundancy is a Premium feature (infra.catalog.registry); the prod example sets it.
+    zone_redundancy: Flag = False
+
+
+class NetworkSubnets(_Model):
+    """The two subnets ragstack creates in its own virtual network (IPv4 CIDRs)."""
+
+    app_infrastructure: str = "10.60.0.0/23"
+    private_endpoints: str = "10.60.2.0/24"
+
+
+class ExistingNetwork(_Model):
+    """A virtual network someone else owns: ragstack creates nothing in it but endpoints and the
+    environment, and never deletes it."""
+
+    vnet_id: str
+    app_infrastructure_subnet_id: str
+    private_endpoints_subnet_id: str
+
+
+class NetworkSettings(_Model):
+    """Private networking: services reachable only through private endpoints in a virtual network,
+    the app in an internal Container Apps environment. Off unless enabled."""
+
+    enabled: Flag = False
+    address_space: str = "10.60.0.0/16"
+    subnets: NetworkSubnets = NetworkSubnets()
+    existing: ExistingNetwork | None = None
 
 
 class AppSettings(_Model):
@@ -210,6 +238,17 @@ class AppSettings(_Model):
     @property
     def image_owned_by_ci(self) -> bool:
         return self.image is None
+
+
+class RagSettings(_Model):
+    """The data plane as code (`opsctl index`, `ingest`, `query`, `smoke`): search index definitions
+    kept in the repo, and the deployments ingestion and answers use. The Pulumi program does not read
+    it: index schemas are data-plane objects that no IaC tool manages."""
+
+    indexes: tuple[str, ...] = ()
+    index: str | None = None
+    embedding_deployment: str | None = None
+    chat_deployment: str | None = None
 
 
 class AccessGrant(_Model):
@@ -250,7 +289,9 @@ class StackSettings(_Model):
     ml: MlSettings = MlSettings()
     document_intelligence: DocumentIntelligenceSettings = DocumentIntelligenceSettings()
     registry: RegistrySettings = RegistrySettings()
+    network: NetworkSettings = NetworkSettings()
     app: AppSettings = AppSettings()
+    rag: RagSettings = RagSettings()
     access: tuple[AccessGrant, ...] = ()
     names: NameOverrides = NameOverrides()
     log_retention_days: Count = 30
@@ -261,6 +302,10 @@ class StackSettings(_Model):
     @property
     def is_production(self) -> bool:
         return self.profile == "prod"
+
+    @property
+    def private_network(self) -> bool:
+        return self.network.enabled
 
     @property
     def has_foundry_project(self) -> bool:

@@ -258,5 +258,38 @@ def _assignment_drift(env: Environment, live: LiveEnvironment) -> list[DriftItem
 
 
 def detect_drift(env: Environment, target: Target) -> list[DriftItem]:
-    """Read the environment and compare it with its stack config."""
-    return compare(env, read_environment(env, target))
+    """Read the environment and compare it with its stack config and its index definitions."""
+    live = read_environment(env, target)
+    return compare(env, live) + index_drift(env, target, live)
+
+
+def index_drift(env: Environment, target: Target, live: LiveEnvironment) -> list[DriftItem]:
+    """Each declared index against the live one (missing, fields, sections), restored by `opsctl
+    index apply`. Skipped when the search service is missing or unhealthy: that is reported above."""
+    from infra.catalog.provisioning import Health
+    from opsctl.dataplane import DataPlane
+    from opsctl.index_apply import plan_indexes, shown
+    from opsctl.indexes import load_index_definitions
+
+    search = live.get("search")
+    if not env.settings.rag.indexes or not search.exists or search.health != Health.OK or not search.endpoint:
+        return []
+    definitions = load_index_definitions(env)
+    plane = DataPlane(env, target, {"search": search.endpoint}, target.credential)
+    restore = f"opsctl index apply --stack {env.stack}"
+    items = []
+    for plan in plan_indexes(plane, definitions):
+        resource = f"{search.name}/indexes/{plan.name}"
+        if not plan.exists:
+            items.append(DriftItem(resource, "exists", True, False, restore))
+        items += [
+            DriftItem(
+                resource,
+                c.path,
+                shown(c.after),
+                shown(c.before),
+                f"{restore} --rebuild" if c.rebuild else restore,
+            )
+            for c in plan.changes
+        ]
+    return items

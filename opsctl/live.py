@@ -133,6 +133,13 @@ def _tags(resources: Any, group: str) -> dict[str, dict[str, str]]:
     return tags
 
 
+def read_data_services(env: Environment, target: Target) -> dict[str, LiveResource]:
+    """The three services the RAG data plane calls: search, the model account, Document Intelligence."""
+    return {
+        r.key: r for r in (_search(env, target), _openai(env, target), _document_intelligence(env, target))
+    }
+
+
 def _search(env: Environment, target: Target) -> LiveResource:
     from azure.mgmt.search import SearchManagementClient
 

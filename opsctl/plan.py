@@ -102,7 +102,47 @@ def load_stack_settings(path: Path) -> StackSettings:
 
 def plan_stack(stack: str, project_dir: Path, *, for_export: bool = False) -> dict[str, Any]:
     settings = load_stack_settings(stack_file_path(stack, project_dir))
-    return plan_settings(settings, for_export=for_export)
+    document = plan_settings(settings, for_export=for_export)
+    if not for_export:
+        document["indexes"], findings = index_plan(settings, project_dir)
+        document["findings"] = [*document["findings"], *findings]
+    return document
+
+
+INDEX_RULE = "index-definition"
+
+
+def index_plan(
+    settings: StackSettings, project_dir: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The declared search indexes (`ragstack:rag.indexes`), validated offline: each problem of a
+    definition is a high finding (the service would refuse it); an unreadable file is an error."""
+    from opsctl.indexes import embedding_model, index_problems, read_index_files
+
+    model = embedding_model(settings)
+    indexes: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    for definition in read_index_files(settings, project_dir):
+        declared = definition.body.get("fields")
+        fields: list[Any] = declared if isinstance(declared, list) else []
+        indexes.append(
+            {
+                "name": definition.name,
+                "file": definition.label,
+                "fields": len(fields),
+                "vectorFields": sum(1 for f in fields if isinstance(f, dict) and f.get("dimensions")),
+            }
+        )
+        findings += [
+            {
+                "rule": INDEX_RULE,
+                "severity": "high",
+                "resource": f"index::{definition.name}",
+                "message": f"{definition.label}: {problem}",
+            }
+            for problem in index_problems(definition.body, model)
+        ]
+    return indexes, findings
 
 
 def _key(resource: PlannedResource) -> str:

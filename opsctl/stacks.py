@@ -33,7 +33,11 @@ MAX_TTL = dt.timedelta(days=30)
 SIZING_KEYS: dict[str, tuple[str, ...] | None] = {
     "ragstack:search": ("sku", "replicas", "partitions", "semanticRanker", "hostingMode"),
     "ragstack:documentIntelligence": ("sku",),
-    "ragstack:registry": ("sku",),
+    # Zone redundancy is a Premium feature and goes with the tier.
+    "ragstack:registry": ("sku", "zoneRedundancy"),
+    # Private networking: an ephemeral stack is smoke-tested by CI runners outside any VNet, and its
+    # endpoints and zones would bill per hour; it uses public endpoints with Entra ID auth.
+    "ragstack:network": None,
     # `image`: a pinned image names the base environment's registry, which the new environment's
     # identity may not pull from; CI rolls the new environment's own image out (README, image ownership).
     "ragstack:app": ("cpu", "memory", "minReplicas", "maxReplicas", "image"),

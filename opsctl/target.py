@@ -111,9 +111,26 @@ class Target:
 
         options = {**self.client_kwargs, **kwargs}
         options.setdefault("retry_policy", ArmRetryPolicy())
-        if self.clock != WALL_CLOCK and "transport" not in options:
-            options["transport"] = _clock_transport(self.clock, options.get("connection_verify"))
+        if "transport" not in options and (transport := self.sdk_transport()) is not None:
+            options["transport"] = transport
         return client_class(self.credential, self.subscription_id, **options)  # type: ignore[call-arg]
+
+    def sdk_transport(self) -> Any:
+        """An azure-core transport whose waits follow this target's clock, or None (the default
+        transport) when the target's time is the wall's. Data-plane clients take it too."""
+        if self.clock == WALL_CLOCK:
+            return None
+        return _clock_transport(self.clock, self.client_kwargs.get("connection_verify"))
+
+    def managed_identity_credential(self, client_id: str) -> TokenCredential:
+        """A user-assigned managed identity's credential, as code inside the environment has it: on
+        Azure azure-identity's ManagedIdentityCredential (only where the identity is attached), in
+        the sandbox its managed-identity endpoint (the sandbox host stands inside)."""
+        if self.is_sandbox and self.sandbox_connection is not None:
+            return self.sandbox_connection.managed_identity_credential(client_id)
+        from azure.identity import ManagedIdentityCredential
+
+        return ManagedIdentityCredential(client_id=client_id)
 
     @property
     def is_sandbox(self) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from infra.catalog.container_apps import LOG_STREAM_DOMAIN
 from sandbox.constants import (
     ADMIN_KEY_FILE,
     ADMIN_KEY_HEADER,
@@ -50,13 +51,19 @@ class SandboxConnection:
         """A TokenCredential that gets real (sandbox-signed) tokens from the token endpoint."""
         return SandboxCredential(self, client_id or self.client_id, client_secret or self.client_secret)
 
+    def managed_identity_credential(self, client_id: str) -> SandboxManagedIdentityCredential:
+        """A TokenCredential for a user-assigned identity from the sandbox's managed-identity
+        endpoint, as code inside the environment gets it (its tokens count as "inside")."""
+        return SandboxManagedIdentityCredential(self, client_id)
+
     def dataplane_endpoint(self, azure_endpoint: str) -> str:
         """Where the sandbox serves a data-plane endpoint that ARM reports in Azure's form.
 
         `https://<name>.search.windows.net/` -> `{endpoint}/search/<name>`, an account's
         `https://<subdomain>.openai.azure.com/` or `.cognitiveservices.azure.com/` ->
-        `{endpoint}/cognitive/<subdomain>`: the ARM resource keeps
-        Azure's host (what the same code reads on Azure), the connection alone redirects it.
+        `{endpoint}/cognitive/<subdomain>`, a Container Apps log stream's
+        `https://<region>.azurecontainerapps.dev` -> `{endpoint}/containerapps/<region>`: the ARM
+        resource keeps Azure's host (what the same code reads on Azure), the connection alone redirects it.
         """
         host = urllib.parse.urlsplit(azure_endpoint).hostname or ""
         name, _, suffix = host.partition(".")
@@ -64,6 +71,7 @@ class SandboxConnection:
             "search.windows.net": "search",
             "openai.azure.com": "cognitive",
             "cognitiveservices.azure.com": "cognitive",
+            LOG_STREAM_DOMAIN: "containerapps",
         }
         if suffix not in prefixes:
             raise ValueError(f"no sandbox data plane serves '{azure_endpoint}'")
@@ -201,6 +209,58 @@ class SandboxCredential:
             value = (doc["access_token"], int(time.time()) + int(doc["expires_in"]))
             self._cache[scope] = value
             return value
+
+
+class SandboxManagedIdentityCredential:
+    """azure-core TokenCredential over `GET /msi/token` (the IDENTITY_ENDPOINT protocol, selector
+    `client_id`), like azure-identity's ManagedIdentityCredential on App Service/Container Apps."""
+
+    def __init__(self, connection: SandboxConnection, client_id: str) -> None:
+        self._conn = connection
+        self.client_id = client_id
+        self._ssl = ssl.create_default_context(cafile=connection.ca_path)
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(*self._token(scopes[0] if scopes else ARM_SCOPE))
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo(*self._token(scopes[0] if scopes else ARM_SCOPE))
+
+    def close(self) -> None:
+        """Nothing to release (TokenCredential protocol)."""
+
+    def _token(self, scope: str) -> tuple[str, int]:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        resource = scope.removesuffix("/.default")
+        query = urllib.parse.urlencode(
+            {"api-version": "2019-08-01", "resource": resource, "client_id": self.client_id}
+        )
+        request = urllib.request.Request(
+            f"{self._conn.identity_endpoint}?{query}",
+            headers={"X-IDENTITY-HEADER": self._conn.identity_header},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30, context=self._ssl) as resp:
+                doc = json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                detail = json.loads(exc.read()).get("message") or ""
+            except ValueError:
+                detail = ""
+            raise ClientAuthenticationError(
+                message=f"the sandbox managed-identity endpoint refused client_id {self.client_id}: "
+                f"HTTP {exc.code} {detail}"
+            ) from exc
+        except OSError as exc:
+            raise ClientAuthenticationError(
+                message=f"the sandbox managed-identity endpoint is unreachable ({exc})"
+            ) from exc
+        return doc["access_token"], int(doc["expires_on"])
 
 
 class SandboxAdmin:

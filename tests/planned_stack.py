@@ -17,6 +17,7 @@ from infra.planned import PlannedResource
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/rg-ragstack-prod"
+ACR_ID = f"{RG_ID}/providers/Microsoft.ContainerRegistry/registries/crragstackprod"
 PRINCIPAL = "11111111-2222-3333-4444-555555555555"
 
 
@@ -82,7 +83,8 @@ def compliant_stack(profile: str = "prod") -> list[PlannedResource]:
             P.REGISTRY,
             "acr",
             {
-                "sku": {"name": "Standard"},
+                "registryName": "crragstackprod",
+                "sku": {"name": "Premium"},
                 "adminUserEnabled": False,
                 "publicNetworkAccess": closed,
                 "tags": t,
@@ -186,6 +188,22 @@ def foundry_and_ml(stack: str, t: dict[str, str], protect: bool, closed: str) ->
                 "tags": t,
             },
             protect=protect,
+        ),
+        _res(
+            stack,
+            P.PRIVATE_ENDPOINT,
+            "pep-acr",
+            {
+                "privateEndpointName": "pep-acr",
+                "privateLinkServiceConnections": [{"privateLinkServiceId": ACR_ID, "groupIds": ["registry"]}],
+                "tags": t,
+            },
+        ),
+        _res(
+            stack,
+            "azure-native:network:PrivateDnsZoneGroup",
+            "pep-acr-zones",
+            {"privateEndpointName": "pep-acr", "privateDnsZoneConfigs": []},
         ),
         _res(
             stack,
@@ -316,12 +334,21 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None], dict[str, Any]
     "key-vault-rbac-authorization": ("vault", _set(("properties", "enableRbacAuthorization"), False), {}),
     "key-vault-purge-protection": ("vault", _set(("properties", "enablePurgeProtection"), DELETE), {}),
     "foundry-project-identity": ("project", _set(("identity",), DELETE), {}),
+    "registry-premium-for-private-endpoints": ("acr", _set(("sku",), {"name": "Standard"}), {}),
+    "private-endpoint-dns-zone-group": ("pep-acr", _set(("privateEndpointName",), "pep-acr-2"), {}),
+}
+# Rules broken by leaving resources out: rule -> (victim, names removed).
+REMOVALS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "production-private-network": ("rg", ("pep-acr", "pep-acr-zones")),
 }
 DEV_MUTATIONS = {"search-read-sla": ("search", _set(("replicaCount",), 1), {})}
 
 
 def mutated(rule_id: str) -> tuple[list[PlannedResource], str]:
     """The compliant stack (prod, or dev for dev-only rules) broken for `rule_id`, and its victim."""
+    if rule_id in REMOVALS:
+        victim, removed = REMOVALS[rule_id]
+        return [r for r in compliant_stack("prod") if r.name not in removed], victim
     if rule_id in DEV_MUTATIONS:
         name, change, fields = DEV_MUTATIONS[rule_id]
         return with_inputs(compliant_stack("dev"), name, change, **fields), name

@@ -9,7 +9,8 @@ not listed here are refused by the sandbox although Azure may accept them. Clien
   2022-04-01, msi 7.1.0 2024-11-30, search 9.2.0 2025-05-01, cognitiveservices 14.1.0
   2025-09-01, containerregistry 15.0.0 2025-11-01, appcontainers 5.1.0 2026-07-01, loganalytics
   14.0.0 2025-07-01, storage 25.3.0 2026-09-01, keyvault 14.1.0 2026-05-15,
-  machinelearningservices 1.0.1 2020-08-01, applicationinsights 4.1.0 components 2020-02-02;
+  machinelearningservices 1.0.1 2020-08-01, applicationinsights 4.1.0 components 2020-02-02,
+  network 33.1.0 2026-03-01, privatedns 2.0.0 2024-06-01;
   azure-mgmt-core registers providers with 2016-02-01 (arm-facts §2.1).
 - az CLI 2.91.0 (its wheel and the SDK versions it pins): profile `latest` resources 2024-11-01,
   subscriptions 2022-12-01, locks 2016-09-01, msi 2024-11-30 (aaz identity 2025-05-31-preview,
@@ -44,6 +45,15 @@ _ROLE_ASSIGNMENTS = (
     "2019-04-01-preview,2018-12-01-preview,2018-09-01-preview,2018-07-01,2018-01-01-preview,"
     "2017-10-01-preview,2017-09-01,2017-05-01,2016-07-01,2015-07-01,2015-06-01,2015-05-01-preview,"
     "2014-10-01-preview,2014-07-01-preview,2014-04-01-preview"
+).split(",")
+
+_NETWORK = (
+    "2026-03-01,2026-01-01,2025-09-01,2025-07-01,2025-05-01,2025-03-01,2025-01-01,2024-10-01,"
+    "2024-07-01,2024-05-01,2024-03-01,2024-01-01,2023-11-01,2023-09-01,2023-06-01,2023-05-01,"
+    "2023-04-01,2023-02-01,2022-11-01,2022-09-01,2022-07-01,2022-05-01,2022-01-01,2021-08-01,"
+    "2021-05-01,2021-03-01,2021-02-01,2020-11-01,2020-08-01,2020-07-01,2020-06-01,2020-05-01,"
+    "2020-04-01,2020-03-01,2019-12-01,2019-11-01,2019-09-01,2019-08-01,2019-07-01,2019-06-01,"
+    "2019-04-01,2019-02-01,2018-12-01,2018-11-01,2018-10-01,2018-08-01,2018-07-01,2018-06-01"
 ).split(",")
 
 API_VERSIONS: dict[str, tuple[str, ...]] = {
@@ -108,6 +118,14 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
         "2023-06-01-preview",
         "2020-08-01",
     ),
+    # Private DNS: azure-mgmt-privatedns 2.0.0 sends 2024-06-01; pulumi-azure-native 3.29
+    # privatedns.PrivateZone docstring: "Uses Azure REST API version 2024-06-01 ... Other available
+    # API versions: 2018-09-01, 2020-01-01, 2020-06-01".
+    "Microsoft.Network/privateDnsZones": ("2024-06-01", "2020-06-01", "2020-01-01", "2018-09-01"),
+    # azure-mgmt-network 33.1.0 sends 2026-03-01 (its api_versions_list also names 2025-09-01 and
+    # 2026-01-01); pulumi-azure-native 3.29 network.VirtualNetwork docstring: "Uses Azure REST API
+    # version 2024-05-01 ... Other available API versions:" the list below.
+    "Microsoft.Network": tuple(_NETWORK),
     # azure-mgmt-applicationinsights 4.1.0 and pulumi 3.29 Component: 2020-02-02.
     "Microsoft.Insights/components": ("2020-02-02", "2015-05-01"),
 }

@@ -173,6 +173,9 @@ EMBEDDING_DIMENSIONS = {
     "text-embedding-ada-002": 1536,
 }
 EMBEDDING_FLEXIBLE_DIMENSIONS = ("text-embedding-3-small", "text-embedding-3-large")
+# The GA data-plane version opsctl's AzureOpenAI client speaks (learn.microsoft.com azure/ai-foundry/
+# openai/api-version-lifecycle: "2024-10-21" latest GA of the classic API at the time of writing).
+OPENAI_DATAPLANE_API_VERSION = "2024-10-21"
 EMBEDDING_MAX_INPUTS = 2048  # inputs per request (learn.microsoft.com azure/ai-foundry/openai/quotas-limits)
 # Standard deployments: `sku.capacity` N = N*1000 tokens per minute, and 6 requests per minute per
 # 1000 TPM (learn.microsoft.com azure/ai-foundry/openai/how-to/quota: "RPM ... 6 RPM per 1000 TPM").

@@ -59,3 +59,15 @@ def replica_bounds_problem(min_replicas: int, max_replicas: int) -> str | None:
     if min_replicas > max_replicas:
         return f"minReplicas ({min_replicas}) must not exceed maxReplicas ({max_replicas})"
     return None
+
+
+# The log stream (`az containerapp logs show`, azure-cli src/azure-cli/azure/cli/command_modules/
+# containerapp/custom.py `stream_containerapp_logs`): the app's `properties.eventStreamEndpoint` is
+# on `https://<region>.azurecontainerapps.dev/subscriptions/...` (the same file's
+# `stream_environment_logs` builds that host; an exported app in a public repo shows
+# `.../containerApps/<name>/eventstream`); `--tail` must be 0-300; system logs are JSON only and
+# take no revision, replica or container.
+LOG_STREAM_DOMAIN = "azurecontainerapps.dev"
+LOG_TAIL_MAX = 300
+LOG_TYPES = ("console", "system")
+LOG_FORMATS = ("text", "json")

@@ -97,6 +97,17 @@ STORAGE_ASSUMED_GB = Decimal("10")
 # details/key-vault/, list price as of PRICES_AS_OF).
 KEY_VAULT_PER_10000_OPERATIONS = Decimal("0.03")
 
+# Private endpoint: per endpoint-hour, plus data processed in and out (not included).
+# Source: azure.microsoft.com/pricing/details/private-link/ ($0.01/h, $0.01/GB inbound and outbound)
+# [unverified: the official page is not in the stored corpus; third-party estimators (c3x.dev,
+# cloudcostkit.com) quote the same rates].
+PRIVATE_ENDPOINT_HOURLY = Decimal("0.01")
+PRIVATE_ENDPOINT_PER_GB = Decimal("0.01")
+# Private DNS: per hosted zone per month (first 25 zones), queries per million (not included).
+# Source: azure.microsoft.com/pricing/details/dns/ [unverified: from memory, $0.50/zone, $0.40/M].
+PRIVATE_DNS_ZONE_MONTHLY = Decimal("0.50")
+PRIVATE_DNS_PER_MILLION_QUERIES = Decimal("0.40")
+
 # Resources with no charge of their own.
 FREE_TYPES: dict[str, str] = {
     "azure-native:resources:ResourceGroup": "no charge",
@@ -113,4 +124,11 @@ FREE_TYPES: dict[str, str] = {
     "azure-native:applicationinsights:Component": "no charge of its own; telemetry bills as Log "
     "Analytics ingestion (not included)",
     "azure-native:keyvault:Vault": "Standard: no base fee; $0.03 per 10,000 operations (not included)",
+    # "Azure Virtual Network is free of charge" (azure.microsoft.com/pricing/details/virtual-network/);
+    # subnets and a private endpoint's DNS zone group are configuration, not billed resources.
+    "azure-native:network:VirtualNetwork": "no charge",
+    "azure-native:network:Subnet": "no charge",
+    "azure-native:network:PrivateDnsZoneGroup": "no charge (part of the private endpoint)",
+    # [unverified: the DNS pricing page bills zones and queries; no per-link charge was found]
+    "azure-native:privatedns:VirtualNetworkLink": "no charge of its own; queries bill on the zone",
 }

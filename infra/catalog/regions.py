@@ -26,7 +26,12 @@ ML_REGIONS: frozenset[str] = REGIONS - frozenset(
 
 # Regions per resource type where the offer is narrower than REGIONS. A type not listed is offered in
 # every public region (a known difference, see sandbox/README.md).
-AVAILABILITY: dict[str, frozenset[str]] = {"Microsoft.MachineLearningServices/workspaces": ML_REGIONS}
+AVAILABILITY: dict[str, frozenset[str]] = {
+    "Microsoft.MachineLearningServices/workspaces": ML_REGIONS,
+    # Private DNS zones and their virtual network links are global resources: location "global"
+    # (specs privatedns PrivateZonePut.json / VirtualNetworkLinkPut.json; azure-cli#15010 output).
+    "Microsoft.Network/privateDnsZones": frozenset({"global"}),
+}
 
 
 def available(resource_type: str) -> frozenset[str]:

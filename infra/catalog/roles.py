@@ -432,3 +432,37 @@ def role_definition_id(subscription_id: str, role_name: str) -> str:
 
 
 ROLE_NAMES_BY_GUID: dict[str, str] = {role.guid: role.name for role in BUILTIN_ROLES.values()}
+
+
+# The data action behind each data-plane call the app makes (what `opsctl smoke` checks). Search:
+# MS Learn search-security-rbac.md (Search Index Data Reader: documents/read); OpenAI: the
+# `Cognitive Services OpenAI User` data actions above; Document Intelligence: [unverified] the
+# FormRecognizer action name, as the sandbox's data plane checks it (covered by
+# `Microsoft.CognitiveServices/*` of Cognitive Services User either way).
+DATA_ACTIONS: dict[str, str] = {
+    "search query": "Microsoft.Search/searchServices/indexes/documents/read",
+    "embedding": "Microsoft.CognitiveServices/accounts/OpenAI/deployments/embeddings/action",
+    "chat": "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action",
+    "layout": "Microsoft.CognitiveServices/accounts/FormRecognizer/documentmodels:analyze/action",
+}
+
+
+def grants_data_action(role_name: str, action: str) -> bool:
+    """Whether a built-in role's dataActions (wildcards as Azure matches them, case-insensitive)
+    cover `action` and its notDataActions do not take it away."""
+    from fnmatch import fnmatchcase
+
+    role = BUILTIN_ROLES.get(role_name)
+    if role is None:
+        return False
+    low = action.lower()
+    covered = any(fnmatchcase(low, pattern.lower()) for pattern in role.data_actions)
+    return covered and not any(fnmatchcase(low, pattern.lower()) for pattern in role.not_data_actions)
+
+
+def preset_role_for(preset: str, resource: ResourceKey, action: str) -> str | None:
+    """The role of `preset` on `resource` that grants `action` (what a failure tells to grant)."""
+    for grant in ROLE_PRESETS[preset].grants:
+        if grant.resource == resource and grants_data_action(grant.role, action):
+            return grant.role
+    return None

@@ -123,9 +123,59 @@ SEARCH_DATA_LIMITS: dict[str, SearchDataLimits] = {
     "storage_optimized_l2": SearchDataLimits(10, 4096 * _GB, 300 * _GB),
 }
 MAX_VECTOR_DIMENSIONS = 4096  # "Maximum dimensions per vector field", every tier
+# One Index Documents request holds at most 1000 documents and 16 MB (learn.microsoft.com azure/search/
+# search-limits-quotas-capacity, "Document size limits per API call").
+INDEX_BATCH_MAX_DOCUMENTS = 1000
 
 
 def data_limits(sku: str, partitions: int) -> tuple[int, int, int]:
     """(max indexes, storage bytes, vector index bytes) of a service: quotas scale by partition."""
     lim = SEARCH_DATA_LIMITS[sku]
     return lim.max_indexes, lim.partition_storage_bytes * partitions, lim.partition_vector_bytes * partitions
+
+
+# -- index schemas -----------------------------------------------------------------------------
+# Source: learn.microsoft.com/rest/api/searchservice/supported-data-types: the EDM types a field may
+# have (each simple type also as `Collection(...)`), and the vector types, only as collections.
+FIELD_TYPES = (
+    "Edm.String",
+    "Edm.Int32",
+    "Edm.Int64",
+    "Edm.Double",
+    "Edm.Boolean",
+    "Edm.DateTimeOffset",
+    "Edm.GeographyPoint",
+    "Edm.ComplexType",
+)
+VECTOR_FIELD_TYPES = (
+    "Collection(Edm.Single)",
+    "Collection(Edm.Half)",
+    "Collection(Edm.Int16)",
+    "Collection(Edm.SByte)",
+    "Collection(Edm.Byte)",
+)
+KEY_FIELD_TYPE = "Edm.String"  # REST Create Index: "the key field must be of type Edm.String"
+VECTOR_ALGORITHM_KINDS = ("hnsw", "exhaustiveKnn")
+MIN_VECTOR_DIMENSIONS = 2
+# Field attributes an update cannot change in place (learn.microsoft.com/azure/search/
+# search-howto-reindex, "Modifications requiring a rebuild": a field's name, data type, searchable,
+# filterable, sortable, facetable, and assigning an analyzer). `key`, `dimensions` and
+# `vectorSearchProfile` are part of the field's physical layout as well: [unverified] for the
+# profile, which the sandbox refuses like the service's CannotChangeExistingField.
+REBUILD_FIELD_ATTRIBUTES = (
+    "type",
+    "key",
+    "searchable",
+    "filterable",
+    "sortable",
+    "facetable",
+    "analyzer",
+    "indexAnalyzer",
+    "dimensions",
+    "vectorSearchProfile",
+)
+
+
+def all_field_types() -> tuple[str, ...]:
+    """Every `type` a field may declare: the simple types, their collections, the vector types."""
+    return (*FIELD_TYPES, *(f"Collection({t})" for t in FIELD_TYPES), *VECTOR_FIELD_TYPES)

@@ -21,10 +21,18 @@ class ContainerAppsEnvironmentArgs:
     placement: Placement
     log_customer_id: pulumi.Input[str]
     log_shared_key: pulumi.Input[str]
+    # The delegated subnet of an internal environment; None: Azure's generated, public network.
+    infrastructure_subnet_id: pulumi.Input[str] | None = None
 
 
 class ContainerAppsEnvironment(pulumi.ComponentResource):
-    """A consumption-only environment shipping app logs to the stack's workspace."""
+    """A workload-profile environment (Consumption profile) shipping app logs to the stack's workspace.
+
+    With a subnet it is internal: reachable only from the virtual network. The network type cannot
+    change after creation ("Once you create an environment with either a generated or existing VNet,
+    the network type can't be changed", learn.microsoft.com/azure/container-apps/networking), so a
+    change of `vnetConfiguration` replaces the environment.
+    """
 
     def __init__(
         self, name: str, args: ContainerAppsEnvironmentArgs, opts: pulumi.ResourceOptions | None = None
@@ -44,9 +52,12 @@ class ContainerAppsEnvironment(pulumi.ComponentResource):
                 },
             },
             workload_profiles=[{"name": WORKLOAD_PROFILE, "workload_profile_type": WORKLOAD_PROFILE}],
+            vnet_configuration=None
+            if args.infrastructure_subnet_id is None
+            else {"infrastructure_subnet_id": args.infrastructure_subnet_id, "internal": True},
             zone_redundant=False,
             tags=dict(where.tags),
-            opts=child_options(self),
+            opts=child_options(self, replace_on_changes=["vnetConfiguration"]),
         )
         self.id: pulumi.Output[str] = self.environment.id
         self.name: pulumi.Output[str] = self.environment.name

@@ -17,6 +17,7 @@ class KeyVaultArgs:
     name: str
     placement: Placement
     settings: MlSettings
+    public_network_access: str | None = None
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -42,6 +43,7 @@ class KeyVault(pulumi.ComponentResource):
                 enable_soft_delete=True,
                 soft_delete_retention_in_days=cfg.soft_delete_retention_days,
                 enable_purge_protection=True if cfg.purge_protection else None,
+                public_network_access=args.public_network_access,
             ),
             tags=dict(where.tags),
             opts=child_options(self, protect=where.protect, delete_before_replace=True),

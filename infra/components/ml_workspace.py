@@ -25,6 +25,7 @@ class MlWorkspaceArgs:
     key_vault_id: pulumi.Input[str]
     app_insights_id: pulumi.Input[str]
     depends_on: Sequence[pulumi.Resource] = ()
+    public_network_access: str | None = None
 
 
 class MlWorkspace(pulumi.ComponentResource):
@@ -47,6 +48,7 @@ class MlWorkspace(pulumi.ComponentResource):
             key_vault=args.key_vault_id,
             application_insights=args.app_insights_id,
             system_datastores_auth_mode=DATASTORES_AUTH,
+            public_network_access=args.public_network_access,
             tags=dict(where.tags),
             opts=child_options(
                 self,

@@ -16,6 +16,8 @@ class ContainerRegistryArgs:
     name: str
     placement: Placement
     settings: RegistrySettings
+    # "Disabled" behind private endpoints; None leaves Azure's default (Enabled) and sends nothing.
+    public_network_access: str | None = None
 
 
 class ContainerRegistry(pulumi.ComponentResource):
@@ -32,6 +34,8 @@ class ContainerRegistry(pulumi.ComponentResource):
             sku={"name": args.settings.sku},
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
+            public_network_access=args.public_network_access,
+            zone_redundancy="Enabled" if args.settings.zone_redundancy else None,
             tags=dict(where.tags),
             opts=child_options(self, protect=where.protect, delete_before_replace=True),
         )

@@ -15,6 +15,7 @@ from infra.components.common import Placement, child_options, type_token
 class StorageAccountArgs:
     name: str
     placement: Placement
+    public_network_access: str | None = None
 
 
 class StorageAccount(pulumi.ComponentResource):
@@ -35,6 +36,7 @@ class StorageAccount(pulumi.ComponentResource):
             allow_blob_public_access=False,
             minimum_tls_version=MINIMUM_TLS,
             enable_https_traffic_only=True,
+            public_network_access=args.public_network_access,
             tags=dict(where.tags),
             # The name is global and the account holds data: a new name is a new account.
             opts=child_options(self, protect=where.protect, delete_before_replace=True),

@@ -15,15 +15,20 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer
 
+from opsctl import exitcodes
 from opsctl.cli import access as access_cmd
 from opsctl.cli import app as app_cmd
 from opsctl.cli import common, output
+from opsctl.cli import index as index_cmd
 from opsctl.cli import inspect as inspect_cmd
 from opsctl.cli import plan as plan_cmd
+from opsctl.cli import rag as rag_cmd
 from opsctl.cli import sandbox as sandbox_cmd
 from opsctl.cli import scale as scale_cmd
+from opsctl.cli import smoke as smoke_cmd
 from opsctl.cli import stack as stack_cmd
 from opsctl.cli import teardown as teardown_cmd
+from opsctl.cli import tiers as tiers_cmd
 
 # An error line never exceeds this; echoed values are bounded well below it (infra.settings.shown).
 MAX_ERROR_LINE = 1000
@@ -32,6 +37,7 @@ app = typer.Typer(
     name="opsctl",
     help="Operate ragstack environments: plan, deploy, scale, grant access, detect drift, tear down.",
     no_args_is_help=True,
+    epilog=exitcodes.epilog(),
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -47,6 +53,12 @@ app.command("down")(plan_cmd.down)
 app.command("output")(plan_cmd.outputs)
 app.add_typer(scale_cmd.app, name="scale")
 app.add_typer(stack_cmd.app, name="stack")
+# Data plane (issue 13): indexes as code, ingest, query, smoke, tiers.
+app.add_typer(index_cmd.app, name="index")
+app.command("ingest")(rag_cmd.ingest)
+app.command("query")(rag_cmd.query)
+app.command("smoke")(smoke_cmd.smoke)
+app.add_typer(tiers_cmd.app, name="tiers")
 
 
 @app.callback()
@@ -77,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         _click_failure(exc)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        sys.exit(exitcodes.INTERRUPTED)
     except Exception as exc:
         if not _is_azure_error(exc):
             raise
@@ -85,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
 
         code = error_code(exc)
         _fail(exc, f"error: {f'[{code}] ' if code else ''}{error_message(exc)} (--debug shows the trace)", 1)
+    if exit_code == exitcodes.INTERRUPTED:
+        # Typer turns Ctrl+C into a silent Exit(130) (typer/core.py `_main`); say it, as above.
+        sys.stderr.write("interrupted\n")
     sys.exit(exit_code if isinstance(exit_code, int) else 0)
 
 

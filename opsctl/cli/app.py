@@ -8,6 +8,7 @@ import typer
 
 from opsctl.cli import common
 from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
+from opsctl.errors import InvalidInput
 
 app = typer.Typer(help="Operate the environment's Container App.", no_args_is_help=True)
 
@@ -149,3 +150,40 @@ def rollback(
     )
     for label in result.written_back:
         console().print(f"wrote {label} to the stack file")
+
+
+@app.command("logs")
+def logs(
+    stack: str = common.STACK,
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep streaming new lines until interrupted."),
+    tail: int = typer.Option(20, "--tail", help="Lines of history to show first (0-300, as az)."),
+    revision: str | None = typer.Option(
+        None, "--revision", help="Console logs of this revision (default: the latest ready one)."
+    ),
+    kind: str = typer.Option(
+        "console", "--type", help="console (a container's output) or system (the app's events)."
+    ),
+    fmt: str = typer.Option("text", "--format", help="Console lines as text or json (system logs are JSON)."),
+    max_lines: int | None = typer.Option(
+        None, "--max-lines", hidden=True, help="Stop after N lines (scripts)."
+    ),
+    subscription: str | None = common.SUBSCRIPTION,
+    sandbox: bool | None = common.SANDBOX,
+    project_dir: Path = common.PROJECT_DIR,
+) -> None:
+    """Show the app's console or system log stream, like `az containerapp logs show`; --follow
+    streams until Ctrl+C. The sandbox serves the events it knows (revisions, image pulls, replica
+    starts, scaling) in Azure's format."""
+    from opsctl.logs import LogRequest, stream, validate
+
+    request = LogRequest(kind=kind, follow=follow, tail=tail, revision=revision, output=fmt)
+    try:
+        validate(request)
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.message) from None
+    env, target = common.EnvArgs(stack, subscription, sandbox, project_dir).open()
+    try:
+        for line in stream(env, target, request, max_lines=max_lines):
+            print(line, flush=True)
+    except KeyboardInterrupt:
+        return

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import typer
 
+from opsctl import exitcodes
 from opsctl.cli import common
 from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 
-DRIFT_EXIT_CODE = 2
+DRIFT_EXIT_CODE = exitcodes.DRIFT
 
 
 def status(
@@ -21,6 +22,7 @@ def status(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Every resource of the environment: health, state, sku, scale and endpoint."""
+    from opsctl.dataplane import sandbox_endpoint
     from opsctl.live import read_environment
 
     env, target = common.open_environment(
@@ -37,6 +39,8 @@ def status(
             "sku": r.sku,
             "scale": _scale(r.key, r.settings),
             "endpoint": r.endpoint,
+            # The ARM resource keeps Azure's endpoint; the sandbox serves the data plane here.
+            "sandboxEndpoint": sandbox_endpoint(target, r.endpoint),
         }
         for r in live.resources.values()
     ]
@@ -54,6 +58,9 @@ def status(
         )
         return
     title = f"{stack} ({target.kind}) - resource group {env.resource_group}"
+    for row in rows:
+        if row["sandboxEndpoint"]:
+            row["endpoint"] = f"{row['endpoint']} (sandbox: {row['sandboxEndpoint']})"
     print_table(rows, ["resource", "name", "health", "state", "sku", "scale", "endpoint"], title=title)
     if deployments:
         print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "health", "state"])

@@ -8,11 +8,12 @@ from typing import Any
 
 import typer
 
+from opsctl import exitcodes
 from opsctl.cli import common
 from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, console, print_json, print_table, structured
 from opsctl.errors import InvalidInput
 
-POLICY_EXIT_CODE = 3
+POLICY_EXIT_CODE = exitcodes.POLICY
 
 
 class PlanFormat(StrEnum):
@@ -61,6 +62,8 @@ def _print_plan(document: dict[str, Any], diff: dict[str, Any] | None) -> None:
         {"output": k, "value": v} for k, v in sorted(document["outputs"].items()) if not isinstance(v, list)
     ]
     print_table(outputs, ["output", "value"], title="stack outputs")
+    if document.get("indexes"):
+        print_table(document["indexes"], ["name", "file", "fields", "vectorFields"], title="search indexes")
     if document["findings"]:
         print_table(
             document["findings"], ["severity", "rule", "resource", "message"], title="policy findings"
@@ -144,6 +147,7 @@ def up(
                 "writes": report.writes,
                 "resources": rows,
                 "outputs": outputs,
+                "sandboxEndpoints": _sandbox_endpoint_map(outputs, target),
             }
         )
         return
@@ -152,7 +156,7 @@ def up(
     print_table(
         table, ["type", "name", "action", "changes"], title=f"up {stack} (sandbox): {report.writes} {verb}"
     )
-    _print_outputs(outputs)
+    _print_outputs(outputs, target)
 
 
 class OutputsFormat(StrEnum):
@@ -196,7 +200,7 @@ def outputs(
     elif structured(output) or fmt is OutputsFormat.json:
         print_json(values[name] if name is not None else values)
     else:
-        _print_outputs(values)
+        _print_outputs(values, target)
 
 
 def env_lines(values: dict[str, Any], *, export: bool) -> list[str]:
@@ -216,9 +220,30 @@ def _dotenv(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _print_outputs(outputs: dict[str, Any]) -> None:
+def _print_outputs(outputs: dict[str, Any], target: Any = None) -> None:
     rows = [{"output": k, "value": _output_text(v)} for k, v in sorted(outputs.items())]
+    for row, endpoint in zip(rows, sandbox_endpoints(sorted(outputs.items()), target), strict=True):
+        if endpoint:
+            row["value"] += f" (sandbox: {endpoint})"
     print_table(rows, ["output", "value"], title="outputs")
+
+
+def _sandbox_endpoint_map(outputs: dict[str, Any], target: Any) -> dict[str, str]:
+    items = sorted(outputs.items())
+    return {k: e for (k, _), e in zip(items, sandbox_endpoints(items, target), strict=True) if e}
+
+
+def sandbox_endpoints(items: list[tuple[str, Any]], target: Any) -> list[str | None]:
+    """Per output, where the sandbox serves it when it is a data-plane endpoint (Azure's form stays the
+    output's value: the same program deploys to Azure)."""
+    from opsctl.dataplane import sandbox_endpoint
+
+    if target is None:
+        return [None] * len(items)
+    return [
+        sandbox_endpoint(target, v) if isinstance(v, str) and v.startswith("https://") else None
+        for _, v in items
+    ]
 
 
 def _output_text(value: Any) -> str:

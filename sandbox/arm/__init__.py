@@ -12,6 +12,7 @@ from sandbox.arm import (
     locks,
     machinelearning,
     managedidentity,
+    network,
     registry,
     resources,
     search,
@@ -35,4 +36,5 @@ PROVIDERS: list[Provider] = [
     keyvault.provider,
     machinelearning.provider,
     appinsights.provider,
+    network.provider,
 ]

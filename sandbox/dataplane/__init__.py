@@ -2,7 +2,8 @@
 
 A service's data plane lives under `https://127.0.0.1:PORT/<prefix>/<resource name>/`:
 `/search/<service>/indexes...` for AI Search, `/cognitive/<subdomain>/openai/...` and
-`.../documentintelligence/...` for Azure OpenAI and Document Intelligence. The ARM resource keeps
+`.../documentintelligence/...` for Azure OpenAI and Document Intelligence, `/containerapps/<region>/...`
+for the Container Apps log streams. The ARM resource keeps
 Azure's own endpoint (`https://<name>.search.windows.net/`) and
 `SandboxConnection.dataplane_endpoint` maps one to the other, so code that reads
 `properties.endpoint` stays the code that runs on Azure and only the connection decides where the
@@ -90,6 +91,7 @@ def bearer_caller(state: SandboxState, authorization: str, audiences: tuple[str,
 def routes(state: SandboxState) -> list[BaseRoute]:
     """Every data plane's routes, mounted before ARM's catch-all."""
     from sandbox.dataplane.cognitive import routes as cognitive_routes
+    from sandbox.dataplane.containerapps import routes as containerapps_routes
     from sandbox.dataplane.search.routes import routes as search_routes
 
-    return [*search_routes(state), *cognitive_routes(state)]
+    return [*search_routes(state), *cognitive_routes(state), *containerapps_routes(state)]

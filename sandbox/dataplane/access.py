@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.catalog.cognitive import DATAPLANE_AUDIENCE
+from sandbox.arm.network.models import privately_reachable
 from sandbox.core.errors import ArmError
 from sandbox.core.rbac import Access, permits
 from sandbox.core.state import SandboxState
@@ -92,13 +93,14 @@ def authenticate(state: SandboxState, account: dict[str, Any], headers: dict[str
     return Caller(str(claims.get("oid", "")), claims)
 
 
-def check_network(account: dict[str, Any], caller: Caller) -> None:
-    """`publicNetworkAccess: Disabled` refuses callers from outside. A managed identity's token
-    (`xms_mirid`) comes from the environment's own MSI endpoint: that caller counts as inside."""
+def check_network(state: SandboxState, account: dict[str, Any], caller: Caller) -> None:
+    """`publicNetworkAccess: Disabled` refuses callers from outside: only an app's managed identity
+    whose environment is in a VNet with an approved private endpoint to the account gets in
+    (`sandbox.arm.network.models.privately_reachable`)."""
     props = account.get("properties") or {}
     if str(props.get("publicNetworkAccess") or "Enabled").lower() != "disabled":
         return
-    if caller.claims.get("xms_mirid"):
+    if privately_reachable(state, account["id"], caller.claims):
         return
     # Src: Azure-Samples/azure-search-openai-demo#1208/#2742 ("Public access is disabled").
     raise DataPlaneError(403, "403", "Public access is disabled. Please configure private endpoint.")
@@ -127,6 +129,6 @@ def admit(
 ) -> Caller:
     """Authentication, network, then RBAC: the order Azure's front end checks them in."""
     caller = authenticate(state, account, headers)
-    check_network(account, caller)
+    check_network(state, account, caller)
     authorize(state, account, caller, action, operation)
     return caller

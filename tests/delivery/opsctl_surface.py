@@ -49,6 +49,8 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
     ),
     "status": Spec(ENV, required=("--stack",)),
     "drift": Spec(ENV, required=("--stack",)),
+    "tiers compare": Spec({"--stack": TEXT, "--project-dir": TEXT}, common=("--output",)),
+    "smoke": Spec({**ENV, "--as-app": FLAG, "--wait": TEXT}, required=("--stack",)),
     "teardown": Spec(
         {
             **ENV,

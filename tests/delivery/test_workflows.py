@@ -303,7 +303,9 @@ def test_deploy_builds_pushes_and_rolls_out_per_stack() -> None:
         (up,) = [s for s in uses(job, PULUMI) if s["with"].get("command")]
         assert is_true(up["with"]["refresh"])
         assert up["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-        assert "app set-image" in opsctl_paths(job)
+        paths = opsctl_paths(job)
+        assert "app set-image" in paths
+        assert "smoke" in paths[paths.index("app set-image") :], "smoke runs after each rollout"
     assert uses(dev, "docker/setup-buildx-action") and uses(dev, "docker/build-push-action")
     build = uses(dev, "docker/build-push-action")[0]
     assert build["if"] == "steps.image.outputs.build == 'true'" and is_true(build["with"]["push"])
@@ -340,7 +342,7 @@ INVOCATIONS = invocations()
 
 def test_workflows_use_opsctl() -> None:
     used = {" ".join(surface.command_path(surface.stub_app(), i.args)) for i in INVOCATIONS}
-    assert used == {"plan", "app set-image", "teardown", "drift", "stack new"}
+    assert used == {"plan", "app set-image", "teardown", "drift", "stack new", "smoke"}
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from infra.planned import PlannedResource, StackContext
 from tests.planned_stack import (
     DEV_MUTATIONS,
     MUTATIONS,
+    REMOVALS,
     RG_ID,
     SUB,
     compliant_stack,
@@ -27,7 +28,7 @@ from tests.planned_stack import (
 
 PROD = StackContext(stack="prod", production=True)
 DEV = StackContext(stack="dev", production=False)
-ALL_RULE_IDS = sorted(MUTATIONS) + sorted(DEV_MUTATIONS)
+ALL_RULE_IDS = sorted(MUTATIONS) + sorted(DEV_MUTATIONS) + sorted(REMOVALS)
 
 
 def ids(findings: list[P.Finding]) -> list[str]:
@@ -73,6 +74,9 @@ def test_severities() -> None:
         "key-vault-rbac-authorization": "high",
         "key-vault-purge-protection": "medium",
         "foundry-project-identity": "medium",
+        "production-private-network": "high",
+        "registry-premium-for-private-endpoints": "high",
+        "private-endpoint-dns-zone-group": "medium",
     }
     assert {rule.id: rule.severity for rule in P.RULES} == expected
 

@@ -40,6 +40,14 @@ ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
 STORAGE = "azure-native:storage:StorageAccount"
 VAULT = "azure-native:keyvault:Vault"
 INSIGHTS = "azure-native:applicationinsights:Component"
+NETWORK_TYPES = {
+    "azure-native:network:VirtualNetwork",
+    "azure-native:network:Subnet",
+    "azure-native:network:PrivateEndpoint",
+    "azure-native:network:PrivateDnsZoneGroup",
+    "azure-native:privatedns:PrivateZone",
+    "azure-native:privatedns:VirtualNetworkLink",
+}
 STATEFUL = {RG, WORKSPACE, SEARCH, ACCOUNT, REGISTRY, PROJECT, ML_WORKSPACE, STORAGE, VAULT}
 
 
@@ -64,6 +72,8 @@ def test_renders_every_resource_kind(stack: str) -> None:
         expected.add(PROJECT)
     if raw(stack, "ml", {}).get("enabled"):
         expected |= {ML_WORKSPACE, STORAGE, VAULT, INSIGHTS}
+    if raw(stack, "network", {}).get("enabled"):
+        expected |= NETWORK_TYPES
     assert kinds == expected
     assert len(rendered.of_type(ACCOUNT)) == 2
     calls = {"azure-native:operationalinsights:getSharedKeys"}
@@ -88,6 +98,11 @@ def test_explicit_names_from_naming_rules(stack: str) -> None:
             assert resource.inputs["resourceGroupName"] == names.resource_group
 
 
+def public_access(stack: str) -> str:
+    """Services behind private endpoints have their public endpoint off."""
+    return "Disabled" if raw(stack, "network", {}).get("enabled") else "Enabled"
+
+
 def test_search_service_inputs(stack: str) -> None:
     search = raw(stack, "search", {})
     service = rendered_stack(stack).one(SEARCH)
@@ -98,7 +113,7 @@ def test_search_service_inputs(stack: str) -> None:
     assert service.inputs["hostingMode"] == "Default"
     assert service.inputs["disableLocalAuth"] is True
     assert "authOptions" not in service.inputs
-    assert service.inputs["publicNetworkAccess"] == "Enabled"
+    assert service.inputs["publicNetworkAccess"] == public_access(stack)
     assert (service.inputs.get("identity") == {"type": "SystemAssigned"}) == SEARCH_TIERS[
         search["sku"]
     ].managed_identity
@@ -121,7 +136,7 @@ def test_openai_account_inputs(stack: str) -> None:
     assert account.inputs["properties"] == {
         "customSubDomainName": name.lower(),
         "disableLocalAuth": True,
-        "publicNetworkAccess": "Enabled",
+        "publicNetworkAccess": public_access(stack),
         **({"allowProjectManagement": True} if foundry else {}),
     }
     assert "properties.customSubDomainName" in account.replace_on_changes
@@ -358,7 +373,8 @@ def test_every_taggable_resource_is_tagged(stack: str) -> None:
     expected["profile"] = settings.profile
     assert environment_tags(settings) == expected
     taggable = [r for r in rendered.custom_resources if _taggable(r.type)]
-    assert {r.type for r in taggable} == {r.type for r in rendered.custom_resources} - {ROLE}
+    untagged = {ROLE, "azure-native:network:Subnet", "azure-native:network:PrivateDnsZoneGroup"}
+    assert {r.type for r in taggable} == {r.type for r in rendered.custom_resources} - untagged
     for resource in taggable:
         assert resource.inputs.get("tags") == expected, resource.name
 

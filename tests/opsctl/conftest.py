@@ -45,6 +45,7 @@ def project(tmp_path: Path) -> Path:
     """A copy of the repo's stack files that tests may rewrite."""
     for path in ROOT.glob("Pulumi*.yaml"):
         shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(ROOT / "indexes", tmp_path / "indexes")
     return tmp_path
 
 
@@ -63,6 +64,18 @@ class Live:
 
     def stack_text(self, stack: str = "dev") -> str:
         return (self.project / f"Pulumi.{stack}.yaml").read_text()
+
+    def apply_indexes(self, stack: str = "dev") -> None:
+        """What `opsctl index apply` does after `up` (the README's flow): the declared indexes exist,
+        so drift compares resources and schemas alike."""
+        from opsctl.dataplane import open_data_plane
+        from opsctl.index_apply import apply_plans, plan_indexes
+        from opsctl.indexes import load_index_definitions
+
+        env = self.env(stack)
+        plane = open_data_plane(env, self.target)
+        definitions = load_index_definitions(env)
+        apply_plans(plane, definitions, plan_indexes(plane, definitions))
 
 
 @pytest.fixture

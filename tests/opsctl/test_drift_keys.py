@@ -24,8 +24,16 @@ def by_setting(items: list[dict[str, object]], resource: str) -> dict[object, di
     return {i["setting"]: i for i in items if i["resource"] == resource}
 
 
-def test_in_sync_after_deploy(live, opsctl) -> None:
+def test_in_sync_after_deploy_and_index_apply(live, opsctl) -> None:
+    live.apply_indexes()
     assert drift(opsctl, live) == []
+
+
+def test_a_declared_index_not_yet_applied_is_drift_restored_by_index_apply(live, opsctl) -> None:
+    env = live.env()
+    (item,) = drift(opsctl, live)
+    assert item["resource"] == f"{env.names.search}/indexes/docs"
+    assert item["restore"] == "opsctl index apply --stack dev"
 
 
 def test_app_cpu_memory_port_ingress_and_env_drift_name_their_keys(live, opsctl) -> None:

@@ -145,6 +145,7 @@ def test_up_re_puts_failed_resources_whose_values_match(live, opsctl) -> None:
     written = {w["path"].rsplit("/", 1)[-1] for w in arm_writes(live.sandbox, start)}
     env = live.env()
     assert {"chat", env.names.search} <= written
+    live.apply_indexes()
     drift = run(opsctl, live, "drift")
     assert drift.code == 0, drift.out
 

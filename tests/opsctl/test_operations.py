@@ -70,6 +70,7 @@ def test_up_deploys_dev_and_status_and_drift_agree(live, opsctl) -> None:
     assert report["target"] == "sandbox" and report["resourceGroup"]["exists"]
     assert all(r["exists"] for r in report["resources"]), report["resources"]
     assert {d["deployment"] for d in report["deployments"]} == {"chat", "embedding"}
+    live.apply_indexes()
     drift = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
     assert drift.code == 0, drift.out
     assert json.loads(drift.out)["inSync"] is True
@@ -580,6 +581,7 @@ def test_up_keeps_an_image_rolled_out_by_ci(live, opsctl) -> None:
         env.resource_group, env.names.container_app
     )
     assert app.properties.template["containers"][0]["image"] == image
+    live.apply_indexes()
     drift = opsctl("drift", "--stack", "dev", "--project-dir", str(live.project))
     assert drift.code == 0, drift.out
 

@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 import string
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -128,6 +129,57 @@ def env_busy(doc: dict[str, Any]) -> None:
             f"Cannot modify Container Apps environment {doc['name']} because another operation "
             "is in progress.",
         )
+
+
+def apps_in(state: SandboxState, env: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in state.store.find(type=APP_TYPE) if env_of(a) == env["id"].lower()]
+
+
+def environment_for(state: SandboxState, props: dict[str, Any]) -> dict[str, Any]:
+    """The provisioned environment an app names, else the service's refusal."""
+    env_id = props.get("environmentId") or props.get("managedEnvironmentId") or ""
+    if not isinstance(env_id, str) or not ENV_ID.match(env_id):
+        # Text: microsoft/azure-container-apps#194.
+        raise bad_request("InvalidManagedEnvironmentId", f"Invalid ManagedEnvironmentId value '{env_id}'.")
+    env = state.store.get(env_id)
+    if env is None:
+        # Code: arm-facts §6; the message text is [mem].
+        raise bad_request("ManagedEnvironmentNotFound", f"Managed Environment '{env_id}' was not found.")
+    if env["properties"].get("provisioningState") != "Succeeded":
+        # Text: microsoft/azure-container-apps#868, #1208, #1778.
+        raise bad_request(
+            "ManagedEnvironmentNotProvisioned",
+            f"The environment '{env['id']}' has not been provisioned successfully.",
+        )
+    return env
+
+
+def app_identity(
+    state: SandboxState, app: str, given: Any, old: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The app's identity block: a system-assigned principal (kept across updates) and the
+    principal/client ids of its user-assigned identities."""
+    if not isinstance(given, dict) or given.get("type") in (None, "None"):
+        return None
+    kinds = {k.strip().lower() for k in str(given["type"]).split(",")}
+    out: dict[str, Any] = {"type": given["type"]}
+    if "systemassigned" in kinds:
+        out["principalId"] = (old or {}).get("principalId") or str(uuid.uuid4())
+        out["tenantId"] = state.config.tenant_id
+        if state.directory.get(out["principalId"]) is None:
+            state.directory.add(
+                out["principalId"],
+                "ServicePrincipal",
+                display_name=app,
+                visible_at=state.clock.now() + state.config.principal_replication_delay,
+            )
+    uais = {}
+    for uai_id in (given.get("userAssignedIdentities") or {}) if "userassigned" in kinds else {}:
+        uai = state.store.get(uai_id) or {"properties": {}}
+        uais[uai_id] = {k: uai["properties"].get(k) for k in ("principalId", "clientId")}
+    if uais:
+        out["userAssignedIdentities"] = uais
+    return out
 
 
 # -- JSON merge patch ---------------------------------------------------------------------------
@@ -350,6 +402,7 @@ def fail_provisioning(state: SandboxState, app: dict[str, Any], rev: Any, error:
         rev["properties"].update(
             provisioningState="Failed", active=False, provisioningError=error.get("message", "")
         )
+        rev.setdefault("sandbox", {})["failedAt"] = state.clock.now()
         state.store.put(rev)
 
 

@@ -2,9 +2,10 @@
 
 Order (MS Learn search-security-rbac.md, search-security-api-keys.md,
 search-security-network-security... "public network access"):
-1. `publicNetworkAccess: disabled` refuses every caller from outside the environment; the
-   sandbox's stand-in for "inside" is a managed-identity token (from the MSI endpoint, which only
-   code in the environment can reach). [unverified] the 403 text.
+1. `publicNetworkAccess: disabled` refuses every caller from outside the network; inside means
+   an app's managed identity whose environment is in a VNet with an approved private endpoint to
+   the service (`sandbox.arm.network.models.privately_reachable`). [unverified] the 403 text for
+   Search (it is the Azure OpenAI one, Azure-Samples/azure-search-openai-demo#1208).
 2. `api-key`: refused when `disableLocalAuth` is true; an admin key may do everything, a query
    key only reads documents (search-security-api-keys.md).
 3. `Authorization: Bearer`: audience `https://search.azure.com` (the SDK's default scope
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING, Any
 
+from sandbox.arm.network.models import privately_reachable
 from sandbox.core import rbac
 from sandbox.dataplane import Caller, DataPlaneError, bearer_caller
 
@@ -40,12 +42,10 @@ def authenticate(state: SandboxState, service: dict[str, Any], headers: dict[str
         caller = _key_caller(service, api_key)
     else:
         caller = bearer_caller(state, headers.get("authorization", ""), AUDIENCES)
-    if str(props.get("publicNetworkAccess", "enabled")).lower() == "disabled" and not caller.managed_identity:
+    closed = str(props.get("publicNetworkAccess", "enabled")).lower() == "disabled"
+    if closed and not privately_reachable(state, service["id"], caller.claims):
         raise DataPlaneError(
-            403,
-            "Forbidden",
-            "Public access is disabled. Please configure private endpoint. (The sandbox admits only "
-            "managed-identity callers from inside the environment.)",
+            403, "Forbidden", "Public access is disabled. Please configure private endpoint."
         )
     if caller.key_kind is None and "apiKeyOnly" in (props.get("authOptions") or {}):
         raise DataPlaneError(

@@ -18,39 +18,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infra.catalog.search import MAX_VECTOR_DIMENSIONS
+from infra.catalog.search import (
+    FIELD_TYPES,
+    KEY_FIELD_TYPE,
+    MAX_VECTOR_DIMENSIONS,
+    MIN_VECTOR_DIMENSIONS,
+    REBUILD_FIELD_ATTRIBUTES,
+    VECTOR_ALGORITHM_KINDS,
+    VECTOR_FIELD_TYPES,
+)
 from sandbox.dataplane import DataPlaneError
 
-SIMPLE_TYPES = (
-    "Edm.String",
-    "Edm.Int32",
-    "Edm.Int64",
-    "Edm.Double",
-    "Edm.Boolean",
-    "Edm.DateTimeOffset",
-    "Edm.GeographyPoint",
-    "Edm.ComplexType",
-)
-VECTOR_TYPES = (
-    "Collection(Edm.Single)",
-    "Collection(Edm.Half)",
-    "Collection(Edm.Int16)",
-    "Collection(Edm.SByte)",
-    "Collection(Edm.Byte)",
-)
-ALGORITHMS = ("hnsw", "exhaustiveKnn")
-# The attributes that make up a field's physical layout (a change needs a rebuild).
-_FIXED = (
-    "type",
-    "key",
-    "searchable",
-    "filterable",
-    "sortable",
-    "facetable",
-    "analyzer",
-    "dimensions",
-    "vectorSearchProfile",
-)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,126}[a-z0-9]?$")
 
 
@@ -61,7 +39,7 @@ def invalid(message: str) -> DataPlaneError:
 
 
 def is_vector(field: dict[str, Any]) -> bool:
-    return field.get("type") in VECTOR_TYPES and field.get("dimensions") is not None
+    return field.get("type") in VECTOR_FIELD_TYPES and field.get("dimensions") is not None
 
 
 def validate_index(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -81,8 +59,8 @@ def validate_index(doc: dict[str, Any], name: str) -> dict[str, Any]:
     if len(keys) != 1:
         raise invalid("The request is invalid. Details: index : The index must have exactly one key field.")
     key = next(f for f in fields if f.get("key"))
-    if key.get("type") != "Edm.String":
-        raise invalid(f"The key field '{key['name']}' must be of type Edm.String.")
+    if key.get("type") != KEY_FIELD_TYPE:
+        raise invalid(f"The key field '{key['name']}' must be of type {KEY_FIELD_TYPE}.")
     stored = {k: v for k, v in doc.items() if not k.startswith("@odata")}
     stored["name"] = name
     stored.setdefault("scoringProfiles", [])
@@ -103,18 +81,19 @@ def _check_field(f: Any, doc: dict[str, Any], seen: set[str]) -> None:
         if isinstance(ftype, str) and ftype.startswith("Collection(")
         else ftype
     )
-    if ftype not in VECTOR_TYPES and inner not in SIMPLE_TYPES:
+    if ftype not in VECTOR_FIELD_TYPES and inner not in FIELD_TYPES:
         raise invalid(
             f"The request is invalid. Details: index : Field '{name}' has an invalid type '{ftype}'."
         )
     if f.get("dimensions") is None and f.get("vectorSearchProfile") is None:
         return
-    if ftype not in VECTOR_TYPES:
+    if ftype not in VECTOR_FIELD_TYPES:
         raise invalid(f"Field '{name}' has dimensions but type '{ftype}' is not a vector type.")
     dims = f.get("dimensions")
-    if not isinstance(dims, int) or not 2 <= dims <= MAX_VECTOR_DIMENSIONS:
+    if not isinstance(dims, int) or not MIN_VECTOR_DIMENSIONS <= dims <= MAX_VECTOR_DIMENSIONS:
         raise invalid(
-            f"Field '{name}': vector dimensions must be between 2 and {MAX_VECTOR_DIMENSIONS}, not {dims}."
+            f"Field '{name}': vector dimensions must be between {MIN_VECTOR_DIMENSIONS} and "
+            f"{MAX_VECTOR_DIMENSIONS}, not {dims}."
         )
     _check_profile(name, f.get("vectorSearchProfile"), doc.get("vectorSearch") or {})
 
@@ -127,10 +106,11 @@ def _check_profile(field: str, profile: Any, vector_search: dict[str, Any]) -> N
         )
     algorithms = {a.get("name"): a for a in vector_search.get("algorithms") or []}
     algo = algorithms.get(profiles[profile].get("algorithm"))
-    if algo is None or algo.get("kind") not in ALGORITHMS:
+    if algo is None or algo.get("kind") not in VECTOR_ALGORITHM_KINDS:
         raise invalid(
             f"Vector search profile '{profile}' references algorithm configuration "
-            f"'{profiles[profile].get('algorithm')}' which is not defined (kinds: {', '.join(ALGORITHMS)})."
+            f"'{profiles[profile].get('algorithm')}' which is not defined "
+            f"(kinds: {', '.join(VECTOR_ALGORITHM_KINDS)})."
         )
 
 
@@ -139,7 +119,7 @@ def check_update(old: dict[str, Any], new: dict[str, Any]) -> None:
     new_fields = {f["name"]: f for f in new["fields"]}
     for f in old["fields"]:
         changed = f["name"] not in new_fields or any(
-            _norm(f.get(a)) != _norm(new_fields[f["name"]].get(a)) for a in _FIXED
+            _norm(f.get(a)) != _norm(new_fields[f["name"]].get(a)) for a in REBUILD_FIELD_ATTRIBUTES
         )
         if changed:
             text = f"Existing field '{f['name']}' cannot be changed."

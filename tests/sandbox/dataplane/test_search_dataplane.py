@@ -12,6 +12,17 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken, AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
+from azure.mgmt.msi import ManagedServiceIdentityClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.network.models import (
+    AddressSpace,
+    Delegation,
+    PrivateEndpoint,
+    PrivateLinkServiceConnection,
+    Subnet,
+    VirtualNetwork,
+)
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.search import SearchManagementClient
 from azure.mgmt.search.models import DataPlaneAadOrApiKeyAuthOption, DataPlaneAuthOptions, SearchService, Sku
@@ -290,7 +301,75 @@ def test_disabled_local_auth_refuses_keys(sandbox, service, loaded):
     assert err.value.status_code == 403 and "disableLocalAuth" in err.value.message
 
 
-def test_disabled_public_access_admits_only_managed_identity_tokens(sandbox, service, loaded):
+def _app_behind_private_endpoint(arm, sandbox, target_id: str) -> dict[str, str]:
+    """A VNet with an approved private endpoint to the target and a Container App, running as a
+    user-assigned identity, in an environment on that VNet; the identity's token claims."""
+    net = arm(NetworkManagementClient)
+    vnet = net.virtual_networks.begin_create_or_update(
+        "rg",
+        "vnet",
+        VirtualNetwork(
+            location="eastus",
+            address_space=AddressSpace(address_prefixes=["10.0.0.0/16"]),
+            subnets=[
+                Subnet(
+                    name="apps",
+                    address_prefix="10.0.0.0/27",
+                    delegations=[Delegation(name="aca", service_name="Microsoft.App/environments")],
+                ),
+                Subnet(name="endpoints", address_prefix="10.0.1.0/24"),
+            ],
+        ),
+    ).result()
+    conn = PrivateLinkServiceConnection(
+        name="c", private_link_service_id=target_id, group_ids=["searchService"]
+    )
+    net.private_endpoints.begin_create_or_update(
+        "rg",
+        "pe",
+        PrivateEndpoint(
+            location="eastus",
+            subnet=Subnet(id=f"{vnet.id}/subnets/endpoints"),
+            private_link_service_connections=[conn],
+        ),
+    ).result()
+    uai = arm(ManagedServiceIdentityClient).user_assigned_identities.create_or_update(
+        "rg", "app-id", {"location": "eastus"}
+    )
+    aca = arm(ContainerAppsAPIClient)
+    env = aca.managed_environments.begin_create_or_update(
+        "rg",
+        "env",
+        {
+            "location": "eastus",
+            "properties": {
+                "vnetConfiguration": {"infrastructureSubnetId": f"{vnet.id}/subnets/apps", "internal": True},
+                "workloadProfiles": [{"name": "Consumption", "workloadProfileType": "Consumption"}],
+            },
+        },
+    ).result()
+    container = {
+        "name": "web",
+        "image": "mcr.microsoft.com/k8se/quickstart:latest",
+        "resources": {"cpu": 0.5, "memory": "1Gi"},
+    }
+    aca.container_apps.begin_create_or_update(
+        "rg",
+        "web",
+        {
+            "location": "eastus",
+            "identity": {"type": "UserAssigned", "userAssignedIdentities": {uai.id: {}}},
+            "properties": {"environmentId": env.id, "template": {"containers": [container]}},
+        },
+    ).result()
+    return {"oid": uai.principal_id, "xms_mirid": uai.id}
+
+
+def test_disabled_public_access_admits_only_an_app_identity_behind_a_private_endpoint(
+    arm, sandbox, service, loaded
+):
+    """MS Learn search-security-network-security: with public access disabled, only callers that
+    reach the service through a private endpoint get in."""
     svc, mgmt = service
     mgmt.services.begin_create_or_update(
         "rg",
@@ -309,11 +388,18 @@ def test_disabled_public_access_admits_only_managed_identity_tokens(sandbox, ser
     with pytest.raises(HttpResponseError) as err:
         list(outside.search("search"))
     assert err.value.status_code == 403 and "Public access is disabled" in err.value.message
-    inside = Token(
+    bare_mi = Token(
         sandbox._live().issuer.issue(
             oid=APP, aud="https://search.azure.com/", xms_mirid="/subscriptions/x/mi"
         )[0]
     )
+    with pytest.raises(HttpResponseError) as err:
+        list(_clients(sandbox, svc, bare_mi)[1].search("search"))
+    assert err.value.status_code == 403
+    claims = _app_behind_private_endpoint(arm, sandbox, svc.id)
+    sandbox.grant(claims["oid"], "Search Index Data Reader", scope=svc.id)
+    sandbox.advance(301)
+    inside = Token(sandbox._live().issuer.issue(aud="https://search.azure.com/", **claims)[0])
     _, client = _clients(sandbox, svc, inside)
     assert {h["id"] for h in client.search("search")} == {"1", "3"}
 

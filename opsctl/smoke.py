@@ -1,0 +1,343 @@
+"""`opsctl smoke`: make every data-plane call the app makes, as the app (or the ambient caller), and
+say for each failure what is missing and the command that fixes it.
+
+Who calls: by default the ambient credential (the target's: the operator on a workstation, the
+managed identity inside the app, the CI identity in a workflow); `--as-app` takes a token for the
+app's user-assigned identity from the managed-identity endpoint, which exists only where the identity
+is attached (on Azure: inside the environment; in the sandbox: its `/msi/token`, the sandbox host
+counting as inside). A failure is told apart as:
+- private access: 403 "Public access is disabled": the call must come from inside the network;
+- not propagated yet: an assignment granting the data action exists (listed via ARM) but the data
+  plane still refuses: Azure RBAC takes up to 10 minutes (MS Learn role-assignments troubleshooting),
+  so smoke waits (target time, `Target.sleep`) and retries within `--wait`;
+- missing: no such assignment: fail at once, naming the role, the scope and the fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from infra import rag
+from infra.catalog.cognitive import DATAPLANE_AUDIENCE
+from infra.catalog.roles import (
+    DATA_ACTIONS,
+    ROLE_NAMES_BY_GUID,
+    ResourceKey,
+    grants_data_action,
+    preset_role_for,
+)
+from opsctl.dataplane import SEARCH_AUDIENCE, DataPlane, open_data_plane
+from opsctl.errors import OpsError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from opsctl.environment import Environment
+    from opsctl.target import Target
+
+DEFAULT_WAIT_SECONDS = 600.0  # Azure's documented worst case for a new role assignment to apply
+POLL_SECONDS = 30.0  # the first wait for propagation; each further one doubles (within --wait)
+# Layout of a tiny HTML page: a format both Azure's prebuilt-layout (2024-11-30: PDF, images, Office,
+# HTML) and the sandbox accept.
+TINY_DOCUMENT = b"<html><body><h1>opsctl smoke</h1><p>ragstack data-plane check.</p></body></html>"
+PASS, FAIL, SKIP = "pass", "fail", "skipped"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SmokeCheck:
+    """One row of the report."""
+
+    check: str
+    target: str
+    result: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who the checks ran as, read from the token's claims."""
+
+    principal_id: str
+    principal_type: str
+    is_app: bool
+
+
+@dataclass
+class SmokeReport:
+    stack: str
+    caller: Caller | None
+    checks: list[SmokeCheck] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.result != FAIL for c in self.checks)
+
+
+@dataclass
+class _Run:
+    """What every check needs: the plane, who calls, and the shared `--wait` budget."""
+
+    env: Environment
+    target: Target
+    plane: DataPlane
+    caller: Caller
+    wait: float
+    progress: Progress
+    waited: float = 0.0
+    polls: int = 0
+
+
+class _Pending(Exception):
+    """An assignment exists but the data plane does not honour it yet."""
+
+
+def run_smoke(
+    env: Environment,
+    target: Target,
+    *,
+    as_app: bool = False,
+    wait: float = DEFAULT_WAIT_SECONDS,
+    progress: Progress = lambda _: None,
+) -> SmokeReport:
+    """Every check, in the order the app needs them; never raises for a failing call."""
+    identity = _app_identity(env, target)
+    plane = open_data_plane(env, target)
+    if as_app:
+        plane = plane.as_credential(target.managed_identity_credential(identity["clientId"]))
+    report = SmokeReport(env.stack, None)
+    tokens = [_token_check(plane.credential, audience) for audience in (SEARCH_AUDIENCE, DATAPLANE_AUDIENCE)]
+    report.checks += [check for check, _ in tokens]
+    claims = next((c for _, c in tokens if c), None)
+    if claims is None:
+        report.checks.append(SmokeCheck("data plane", "-", SKIP, "no token: no call can be made"))
+        return report
+    report.caller = _caller(claims, identity["principalId"])
+    run = _Run(env, target, plane, report.caller, wait, progress)
+    report.checks += _search_checks(run) + _model_checks(run) + [_layout_check(run)]
+    return report
+
+
+def _app_identity(env: Environment, target: Target) -> dict[str, Any]:
+    from opsctl.live import _identity
+
+    found = _identity(env, target)
+    if not found.exists or not found.settings.get("clientId"):
+        raise OpsError(
+            f"the app's identity {found.name} was not found in {env.resource_group}",
+            hint=f"deploy the environment first: `opsctl up --stack {env.stack}`",
+        )
+    return found.settings
+
+
+def _token_check(credential: TokenCredential, audience: str) -> tuple[SmokeCheck, dict[str, Any] | None]:
+    try:
+        token = credential.get_token(f"{audience}/.default").token
+    except Exception as exc:  # any credential's failure is this check's result
+        detail = f"{_one_line(exc)}; --as-app works only where the app's identity is attached"
+        return SmokeCheck("token", audience, FAIL, detail), None
+    claims = _claims(token)
+    return SmokeCheck("token", audience, PASS, f"principal {claims.get('oid', '?')}"), claims
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The JWT's payload, unverified: only to say who the token is for."""
+    try:
+        payload = token.split(".")[1]
+        return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+    except (IndexError, ValueError):
+        return {}
+
+
+def _caller(claims: dict[str, Any], app_principal: str | None) -> Caller:
+    oid = str(claims.get("oid", ""))
+    kind = "User" if str(claims.get("idtyp", "")).lower() == "user" else "ServicePrincipal"
+    return Caller(oid, kind, bool(app_principal) and oid.lower() == str(app_principal).lower())
+
+
+def _search_checks(run: _Run) -> list[SmokeCheck]:
+    from opsctl.indexes import load_index_definitions
+
+    names = [d.name for d in load_index_definitions(run.env)]
+    if not names:
+        return [SmokeCheck("search query", "-", SKIP, "no index declared in ragstack:rag.indexes")]
+
+    def query(index: str) -> str:
+        hits = list(run.plane.search_client(index).search(search_text="*", top=1))
+        return f"{len(hits)} hit(s) for '*'"
+
+    return [
+        _check(run, "search query", f"index {name}", "search", lambda n=name: query(n))  # type: ignore[misc]
+        for name in names
+    ]
+
+
+def _model_checks(run: _Run) -> list[SmokeCheck]:
+    client = run.plane.openai_client()
+
+    def embed(name: str) -> str:
+        vector = client.embeddings.create(model=name, input="opsctl smoke").data[0].embedding
+        return f"{len(vector)} dimensions"
+
+    def chat(name: str) -> str:
+        reply = client.chat.completions.create(
+            model=name, messages=[{"role": "user", "content": "Say OK."}], max_tokens=5
+        )
+        return f"answered ({reply.usage.total_tokens if reply.usage else '?'} tokens)"
+
+    checks = []
+    for deployment in run.env.settings.openai.deployments:
+        kind, call = ("embedding", embed) if rag.is_embedding(deployment) else ("chat", chat)
+        target = f"deployment {deployment.name}"
+        checks.append(_check(run, kind, target, "openai", lambda c=call, n=deployment.name: c(n)))  # type: ignore[misc]
+    return checks
+
+
+def _layout_check(run: _Run) -> SmokeCheck:
+    def analyze() -> str:
+        client = run.plane.document_intelligence_client()
+        poller = client.begin_analyze_document(
+            "prebuilt-layout", TINY_DOCUMENT, content_type="application/octet-stream"
+        )
+        return f"{len(poller.result().pages or [])} page(s) analyzed"
+
+    return _check(run, "layout", "prebuilt-layout", "document_intelligence", analyze)
+
+
+def _check(run: _Run, check: str, target: str, resource: ResourceKey, call: Callable[[], str]) -> SmokeCheck:
+    """Make the call; retry while an existing assignment propagates or a 429 asks to wait."""
+    waited_before = run.waited
+    while True:
+        try:
+            detail = call()
+        except Exception as exc:  # classified below; anything unknown is a failed check, one line
+            outcome = _diagnose(run, check, target, resource, exc)
+            if isinstance(outcome, str):
+                return SmokeCheck(check, target, FAIL, outcome)
+            if not _sleep(run, outcome):
+                return SmokeCheck(check, target, FAIL, _timed_out(run, check, resource, exc))
+            continue
+        if run.waited > waited_before:
+            detail += f" (after waiting {run.waited - waited_before:.0f}s)"
+        return SmokeCheck(check, target, PASS, detail)
+
+
+def _sleep(run: _Run, seconds: float) -> bool:
+    """Wait `seconds` of target time within the shared `--wait` budget; False when it is spent."""
+    left = run.wait - run.waited
+    if left <= 0:
+        return False
+    step = min(max(seconds, 1.0), left)
+    run.target.sleep(step)
+    run.waited += step
+    return True
+
+
+def _diagnose(run: _Run, check: str, target: str, resource: ResourceKey, exc: Exception) -> str | float:
+    """A failure's one-line explanation, or the seconds to wait before trying again."""
+    status, message = _status(exc)
+    stack = run.env.stack
+    if status == 403 and "public access is disabled" in message.lower():
+        return (
+            f"private access only: {message} The service refuses traffic from outside its network: "
+            f"run `opsctl smoke --stack {stack} --as-app` inside the environment (a job or host in its "
+            f"virtual network with the app's identity), not from a workstation or hosted runner"
+        )
+    if status == 429:
+        return _retry_after(exc)
+    if status in (401, 403):
+        assigned = _assigned_roles(run, resource, DATA_ACTIONS[check])
+        if assigned:
+            run.progress(
+                f"{check} on {target}: {', '.join(assigned)} assigned but not propagated yet; waiting "
+                f"(up to {run.wait - run.waited:.0f}s left of --wait)"
+            )
+            run.polls += 1
+            return POLL_SECONDS * 2 ** (run.polls - 1)
+        return _missing(run, check, resource)
+    if status == 404 and check == "search query":
+        return f"{target} not found: create it with `opsctl index apply --stack {stack} --yes`"
+    if status == 404:
+        return f"{target} not found ({message}): deploy it with `opsctl up --stack {stack}`"
+    return f"HTTP {status}: {message}" if status else message
+
+
+def _missing(run: _Run, check: str, resource: ResourceKey) -> str:
+    caller = run.caller
+    preset = "app" if caller.is_app else "developer"
+    role = preset_role_for(preset, resource, DATA_ACTIONS[check]) or "a role granting " + DATA_ACTIONS[check]
+    scope = run.env.scopes()[resource]
+    who = "the app's identity" if caller.is_app else f"{caller.principal_type} {caller.principal_id}"
+    if caller.is_app:
+        fix = f"`opsctl up --stack {run.env.stack}` (the stack grants the app its roles)"
+    else:
+        fix = (
+            f"`opsctl access grant --stack {run.env.stack} --principal {caller.principal_id} "
+            f"--principal-type {caller.principal_type} --preset developer`"
+        )
+    return f"missing role {role} for {who} on {scope}; fix: {fix}"
+
+
+def _timed_out(run: _Run, check: str, resource: ResourceKey, exc: Exception) -> str:
+    status, message = _status(exc)
+    if status == 429:
+        return f"throttled (HTTP 429) for all of --wait {run.wait:.0f}s: {message}"
+    assigned = _assigned_roles(run, resource, DATA_ACTIONS[check])
+    return (
+        f"{', '.join(assigned)} assigned on {run.env.scopes()[resource]} but not in effect after "
+        f"--wait {run.wait:.0f}s (propagation takes up to 10 minutes): run smoke again later"
+    )
+
+
+def _assigned_roles(run: _Run, resource: ResourceKey, action: str) -> list[str]:
+    """Roles granting `action` assigned to the caller at the resource's scope or above it."""
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    from opsctl.arm_errors import unless_missing
+
+    scope = run.env.scopes()[resource]
+    client: Any = run.target.client(AuthorizationManagementClient)
+    items = unless_missing(
+        f"listing role assignments on {scope}",
+        lambda: list(
+            client.role_assignments.list_for_scope(
+                scope, filter=f"principalId eq '{run.caller.principal_id}'"
+            )
+        ),
+    )
+    roles = []
+    for item in items or []:
+        name = ROLE_NAMES_BY_GUID.get(item.role_definition_id.rsplit("/", 1)[-1].lower(), "")
+        at_or_above = scope.lower().startswith((item.scope or "").lower().rstrip("/"))
+        if at_or_above and item.principal_id == run.caller.principal_id and grants_data_action(name, action):
+            roles.append(name)
+    return sorted(set(roles))
+
+
+def _status(exc: Exception) -> tuple[int | None, str]:
+    """HTTP status and message of an azure-core or openai error (None for anything else)."""
+    status = getattr(exc, "status_code", None)
+    message = getattr(exc, "message", None) or str(exc)
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    return (status if isinstance(status, int) else None), _one_line(message)
+
+
+def _retry_after(exc: Exception) -> float:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return float(headers.get("retry-after") or POLL_SECONDS)
+    except ValueError:
+        return POLL_SECONDS
+
+
+def _one_line(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= 400 else text[:397] + "..."

@@ -12,6 +12,8 @@ import time
 import pytest
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
+from sandbox.arm.app.models import DEFAULT_COOLDOWN
+
 
 def where(live) -> tuple[str, ...]:
     return ("--stack", "dev", "--project-dir", str(live.project))
@@ -43,6 +45,9 @@ def test_system_logs_tell_the_revision_story_in_azures_format(live, opsctl) -> N
 
 
 def test_console_logs_come_from_a_running_replica(live, opsctl) -> None:
+    # minReplicas 0: the app scales to zero once idle for its cooldown; on the virtual test clock
+    # that time passes only when waited, so wait it
+    live.sandbox.advance(DEFAULT_COOLDOWN)
     scaled_to_zero = opsctl("app", "logs", *where(live))
     assert scaled_to_zero.code == 1 and "no running replica" in scaled_to_zero.err
     assert len(scaled_to_zero.err.strip().splitlines()) == 1

@@ -68,15 +68,13 @@ class Engine:
             self._drop_all()  # no released state format to migrate (issue 13)
         self._conn.executescript(_SCHEMA)
         self.lock = threading.RLock()
-        self._versions: dict[tuple[str, str], int] = {}
-        self._matrices: dict[tuple[str, str, str], tuple[int, _Matrix]] = {}
+        self._matrices: dict[tuple[str, str, str], _Matrix] = {}
 
     def wipe(self) -> None:
         """Forget every service's indexes and documents (`sandbox reset`)."""
         with self.lock:
             self._drop_all()
             self._conn.executescript(_SCHEMA)
-            self._versions.clear()
             self._matrices.clear()
 
     def _drop_all(self) -> None:
@@ -87,8 +85,9 @@ class Engine:
         self._conn.execute(f"PRAGMA user_version={_FORMAT}")
 
     def _touch(self, svc: str, idx: str) -> None:
-        """A write to an index: its cached vector matrices are stale."""
-        self._versions[(svc, idx)] = self._versions.get((svc, idx), 0) + 1
+        """A write to an index (even one a rollback undoes): drop its cached vector matrices."""
+        for cached in [c for c in self._matrices if c[:2] == (svc, idx)]:
+            del self._matrices[cached]
 
     # -- indexes ------------------------------------------------------------------------------
     def get_index(self, svc: str, name: str) -> dict[str, Any] | None:
@@ -253,10 +252,9 @@ class Engine:
         return [(matrix.keys[rows[i]], float(scores[i])) for i in best]
 
     def _matrix(self, svc: str, idx: str, field: str) -> _Matrix:
-        version = self._versions.get((svc, idx), 0)
         cached = self._matrices.get((svc, idx, field))
-        if cached is not None and cached[0] == version:
-            return cached[1]
+        if cached is not None:
+            return cached
         rows = self._conn.execute(
             "SELECT key, v FROM vectors WHERE svc=? AND idx=? AND field=? ORDER BY key", (svc, idx, field)
         ).fetchall()
@@ -267,7 +265,7 @@ class Engine:
         norms = np.linalg.norm(mat, axis=1)
         norms[norms == 0] = 1.0
         matrix = _Matrix([str(r[0]) for r in rows], mat, norms)
-        self._matrices[(svc, idx, field)] = (version, matrix)
+        self._matrices[(svc, idx, field)] = matrix
         return matrix
 
     def _tx(self) -> Any:

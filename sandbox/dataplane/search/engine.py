@@ -9,10 +9,13 @@ so a query never decodes vectors it does not rank.
 Vectors: float32 blobs (Azure's `Collection(Edm.Single)`), one row per document and vector
 field, and a per-field numpy matrix cached in memory until the index's next write, so a vector
 query is one matrix-vector product plus a sort: exact (exhaustive) KNN, what HNSW approximates.
-Chosen by measurement (bench/RESULTS.md, "Vector search engine"): `sqlite-vec` does load through
-`apsw` (this Python's sqlite3 has no `enable_load_extension`) and its `vec0` KNN is exact too, but
-it meant swapping the engine's SQLite binding, caps `k` at 4096, leaves ties unordered, and was no
-faster than numpy at 400 vectors and slower at 5,000 (1536 dimensions).
+Chosen by measurement (`python -m bench.vector_engines`, bench/RESULTS.md): `sqlite-vec` does load
+through `apsw` (this Python's sqlite3 has no `enable_load_extension`) and its `vec0` KNN is exact
+too, but it is no faster here (400 x 1536: 2.0 ms vs 0.3 ms cached; 2,000: 14 ms vs 10 ms), and it
+meant swapping the whole engine's SQLite binding, two dependencies (one pre-1.0), `k` capped at
+4096 ("k value in knn query too large"), float32 distances, a NULL distance for a zero vector and
+unordered ties. Rebuilding the matrix after a write costs ~100 ms
+per 400 vectors, once per write burst.
 
 Scores (MS Learn vector-search-ranking.md / hybrid-search-ranking.md): BM25 as FTS5 computes it
 (k1=1.2, b=0.75, as Azure's BM25Similarity defaults); cosine similarity as `1 / (1 + (1 - cos))`
@@ -242,14 +245,14 @@ class Engine:
         matrix = self._matrix(svc, index["name"], field)
         if not matrix.keys or matrix.rows.shape[1] != len(vector):
             return []
-        rows = np.arange(len(matrix.keys))
-        if among is not None:
-            rows = np.fromiter((i for i, key in enumerate(matrix.keys) if key in among), dtype=np.intp)
         query = np.asarray(vector, dtype=np.float64)
-        cos = (matrix.rows[rows] @ query) / (matrix.norms[rows] * (float(np.linalg.norm(query)) or 1.0))
+        cos = (matrix.rows @ query) / (matrix.norms * (float(np.linalg.norm(query)) or 1.0))
         scores = 1.0 / (1.0 + (1.0 - cos))
-        best = np.argsort(-scores, kind="stable")[:k]
-        return [(matrix.keys[rows[i]], float(scores[i])) for i in best]
+        rows = np.arange(len(matrix.keys))
+        if among is not None:  # select from the product: cheaper than copying the matrix's rows
+            rows = np.fromiter((i for i, key in enumerate(matrix.keys) if key in among), dtype=np.intp)
+            scores = scores[rows]
+        return [(matrix.keys[rows[i]], float(scores[i])) for i in _top(scores, k)]
 
     def _matrix(self, svc: str, idx: str, field: str) -> _Matrix:
         cached = self._matrices.get((svc, idx, field))
@@ -296,6 +299,18 @@ class _Tx:
                 self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.lock.release()
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the `k` best scores, best first, ties in position (key) order; a partial
+    partition keeps every score tied with the k-th so the tie order stays exact."""
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.arange(len(scores))
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order][:k]
 
 
 def rrf(rankings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:

@@ -68,6 +68,8 @@ class SandboxState:
         self.identity_header = _secret_file(state_dir / "identity-header").hex()
         self.admin_key = _secret_file(state_dir / ADMIN_KEY_FILE, _new_admin_key).decode()
         self.started_at = time.time()
+        # Stores kept beside sandbox.db (e.g. the AI Search engine's search.db) forget on reset too.
+        self.on_reset: list[Callable[[], None]] = []
         self.seed()
 
     def seed(self) -> None:
@@ -92,6 +94,8 @@ class SandboxState:
         with self.store.transaction():
             self.store.set_meta("operator_owner", "0")
         self.throttler.reset()
+        for forget in self.on_reset:
+            forget()
         self.seed()
 
     def close(self) -> None:

@@ -2,38 +2,63 @@
 
 One SQLite file (`search.db`) in the sandbox's state dir holds index definitions, documents
 and one FTS5 table per index (a column per searchable field), so BM25 statistics are per index
-as in Azure. Vectors: `sqlite-vec` cannot load here (this Python's sqlite3 has no
-`enable_load_extension`), so vector queries run an exhaustive cosine scan in Python over the
-stored float vectors. HNSW configurations are accepted and stored; exact results are what
-an exhaustive KNN would return, a superset of HNSW's recall.
+as in Azure. Each document is stored twice as JSON, whole (for lookups and the vector fields of
+an answer) and without its vector fields (`light`, for filters, facets, `$orderby` and answers),
+so a query never decodes vectors it does not rank.
+
+Vectors: float32 blobs (Azure's `Collection(Edm.Single)`), one row per document and vector
+field, and a per-field numpy matrix cached in memory until the index's next write, so a vector
+query is one matrix-vector product plus a sort: exact (exhaustive) KNN, what HNSW approximates.
+Chosen by measurement (`python -m bench.vector_engines`, bench/RESULTS.md): `sqlite-vec` does load
+through `apsw` (this Python's sqlite3 has no `enable_load_extension`) and its `vec0` KNN is exact
+too, but it is no faster here (400 x 1536: 2.0 ms vs 0.3 ms cached; 2,000: 14 ms vs 10 ms), and it
+meant swapping the whole engine's SQLite binding, two dependencies (one pre-1.0), `k` capped at
+4096 ("k value in knn query too large"), float32 distances, a NULL distance for a zero vector and
+unordered ties. Rebuilding the matrix after a write costs ~100 ms
+per 400 vectors, once per write burst.
 
 Scores (MS Learn vector-search-ranking.md / hybrid-search-ranking.md): BM25 as FTS5 computes it
-(k1=1.2, b=0.75, as Azure's BM25Similarity defaults); cosine similarity as `1 / (1 + (1 - cos))`;
-hybrid and multi-vector queries fuse with Reciprocal Rank Fusion, `1 / (60 + rank)`.
+(k1=1.2, b=0.75, as Azure's BM25Similarity defaults); cosine similarity as `1 / (1 + (1 - cos))`
+in float64 over the stored float32 values; hybrid and multi-vector queries fuse with Reciprocal
+Rank Fusion, `1 / (60 + rank)`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from sandbox.dataplane.search import models
 
 RRF_K = 60  # hybrid-search-ranking.md: "k ... set to 60"
 _WORD = re.compile(r"\w+", re.UNICODE)
+_FORMAT = 2  # PRAGMA user_version of this layout; older files held vectors only inside `doc`
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS indexes (svc TEXT, name TEXT, doc TEXT, PRIMARY KEY (svc, name));
-CREATE TABLE IF NOT EXISTS docs (svc TEXT, idx TEXT, key TEXT, doc TEXT, size INTEGER,
+CREATE TABLE IF NOT EXISTS docs (svc TEXT, idx TEXT, key TEXT, doc TEXT, light TEXT, size INTEGER,
     vbytes INTEGER, PRIMARY KEY (svc, idx, key));
+CREATE TABLE IF NOT EXISTS vectors (svc TEXT, idx TEXT, field TEXT, key TEXT, v BLOB,
+    PRIMARY KEY (svc, idx, field, key));
 """
+
+
+@dataclass(frozen=True)
+class _Matrix:
+    """One vector field's stored vectors: keys in key order, rows as float64, norms (0 -> 1)."""
+
+    keys: list[str]
+    rows: np.ndarray
+    norms: np.ndarray
 
 
 class Engine:
@@ -42,8 +67,30 @@ class Engine:
     def __init__(self, path: Path) -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        if self._conn.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
+            self._drop_all()  # no released state format to migrate (issue 13)
         self._conn.executescript(_SCHEMA)
         self.lock = threading.RLock()
+        self._matrices: dict[tuple[str, str, str], _Matrix] = {}
+
+    def wipe(self) -> None:
+        """Forget every service's indexes and documents (`sandbox reset`)."""
+        with self.lock:
+            self._drop_all()
+            self._conn.executescript(_SCHEMA)
+            self._matrices.clear()
+
+    def _drop_all(self) -> None:
+        tables = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        for (name,) in tables:
+            if name in ("indexes", "docs", "vectors") or re.fullmatch(r"fts_[0-9a-f]{20}", name):
+                self._conn.execute(f"DROP TABLE IF EXISTS {name}")
+        self._conn.execute(f"PRAGMA user_version={_FORMAT}")
+
+    def _touch(self, svc: str, idx: str) -> None:
+        """A write to an index (even one a rollback undoes): drop its cached vector matrices."""
+        for cached in [c for c in self._matrices if c[:2] == (svc, idx)]:
+            del self._matrices[cached]
 
     # -- indexes ------------------------------------------------------------------------------
     def get_index(self, svc: str, name: str) -> dict[str, Any] | None:
@@ -58,6 +105,7 @@ class Engine:
         table = _fts(svc, index["name"])
         cols = ", ".join(f"c{i}" for i in range(len(models.searchable_fields(index))))
         with self._tx():
+            self._touch(svc, index["name"])
             self._conn.execute(
                 "INSERT OR REPLACE INTO indexes VALUES (?, ?, ?)", (svc, index["name"], json.dumps(index))
             )
@@ -71,8 +119,10 @@ class Engine:
 
     def delete_index(self, svc: str, name: str) -> None:
         with self._tx():
+            self._touch(svc, name)
             self._conn.execute("DELETE FROM indexes WHERE svc=? AND name=?", (svc, name))
             self._conn.execute("DELETE FROM docs WHERE svc=? AND idx=?", (svc, name))
+            self._conn.execute("DELETE FROM vectors WHERE svc=? AND idx=?", (svc, name))
             self._conn.execute(f"DROP TABLE IF EXISTS {_fts(svc, name)}")
 
     def usage(self, svc: str, name: str | None = None) -> tuple[int, int, int]:
@@ -89,6 +139,29 @@ class Engine:
         rows = self._conn.execute("SELECT doc FROM docs WHERE svc=? AND idx=? ORDER BY key", (svc, idx))
         return [json.loads(r[0]) for r in rows]
 
+    def keys(self, svc: str, idx: str) -> list[str]:
+        rows = self._conn.execute("SELECT key FROM docs WHERE svc=? AND idx=? ORDER BY key", (svc, idx))
+        return [str(r[0]) for r in rows]
+
+    def light_documents(self, svc: str, idx: str) -> dict[str, dict[str, Any]]:
+        """Every document without its vector fields, by key (what filters and facets read)."""
+        rows = self._conn.execute("SELECT key, light FROM docs WHERE svc=? AND idx=?", (svc, idx))
+        return {str(k): json.loads(light) for k, light in rows}
+
+    def documents_by_key(
+        self, svc: str, idx: str, keys: Iterable[str], *, vectors: bool
+    ) -> dict[str, dict[str, Any]]:
+        """Some documents by key, whole (`vectors`) or without their vector fields."""
+        column, wanted = ("doc" if vectors else "light"), list(keys)
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, {column} FROM docs WHERE svc=? AND idx=? AND key IN ({marks})"
+            rows = self._conn.execute(sql, (svc, idx, *chunk))
+            found.update((str(k), json.loads(body)) for k, body in rows)
+        return found
+
     def get_document(self, svc: str, idx: str, key: str) -> dict[str, Any] | None:
         row = self._conn.execute(
             "SELECT doc FROM docs WHERE svc=? AND idx=? AND key=?", (svc, idx, key)
@@ -97,19 +170,32 @@ class Engine:
 
     def put_document(self, svc: str, index: dict[str, Any], doc: dict[str, Any]) -> None:
         key = str(doc[models.key_field(index)])
-        table = _fts(svc, index["name"])
-        vbytes = sum(4 * len(doc.get(f) or []) for f in models.vector_fields(index))
+        name = index["name"]
+        table = _fts(svc, name)
+        vfields = models.vector_fields(index)
+        vbytes = sum(4 * len(doc.get(f) or []) for f in vfields)
         body = json.dumps(doc)
+        light = json.dumps({k: v for k, v in doc.items() if k not in vfields})
+        self._touch(svc, name)
         self._conn.execute(
-            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?)",
-            (svc, index["name"], key, body, len(body.encode()), vbytes),
+            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (svc, name, key, body, light, len(body.encode()), vbytes),
         )
+        self._conn.execute("DELETE FROM vectors WHERE svc=? AND idx=? AND key=?", (svc, name, key))
+        for field in vfields:
+            if doc.get(field):
+                blob = np.asarray(doc[field], dtype=np.float32).tobytes()
+                row = (svc, name, field, key, blob)
+                self._conn.execute("INSERT INTO vectors VALUES (?, ?, ?, ?, ?)", row)
         self._conn.execute(f"DELETE FROM {table} WHERE key=?", (key,))
         self._index_text(table, index, doc)
 
     def delete_document(self, svc: str, index: dict[str, Any], key: str) -> None:
-        self._conn.execute("DELETE FROM docs WHERE svc=? AND idx=? AND key=?", (svc, index["name"], key))
-        self._conn.execute(f"DELETE FROM {_fts(svc, index['name'])} WHERE key=?", (key,))
+        name = index["name"]
+        self._touch(svc, name)
+        self._conn.execute("DELETE FROM docs WHERE svc=? AND idx=? AND key=?", (svc, name, key))
+        self._conn.execute("DELETE FROM vectors WHERE svc=? AND idx=? AND key=?", (svc, name, key))
+        self._conn.execute(f"DELETE FROM {_fts(svc, name)} WHERE key=?", (key,))
 
     def _index_text(self, table: str, index: dict[str, Any], doc: dict[str, Any]) -> None:
         fields = models.searchable_fields(index)
@@ -144,6 +230,47 @@ class Engine:
         )
         return [(str(k), float(s)) for k, s in rows]
 
+    def vector_ranking(
+        self,
+        svc: str,
+        index: dict[str, Any],
+        field: str,
+        vector: list[float],
+        k: int,
+        *,
+        among: set[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(key, score) of the `k` nearest documents by cosine, exhaustively; only documents in
+        `among` when given (pre-filtering). Ties keep key order."""
+        matrix = self._matrix(svc, index["name"], field)
+        if not matrix.keys or matrix.rows.shape[1] != len(vector):
+            return []
+        query = np.asarray(vector, dtype=np.float64)
+        cos = (matrix.rows @ query) / (matrix.norms * (float(np.linalg.norm(query)) or 1.0))
+        scores = 1.0 / (1.0 + (1.0 - cos))
+        rows = np.arange(len(matrix.keys))
+        if among is not None:  # select from the product: cheaper than copying the matrix's rows
+            rows = np.fromiter((i for i, key in enumerate(matrix.keys) if key in among), dtype=np.intp)
+            scores = scores[rows]
+        return [(matrix.keys[rows[i]], float(scores[i])) for i in _top(scores, k)]
+
+    def _matrix(self, svc: str, idx: str, field: str) -> _Matrix:
+        cached = self._matrices.get((svc, idx, field))
+        if cached is not None:
+            return cached
+        rows = self._conn.execute(
+            "SELECT key, v FROM vectors WHERE svc=? AND idx=? AND field=? ORDER BY key", (svc, idx, field)
+        ).fetchall()
+        dims = len(rows[0][1]) // 4 if rows else 0
+        rows = [r for r in rows if len(r[1]) == 4 * dims]
+        flat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        mat = flat.reshape(len(rows), dims).astype(np.float64)
+        norms = np.linalg.norm(mat, axis=1)
+        norms[norms == 0] = 1.0
+        matrix = _Matrix([str(r[0]) for r in rows], mat, norms)
+        self._matrices[(svc, idx, field)] = matrix
+        return matrix
+
     def _tx(self) -> Any:
         return _Tx(self._conn, self.lock)
 
@@ -174,21 +301,16 @@ class _Tx:
             self.lock.release()
 
 
-def vector_ranking(
-    docs: list[dict[str, Any]], key: str, field: str, vector: list[float], k: int
-) -> list[tuple[str, float]]:
-    """(key, score) of the `k` nearest documents by cosine, exhaustively."""
-    qn = math.sqrt(sum(x * x for x in vector)) or 1.0
-    scored = []
-    for doc in docs:
-        vec = doc.get(field)
-        if not vec or len(vec) != len(vector):
-            continue
-        dn = math.sqrt(sum(x * x for x in vec)) or 1.0
-        cos = sum(a * b for a, b in zip(vec, vector, strict=True)) / (qn * dn)
-        scored.append((str(doc[key]), 1.0 / (1.0 + (1.0 - cos))))
-    scored.sort(key=lambda kv: -kv[1])
-    return scored[:k]
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the `k` best scores, best first, ties in position (key) order; a partial
+    partition keeps every score tied with the k-th so the tie order stays exact."""
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.arange(len(scores))
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order][:k]
 
 
 def rrf(rankings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:

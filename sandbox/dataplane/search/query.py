@@ -18,10 +18,14 @@ from typing import Any
 
 from sandbox.dataplane import DataPlaneError
 from sandbox.dataplane.search import models
-from sandbox.dataplane.search.engine import Engine, facet_counts, rrf, vector_ranking
+from sandbox.dataplane.search.engine import Engine, facet_counts, rrf
 from sandbox.dataplane.search.odata import compile_filter
 
 DEFAULT_TOP = 50  # "top ... default is 50" (REST Search Documents)
+# MS Learn vector-search-filters.md: preFilter (the default) filters before the vector search,
+# postFilter after each shard's top k, strictPostFilter (preview) after the global top k: with
+# one exhaustive "shard" here, both post modes filter the global top k.
+FILTER_MODES = ("preFilter", "postFilter", "strictPostFilter")
 _KEY = re.compile(r"^[A-Za-z0-9_\-=]+$")
 APPROXIMATION = (
     "[sandbox approximation] semantic ranking is not modelled: results keep the BM25/RRF order; "
@@ -120,8 +124,8 @@ def _quota_problem(
     return None
 
 
-def project(doc: dict[str, Any], index: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
-    """The retrievable fields of a document (or those selected)."""
+def selected_fields(index: dict[str, Any], select: list[str] | None) -> list[str]:
+    """The retrievable fields an answer shows (all, or those `$select`ed)."""
     fields = models.field_map(index)
     visible = [n for n, f in fields.items() if f.get("retrievable", True) and not f.get("hidden", False)]
     wanted = [s.strip() for s in select if s.strip()] if select and select != ["*"] else visible
@@ -133,35 +137,51 @@ def project(doc: dict[str, Any], index: dict[str, Any], select: list[str] | None
                 f"Invalid expression: Could not find a property named '{name}' on type 'search.document'."
                 "\r\nParameter name: $select",
             )
-    return {n: doc.get(n) for n in wanted if n in visible}
+    return [n for n in wanted if n in visible]
+
+
+def project(doc: dict[str, Any], index: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
+    """The retrievable fields of a document (or those selected)."""
+    return {n: doc.get(n) for n in selected_fields(index, select)}
 
 
 def search(
     engine: Engine, svc: str, index: dict[str, Any], params: dict[str, Any], service: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The body and extra headers of a Search Documents response."""
-    key = models.key_field(index)
-    docs = engine.documents(svc, index["name"])
+    """The body and extra headers of a Search Documents response.
+
+    Only the documents an answer shows are decoded whole; filters, facets and `$orderby` read
+    the documents without their vectors."""
+    name = index["name"]
+    select = str(params["select"]).split(",") if params.get("select") else None
+    shown = selected_fields(index, select)
+    light: dict[str, dict[str, Any]] | None = None
+    allowed: set[str] | None = None
     if params.get("filter"):
         pred = compile_filter(str(params["filter"]), set(models.field_map(index)))
-        docs = [d for d in docs if pred(d)]
-    by_key = {str(d[key]): d for d in docs}
-    ranking = _rank(engine, svc, index, params, docs, key)
-    ranking = [(k, s) for k, s in ranking if k in by_key]
+        light = engine.light_documents(svc, name)
+        allowed = {k for k, d in light.items() if pred(d)}
+    ranking = _rank(engine, svc, index, params, allowed)
+    if allowed is not None:
+        ranking = [(k, s) for k, s in ranking if k in allowed]
     headers: dict[str, str] = {}
     body: dict[str, Any] = {}
+    if params.get("facets") or params.get("orderby"):
+        docs = light if light is not None else engine.light_documents(svc, name)
+        ranking = [(k, s) for k, s in ranking if k in docs]
+        if params.get("facets"):
+            matched = [docs[k] for k, _ in ranking]
+            fields = models.field_map(index)
+            body["@search.facets"] = dict(facet_counts(matched, f, fields) for f in params["facets"])
+        ranking = _order(ranking, docs, params.get("orderby"))
     if params.get("count"):
         body["@odata.count"] = len(ranking)
-    if params.get("facets"):
-        matched = [by_key[k] for k, _ in ranking]
-        body["@search.facets"] = dict(
-            facet_counts(matched, f, models.field_map(index)) for f in params["facets"]
-        )
-    ranking = _order(ranking, by_key, params.get("orderby"))
     skip, top = int(params.get("skip") or 0), int(params.get("top") or DEFAULT_TOP)
     page = ranking[skip : skip + top]
-    select = str(params["select"]).split(",") if params.get("select") else None
-    rows = [{"@search.score": s, **project(by_key[k], index, select)} for k, s in page]
+    whole = any(f in models.vector_fields(index) for f in shown)
+    by_key = engine.documents_by_key(svc, name, (k for k, _ in page), vectors=whole)
+    page = [(k, s) for k, s in page if k in by_key]
+    rows = [{"@search.score": s, **{n: by_key[k].get(n) for n in shown}} for k, s in page]
     if params.get("queryType") == "semantic":
         _semantic(index, service, params, page, by_key, rows, body)
         headers["x-ms-sandbox-semantic"] = "approximated"
@@ -174,12 +194,16 @@ def _rank(
     svc: str,
     index: dict[str, Any],
     params: dict[str, Any],
-    docs: list[dict[str, Any]],
-    key: str,
+    allowed: set[str] | None,
 ) -> list[tuple[str, float]]:
     text = str(params.get("search") or "").strip()
     rankings = []
     vector_fields = models.vector_fields(index)
+    mode = params.get("vectorFilterMode") or "preFilter"
+    if mode not in FILTER_MODES:
+        # [unverified] text; the allowed values are REST Search Documents' VectorFilterMode.
+        raise _bad(f"vectorFilterMode : '{mode}' is not one of {', '.join(FILTER_MODES)}.")
+    among = allowed if mode == "preFilter" else None
     for vq in params.get("vectorQueries") or []:
         if vq.get("kind", "vector") != "vector":
             raise _bad(
@@ -189,14 +213,15 @@ def _rank(
         for field in str(vq.get("fields") or "").split(","):
             if field.strip() not in vector_fields:
                 raise _bad(f"vectorQueries : The field '{field.strip()}' is not a vector field of the index.")
-            rankings.append(vector_ranking(docs, key, field.strip(), list(vq.get("vector") or []), k))
+            vector = list(vq.get("vector") or [])
+            rankings.append(engine.vector_ranking(svc, index, field.strip(), vector, k, among=among))
     if text and text != "*":
         fields = [f.strip() for f in str(params.get("searchFields") or "").split(",") if f.strip()] or None
         rankings.insert(
             0, engine.text_ranking(svc, index, text, fields=fields, mode=params.get("searchMode") or "any")
         )
     if not rankings:
-        return [(str(d[key]), 1.0) for d in docs]
+        return [(k, 1.0) for k in engine.keys(svc, index["name"])]
     return rankings[0] if len(rankings) == 1 else rrf(rankings)
 
 

@@ -61,6 +61,7 @@ class Ctx:
 
 def routes(state: SandboxState) -> list[BaseRoute]:
     engine = Engine(state.state_dir / "search.db")
+    state.on_reset.append(engine.wipe)
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()

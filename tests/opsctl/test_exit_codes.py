@@ -27,7 +27,10 @@ def test_failure_usage_and_policy_codes(opsctl, project) -> None:
     missing = opsctl("plan", "--stack", "nosuch", "--project-dir", str(ROOT))
     assert missing.code == exitcodes.FAILURE and missing.err.startswith("error: ")
     assert opsctl("plan", "--stack", "dev", "--no-such-flag").code == exitcodes.USAGE
-    strict = opsctl("plan", "--stack", "prod", "--project-dir", str(ROOT), "--strict")
+    # Two search replicas: no read/write SLA, a medium finding that --strict fails on.
+    prod = project / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("    replicas: 3\n", "    replicas: 2\n"))
+    strict = opsctl("plan", "--stack", "prod", "--project-dir", str(project), "--strict")
     assert strict.code == exitcodes.POLICY
 
 

@@ -9,11 +9,9 @@ Azure OpenAI and Document Intelligence answer 401 `PermissionDenied` naming the 
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from opsctl.dataplane import SERVICE_LABELS
 from opsctl.errors import OpsError
@@ -37,10 +35,31 @@ def needs_role(plane: DataPlane, key: str, role: str, *, preset: str) -> Iterato
         raise denied(plane, key, role, preset=preset) from exc
 
 
-def is_permission_denied(exc: BaseException) -> bool:
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status of an azure-core or openai error (None for anything else)."""
     status = getattr(exc, "status_code", None)
     if status is None:
         status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def error_message(exc: BaseException) -> str:
+    """The service's message of an azure-core or openai error, in one line."""
+    message = getattr(exc, "message", None) or str(exc)
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    return one_line(message)
+
+
+def one_line(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def is_permission_denied(exc: BaseException) -> bool:
+    """A refusal that a role assignment fixes (not a network rule or disabled keys)."""
+    status = http_status(exc)
     text = str(exc).lower()
     if any(word in text for word in _NOT_A_ROLE):
         return False
@@ -50,7 +69,8 @@ def is_permission_denied(exc: BaseException) -> bool:
 def denied(plane: DataPlane, key: str, role: str, *, preset: str) -> OpsError:
     env = plane.environment
     scope = env.scopes()[key]  # type: ignore[index]
-    principal, principal_type = _caller(plane)
+    caller = plane.caller()
+    principal, principal_type = (caller.object_id, caller.principal_type) if caller else ("", "User")
     name = scope.rsplit("/", 1)[-1]
     return OpsError(
         f"permission denied by the {SERVICE_LABELS.get(key, key)} {name}: the caller "
@@ -61,23 +81,3 @@ def denied(plane: DataPlane, key: str, role: str, *, preset: str) -> OpsError:
             f"--principal-type {principal_type} --preset {preset}`"
         ),
     )
-
-
-def _caller(plane: DataPlane) -> tuple[str, str]:
-    """The calling principal's object id and type, read from its own token's claims (unverified: the
-    service verified them already)."""
-    from infra.catalog.cognitive import DATAPLANE_AUDIENCE
-
-    try:
-        token = plane.credential.get_token(f"{DATAPLANE_AUDIENCE}/.default").token
-        claims = _claims(token)
-    except Exception:
-        return "", "User"
-    kind = "ServicePrincipal" if claims.get("idtyp") == "app" else "User"
-    return str(claims.get("oid") or ""), kind
-
-
-def _claims(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    doc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return doc if isinstance(doc, dict) else {}

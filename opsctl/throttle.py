@@ -37,11 +37,17 @@ def with_backoff(target: Target, call: Callable[[], T], *, what: str) -> tuple[T
                     code="429",
                     hint="raise the deployment's capacity (ragstack:openai.deployments)",
                 ) from exc
-            target.sleep(retry_after(exc.response.headers))
+            target.sleep(retry_after_of(exc))
     raise AssertionError("unreachable")
 
 
+def retry_after_of(exc: BaseException) -> float:
+    """Seconds a throttled call's error asks to wait (azure-core and openai errors alike)."""
+    return retry_after(getattr(getattr(exc, "response", None), "headers", None))
+
+
 def retry_after(headers: object) -> float:
+    """`retry-after-ms` or `retry-after` (seconds), capped at MAX_WAIT_SECONDS."""
     get = getattr(headers, "get", None)
     if get is None:
         return FALLBACK_WAIT_SECONDS

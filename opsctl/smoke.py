@@ -23,7 +23,6 @@ from infra import rag
 from infra.catalog.cognitive import DATAPLANE_AUDIENCE
 from infra.catalog.roles import (
     DATA_ACTIONS,
-    ROLE_NAMES_BY_GUID,
     ResourceKey,
     grants_data_action,
     preset_role_for,
@@ -35,7 +34,7 @@ from opsctl.dataplane import (
     principal_from_claims,
     token_claims,
 )
-from opsctl.denied import error_message, http_status, one_line
+from opsctl.denied import assigned_roles, error_message, http_status, one_line
 from opsctl.errors import OpsError
 from opsctl.throttle import retry_after_of
 
@@ -292,25 +291,10 @@ def _timed_out(run: _Run, check: str, resource: ResourceKey, exc: Exception) -> 
 
 
 def _assigned_roles(run: _Run, resource: ResourceKey, action: str) -> list[str]:
-    """Roles granting `action` assigned to the caller at the resource's scope or above it."""
-    from azure.mgmt.authorization import AuthorizationManagementClient
-
-    from opsctl.arm_errors import unless_missing
-
-    scope = run.env.scopes()[resource]
-    client: Any = run.target.client(AuthorizationManagementClient)
-    items = unless_missing(
-        f"listing role assignments on {scope}",
-        lambda: list(
-            client.role_assignments.list_for_scope(
-                scope, filter=f"principalId eq '{run.caller.principal_id}'"
-            )
-        ),
+    """Roles granting `action` assigned to the caller at the resource's scope or above."""
+    return assigned_roles(
+        run.plane,
+        resource,
+        lambda name: grants_data_action(name, action),
+        principal_id=run.caller.principal_id,
     )
-    roles = []
-    for item in items or []:
-        name = ROLE_NAMES_BY_GUID.get(item.role_definition_id.rsplit("/", 1)[-1].lower(), "")
-        at_or_above = scope.lower().startswith((item.scope or "").lower().rstrip("/"))
-        if at_or_above and item.principal_id == run.caller.principal_id and grants_data_action(name, action):
-            roles.append(name)
-    return sorted(set(roles))

@@ -233,13 +233,27 @@ class Ingestor:
             return FileResult(item.source, "failed", error=str(exc))
         chunks = chunk_markdown(markdown, fallback_title=Path(item.source).name)
         vectors = self._embed([c.content for c in chunks], report)
-        failed = self._upload(item.source, digest, chunks, vectors)
+        try:
+            failed = self._upload(item.source, digest, chunks, vectors)
+        except Exception:
+            self._discard(item.source)
+            raise
         if failed:
+            self._discard(item.source)
             return FileResult(item.source, "failed", chunks=len(chunks), error=failed)
         stale = [doc["id"] for doc in existing if int(doc["chunk"]) >= len(chunks)]
         self._delete(stale)
         self.progress.chunks_done(len(chunks))
         return FileResult(item.source, "ingested", chunks=len(chunks), replaced=len(stale))
+
+    def _discard(self, source: str) -> None:
+        """After a failed upload, remove every chunk of `source`: none half-written stays queryable.
+        Best effort: if this fails too, the first error stands, and a re-run still re-ingests the
+        file (chunk 0, which marks it complete, is uploaded last)."""
+        try:
+            self._delete(doc["id"] for doc in self._existing(source))
+        except Exception:  # the upload's error is the one to report
+            return
 
     def _existing(self, source: str) -> list[dict[str, Any]]:
         def read() -> list[dict[str, Any]]:

@@ -334,14 +334,7 @@ class Ingestor:
         ordered = docs[1:] + docs[:1]
         for start in range(0, len(ordered), self.batch_size):
             batch = ordered[start : start + self.batch_size]
-            results = with_role(
-                self.plane,
-                "search",
-                WRITER_ROLE,
-                partial(self.search.merge_or_upload_documents, documents=batch),
-                preset=PRESET,
-            )
-            bad = [r for r in results if not r.succeeded]
+            bad = self._write(self.search.merge_or_upload_documents, batch)
             if bad:
                 first = bad[0]
                 return (
@@ -350,18 +343,17 @@ class Ingestor:
                 )
         return None
 
+    def _write(self, action: Any, batch: list[dict[str, Any]]) -> list[Any]:
+        """One batch through `action` (upload or delete); the per-key results that failed."""
+        write = partial(action, documents=batch)
+        results = with_role(self.plane, "search", WRITER_ROLE, write, preset=PRESET)
+        return [r for r in results if not r.succeeded]
+
     def _delete(self, ids: Iterable[str]) -> int:
         keys = list(ids)
         for start in range(0, len(keys), self.batch_size):
             batch = [{"id": k} for k in keys[start : start + self.batch_size]]
-            results = with_role(
-                self.plane,
-                "search",
-                WRITER_ROLE,
-                partial(self.search.delete_documents, documents=batch),
-                preset=PRESET,
-            )
-            bad = [r for r in results if not r.succeeded]
+            bad = self._write(self.search.delete_documents, batch)
             if bad:
                 raise OpsError(
                     f"index '{self.index}': {len(bad)} chunks could not be deleted "

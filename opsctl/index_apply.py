@@ -15,11 +15,13 @@ the index's documents.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra.catalog.search import REBUILD_FIELD_ATTRIBUTES
-from opsctl.denied import needs_role
+from opsctl.denied import with_role
 from opsctl.errors import OpsError
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 # plane ... has the same access as the Search Service Contributor role" (learn.microsoft.com/azure/
 # search/search-security-rbac); the developer preset grants it.
 MANAGER_ROLE = "Search Service Contributor"
+T = TypeVar("T")
 REINDEX_DOC = "learn.microsoft.com/azure/search/search-howto-reindex"
 # Top-level sections an index may hold besides its fields: a live one the definition leaves out
 # is reported as removed (the definition is the whole desired state of these).
@@ -161,17 +164,22 @@ def plan_indexes(plane: DataPlane, definitions: list[IndexDefinition]) -> list[I
     from azure.core.exceptions import ResourceNotFoundError
 
     client = plane.search_index_client()
+
+    def read(name: str) -> dict[str, Any] | None:
+        try:
+            return dict(client.get_index(name).as_dict())
+        except ResourceNotFoundError:
+            return None
+
     plans = []
     for definition in definitions:
-        with needs_role(plane, "search", MANAGER_ROLE, preset="developer"):
-            try:
-                live = client.get_index(definition.name).as_dict()
-            except ResourceNotFoundError:
-                plans.append(IndexPlan(definition.name, definition.label, exists=False))
-                continue
-            plan = IndexPlan(definition.name, definition.label, True, diff_index(definition.body, live))
-            if plan.needs_rebuild:
-                plan.documents = document_count(client, definition.name)
+        live = _as_manager(plane, partial(read, definition.name))
+        if live is None:
+            plans.append(IndexPlan(definition.name, definition.label, exists=False))
+            continue
+        plan = IndexPlan(definition.name, definition.label, True, diff_index(definition.body, live))
+        if plan.needs_rebuild:
+            plan.documents = _as_manager(plane, partial(document_count, client, definition.name))
         plans.append(plan)
     return plans
 
@@ -192,11 +200,15 @@ def apply_plans(plane: DataPlane, definitions: list[IndexDefinition], plans: lis
         if action == "up to date":
             plan.result = action
             continue
-        with needs_role(plane, "search", MANAGER_ROLE, preset="developer"):
-            if action == "rebuild":
-                client.delete_index(plan.name)
-            client.create_or_update_index(SearchIndex(bodies[plan.name]))
+        if action == "rebuild":
+            _as_manager(plane, partial(client.delete_index, plan.name))
+        _as_manager(plane, partial(client.create_or_update_index, SearchIndex(bodies[plan.name])))
         plan.result = {"create": "created", "update": "updated", "rebuild": "rebuilt"}[action]
+
+
+def _as_manager(plane: DataPlane, call: Callable[[], T]) -> T:
+    """An index-management call: waits while a new grant applies, else one line naming the fix."""
+    return with_role(plane, "search", MANAGER_ROLE, call, preset="developer")
 
 
 def refusal(plans: list[IndexPlan], stack: str) -> OpsError | None:

@@ -95,3 +95,26 @@ def test_an_assignment_that_never_applies_is_waited_for_within_the_bound(
 
     assert 0 < sum(slow_rbac) <= PROPAGATION_WAIT_SECONDS
     assert len(calls) == len(slow_rbac) + 1
+
+
+def test_index_apply_right_after_the_grant_waits_for_it(
+    live: Any, opsctl: Any, slow_rbac: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    developer = "0000aaaa-0000-4000-a000-00000000d0d0"
+    group = f"/subscriptions/{live.env().subscription_id}/resourceGroups/{live.env().resource_group}"
+    live.sandbox.register_principal(
+        "ServicePrincipal",
+        object_id=developer,
+        client_id="dev-app",
+        secret="s3cret",
+        roles=[{"role": "Reader", "scope": group}],  # ARM reads: not subject to data-plane propagation
+    )
+    live.sandbox.grant(developer, "Search Service Contributor", scope=live.env().scopes()["search"])
+    monkeypatch.setenv("AZURE_CLIENT_ID", "dev-app")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "s3cret")
+
+    result = opsctl("index", "apply", "--stack", "dev", "--project-dir", str(live.project))
+
+    assert result.code == 0, result.err
+    assert "index docs: up to date" in result.out
+    assert slow_rbac, "index apply waited for the new assignment"

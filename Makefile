@@ -41,7 +41,7 @@ demo: $(STAMP)
 	$(VENV)/bin/opsctl access grant --stack dev --principal $(OPERATOR_ID) --principal-type ServicePrincipal --preset developer
 	$(VENV)/bin/opsctl index apply --stack dev --yes
 	$(VENV)/bin/opsctl ingest --stack dev samples/corpus
-	$(VENV)/bin/opsctl query --stack dev "How is the search index kept in sync with the documents?" --answer
+	$(VENV)/bin/opsctl query --stack dev "How many vacation days per year?" --answer
 	$(VENV)/bin/opsctl smoke --stack dev
 
 clean:

@@ -8,6 +8,8 @@ sandbox's HTTPS server. Only the endpoint, the CA bundle and the credential diff
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,34 @@ SERVICE_LABELS = {
 
 
 @dataclass(frozen=True)
+class Principal:
+    """A caller as role assignments name it: object id and ARM `principalType`."""
+
+    object_id: str
+    principal_type: str
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """A JWT's payload, unverified (the service verified it): only to say who the token is for."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal | None:
+    """`oid` and its kind: a user's (delegated) token has `scp` or `idtyp: user`, anything else is a
+    service principal, managed identities included (learn.microsoft.com/entra/identity-platform/
+    access-token-claims-reference; the sandbox's `caller_type` applies the same rule)."""
+    if not claims.get("oid"):
+        return None
+    user = str(claims.get("idtyp", "")).lower() == "user" or "scp" in claims
+    return Principal(str(claims["oid"]), "User" if user else "ServicePrincipal")
+
+
+@dataclass(frozen=True)
 class DataPlane:
     """One environment's data-plane endpoints (Azure's form) and the credential to call them with."""
 
@@ -44,6 +74,15 @@ class DataPlane:
     def as_credential(self, credential: TokenCredential) -> DataPlane:
         """The same endpoints, called as another principal (e.g. the app's managed identity)."""
         return replace(self, credential=credential)
+
+    def caller(self) -> Principal | None:
+        """Who the credential is, from its own token (None when no token can be had: best effort,
+        for naming the principal in a fix)."""
+        try:
+            token = self.credential.get_token(f"{SEARCH_AUDIENCE}/.default").token
+        except Exception:  # any credential's failure: the caller stays unnamed
+            return None
+        return principal_from_claims(token_claims(token))
 
     def url(self, key: str) -> str:
         """Where calls for service `key` go: Azure's endpoint, or the sandbox's mapping of it."""

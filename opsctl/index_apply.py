@@ -14,21 +14,25 @@ the index's documents.
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra.catalog.search import REBUILD_FIELD_ATTRIBUTES
+from opsctl.denied import with_role
 from opsctl.errors import OpsError
 
 if TYPE_CHECKING:
     from opsctl.dataplane import DataPlane
-    from opsctl.environment import Environment
     from opsctl.indexes import IndexDefinition
 
+# Creating and updating indexes: Search Service Contributor, or Owner/Contributor, which "on the data
+# plane ... has the same access as the Search Service Contributor role" (learn.microsoft.com/azure/
+# search/search-security-rbac); the developer preset grants it.
+MANAGER_ROLE = "Search Service Contributor"
+T = TypeVar("T")
 REINDEX_DOC = "learn.microsoft.com/azure/search/search-howto-reindex"
 # Top-level sections an index may hold besides its fields: a live one the definition leaves out
 # is reported as removed (the definition is the whole desired state of these).
@@ -160,17 +164,22 @@ def plan_indexes(plane: DataPlane, definitions: list[IndexDefinition]) -> list[I
     from azure.core.exceptions import ResourceNotFoundError
 
     client = plane.search_index_client()
+
+    def read(name: str) -> dict[str, Any] | None:
+        try:
+            return dict(client.get_index(name).as_dict())
+        except ResourceNotFoundError:
+            return None
+
     plans = []
     for definition in definitions:
-        with forbidden_as_one_line(plane):
-            try:
-                live = client.get_index(definition.name).as_dict()
-            except ResourceNotFoundError:
-                plans.append(IndexPlan(definition.name, definition.label, exists=False))
-                continue
-            plan = IndexPlan(definition.name, definition.label, True, diff_index(definition.body, live))
-            if plan.needs_rebuild:
-                plan.documents = document_count(client, definition.name)
+        live = _as_manager(plane, partial(read, definition.name))
+        if live is None:
+            plans.append(IndexPlan(definition.name, definition.label, exists=False))
+            continue
+        plan = IndexPlan(definition.name, definition.label, True, diff_index(definition.body, live))
+        if plan.needs_rebuild:
+            plan.documents = _as_manager(plane, partial(document_count, client, definition.name))
         plans.append(plan)
     return plans
 
@@ -191,11 +200,15 @@ def apply_plans(plane: DataPlane, definitions: list[IndexDefinition], plans: lis
         if action == "up to date":
             plan.result = action
             continue
-        with forbidden_as_one_line(plane):
-            if action == "rebuild":
-                client.delete_index(plan.name)
-            client.create_or_update_index(SearchIndex(bodies[plan.name]))
+        if action == "rebuild":
+            _as_manager(plane, partial(client.delete_index, plan.name))
+        _as_manager(plane, partial(client.create_or_update_index, SearchIndex(bodies[plan.name])))
         plan.result = {"create": "created", "update": "updated", "rebuild": "rebuilt"}[action]
+
+
+def _as_manager(plane: DataPlane, call: Callable[[], T]) -> T:
+    """An index-management call: waits while a new grant applies, else one line naming the fix."""
+    return with_role(plane, "search", MANAGER_ROLE, call, preset="developer")
 
 
 def refusal(plans: list[IndexPlan], stack: str) -> OpsError | None:
@@ -218,48 +231,3 @@ def shown(value: Any) -> str:
     if isinstance(value, dict) and "type" in value:
         return str(value["type"])
     return json.dumps(value, separators=(",", ":")) if value is not None else "(none)"
-
-
-# -- errors ------------------------------------------------------------------------------------------
-@contextmanager
-def forbidden_as_one_line(plane: DataPlane) -> Iterator[None]:
-    """A 403 from the service becomes one line naming the `opsctl access` command that fixes it."""
-    from azure.core.exceptions import HttpResponseError
-
-    try:
-        yield
-    except HttpResponseError as exc:
-        if exc.status_code != 403:
-            raise
-        raise forbidden(plane.environment, plane, exc) from None
-
-
-def forbidden(env: Environment, plane: DataPlane, exc: Any) -> OpsError:
-    principal, kind = caller_principal(plane) or ("<your object id>", "User")
-    return OpsError(
-        f"not allowed to manage indexes on search service {env.names.search} "
-        f"({str(getattr(exc, 'message', '') or exc).splitlines()[0]})",
-        code="Forbidden",
-        hint=(
-            "needs Search Service Contributor (or Owner/Contributor) on it: "
-            f"`opsctl access grant --stack {env.stack} --principal {principal} --principal-type {kind} "
-            "--preset developer`, then wait for the assignment to propagate"
-        ),
-    )
-
-
-def caller_principal(plane: DataPlane) -> tuple[str, str] | None:
-    """The signed-in principal's object id and type, from its token's claims (`oid`; a user's token
-    has `scp` or `idtyp: user`: learn.microsoft.com/entra/identity-platform/access-token-claims-reference)."""
-    from opsctl.dataplane import SEARCH_AUDIENCE
-
-    try:
-        token = plane.credential.get_token(f"{SEARCH_AUDIENCE}/.default").token
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except Exception:  # best effort: the hint works without the id
-        return None
-    if not isinstance(claims, dict) or not claims.get("oid"):
-        return None
-    user = claims.get("idtyp") == "user" or "scp" in claims
-    return str(claims["oid"]), "User" if user else "ServicePrincipal"

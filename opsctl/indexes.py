@@ -213,27 +213,32 @@ def _named(items: Any) -> dict[str, int]:
     return {str(x["name"]): i for i, x in enumerate(items) if isinstance(x, dict) and "name" in x}
 
 
+def _dangling(
+    items: list[tuple[int, Any]], path: str, key: str, names: dict[str, int], section: str
+) -> list[str]:
+    """Each item's `key` that names nothing in `$.vectorSearch.<section>`."""
+    problems = []
+    for i, item in items:
+        ref = item.get(key) if isinstance(item, dict) else None
+        if ref not in names:
+            problems.append(
+                f"{path}[{i}].{key}: {ref!r} names nothing in $.vectorSearch.{section}; "
+                f"defined: {', '.join(names) or 'none'}"
+            )
+    return problems
+
+
 def _vector_search_problems(vector_search: Any, fields: list[Any]) -> list[str]:
     vs = vector_search if isinstance(vector_search, dict) else {}
     profiles, algorithms = vs.get("profiles") or [], vs.get("algorithms") or []
     profile_names, algorithm_names = _named(profiles), _named(algorithms)
-    problems = []
-    for i, field in enumerate(fields):
-        if not isinstance(field, dict) or field.get("type") not in VECTOR_FIELD_TYPES:
-            continue
-        profile = field.get("vectorSearchProfile")
-        if profile not in profile_names:
-            problems.append(
-                f"$.fields[{i}].vectorSearchProfile: {profile!r} names no profile in "
-                f"$.vectorSearch.profiles; defined: {', '.join(profile_names) or 'none'}"
-            )
-    for i, profile in enumerate(profiles):
-        algorithm = profile.get("algorithm") if isinstance(profile, dict) else None
-        if algorithm not in algorithm_names:
-            problems.append(
-                f"$.vectorSearch.profiles[{i}].algorithm: {algorithm!r} names no configuration in "
-                f"$.vectorSearch.algorithms; defined: {', '.join(algorithm_names) or 'none'}"
-            )
+    vector_fields = [
+        (i, f) for i, f in enumerate(fields) if isinstance(f, dict) and f.get("type") in VECTOR_FIELD_TYPES
+    ]
+    problems = _dangling(vector_fields, "$.fields", "vectorSearchProfile", profile_names, "profiles")
+    problems += _dangling(
+        list(enumerate(profiles)), "$.vectorSearch.profiles", "algorithm", algorithm_names, "algorithms"
+    )
     for i, algorithm in enumerate(algorithms):
         kind = algorithm.get("kind") if isinstance(algorithm, dict) else None
         if kind not in VECTOR_ALGORITHM_KINDS:

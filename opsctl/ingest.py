@@ -28,9 +28,9 @@ from infra import rag
 from infra.catalog.cognitive import EMBEDDING_MAX_INPUTS, TPM_PER_CAPACITY_UNIT
 from infra.catalog.search import INDEX_BATCH_MAX_DOCUMENTS
 from opsctl.chunking import Chunk, chunk_markdown, estimate_tokens
-from opsctl.denied import needs_role
+from opsctl.denied import with_role
 from opsctl.errors import InvalidInput, OpsError
-from opsctl.throttle import with_backoff
+from opsctl.throttle import model_call
 
 if TYPE_CHECKING:
     from opsctl.dataplane import DataPlane
@@ -233,22 +233,38 @@ class Ingestor:
             return FileResult(item.source, "failed", error=str(exc))
         chunks = chunk_markdown(markdown, fallback_title=Path(item.source).name)
         vectors = self._embed([c.content for c in chunks], report)
-        failed = self._upload(item.source, digest, chunks, vectors)
+        try:
+            failed = self._upload(item.source, digest, chunks, vectors)
+        except Exception:
+            self._discard(item.source)
+            raise
         if failed:
+            self._discard(item.source)
             return FileResult(item.source, "failed", chunks=len(chunks), error=failed)
         stale = [doc["id"] for doc in existing if int(doc["chunk"]) >= len(chunks)]
         self._delete(stale)
         self.progress.chunks_done(len(chunks))
         return FileResult(item.source, "ingested", chunks=len(chunks), replaced=len(stale))
 
+    def _discard(self, source: str) -> None:
+        """After a failed upload, remove every chunk of `source`: none half-written stays queryable.
+        Best effort: if this fails too, the first error stands, and a re-run still re-ingests the
+        file (chunk 0, which marks it complete, is uploaded last)."""
+        try:
+            self._delete(doc["id"] for doc in self._existing(source))
+        except Exception:  # the upload's error is the one to report
+            return
+
     def _existing(self, source: str) -> list[dict[str, Any]]:
-        with needs_role(self.plane, "search", WRITER_ROLE, preset=PRESET):
+        def read() -> list[dict[str, Any]]:
             results = self.search.search(
                 search_text="*",
                 filter=f"source eq {odata_string(source)}",
                 select=["id", "chunk", "contentHash"],
             )
             return [dict(r) for r in results]
+
+        return with_role(self.plane, "search", WRITER_ROLE, read, preset=PRESET)
 
     def _markdown(self, item: SourceFile, data: bytes) -> str:
         if item.path.suffix.lower() in READ_AS_IS:
@@ -263,31 +279,37 @@ class Ingestor:
 
         if self._docint is None:
             self._docint = self.plane.document_intelligence_client()
-        with needs_role(self.plane, "document_intelligence", "Cognitive Services User", preset=PRESET):
-            try:
-                poller = self._docint.begin_analyze_document(
-                    LAYOUT_MODEL,
-                    io.BytesIO(data),
-                    output_content_format="markdown",
-                    content_type="application/octet-stream",
-                )
-                return str(poller.result().content or "")
-            except HttpResponseError as exc:
-                if exc.status_code in (400, 415):
-                    raise _FileFailed(_docint_reason(exc)) from None
-                raise
+        client = self._docint
+
+        def analyze() -> str:
+            poller = client.begin_analyze_document(
+                LAYOUT_MODEL,
+                io.BytesIO(data),
+                output_content_format="markdown",
+                content_type="application/octet-stream",
+            )
+            return str(poller.result().content or "")
+
+        try:
+            return with_role(
+                self.plane, "document_intelligence", "Cognitive Services User", analyze, preset=PRESET
+            )
+        except HttpResponseError as exc:
+            if exc.status_code in (400, 415):
+                raise _FileFailed(_docint_reason(exc)) from None
+            raise
 
     def _embed(self, texts: list[str], report: IngestReport) -> list[list[float]]:
         if self._openai is None:
             self._openai = self.plane.openai_client()
         vectors: list[list[float]] = []
         for batch in embedding_batches(texts, tpm=self.deployment.capacity * TPM_PER_CAPACITY_UNIT):
-            with needs_role(self.plane, "openai", "Cognitive Services OpenAI User", preset=PRESET):
-                response, waits = with_backoff(
-                    self.plane.target,
-                    partial(self._openai.embeddings.create, model=self.deployment.name, input=batch),
-                    what=f"embedding deployment '{self.deployment.name}'",
-                )
+            response, waits = model_call(
+                self.plane,
+                partial(self._openai.embeddings.create, model=self.deployment.name, input=batch),
+                what=f"embedding deployment '{self.deployment.name}'",
+                preset=PRESET,
+            )
             report.throttled += waits
             report.embedding_tokens += int(getattr(response.usage, "prompt_tokens", 0) or 0)
             vectors.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
@@ -312,9 +334,7 @@ class Ingestor:
         ordered = docs[1:] + docs[:1]
         for start in range(0, len(ordered), self.batch_size):
             batch = ordered[start : start + self.batch_size]
-            with needs_role(self.plane, "search", WRITER_ROLE, preset=PRESET):
-                results = self.search.merge_or_upload_documents(documents=batch)
-            bad = [r for r in results if not r.succeeded]
+            bad = self._write(self.search.merge_or_upload_documents, batch)
             if bad:
                 first = bad[0]
                 return (
@@ -323,13 +343,17 @@ class Ingestor:
                 )
         return None
 
+    def _write(self, action: Any, batch: list[dict[str, Any]]) -> list[Any]:
+        """One batch through `action` (upload or delete); the per-key results that failed."""
+        write = partial(action, documents=batch)
+        results = with_role(self.plane, "search", WRITER_ROLE, write, preset=PRESET)
+        return [r for r in results if not r.succeeded]
+
     def _delete(self, ids: Iterable[str]) -> int:
         keys = list(ids)
         for start in range(0, len(keys), self.batch_size):
             batch = [{"id": k} for k in keys[start : start + self.batch_size]]
-            with needs_role(self.plane, "search", WRITER_ROLE, preset=PRESET):
-                results = self.search.delete_documents(documents=batch)
-            bad = [r for r in results if not r.succeeded]
+            bad = self._write(self.search.delete_documents, batch)
             if bad:
                 raise OpsError(
                     f"index '{self.index}': {len(bad)} chunks could not be deleted "
@@ -340,8 +364,13 @@ class Ingestor:
 
     def _sync(self, present: set[str], dry_run: bool, report: IngestReport) -> None:
         """Remove the chunks of sources not found under the given paths in this run."""
-        with needs_role(self.plane, "search", WRITER_ROLE, preset=PRESET):
-            docs = [dict(r) for r in self.search.search(search_text="*", select=["id", "source"])]
+        docs = with_role(
+            self.plane,
+            "search",
+            WRITER_ROLE,
+            lambda: [dict(r) for r in self.search.search(search_text="*", select=["id", "source"])],
+            preset=PRESET,
+        )
         gone = [d for d in docs if d.get("source") not in present]
         report.removed_sources = sorted({str(d.get("source")) for d in gone})
         report.removed_chunks = len(gone)
@@ -439,8 +468,13 @@ def _probe_fields(plane: DataPlane, index: str, apply: str) -> None:
 
     names = [n for n in REQUIRED_FIELDS if n != "embedding"]
     try:
-        with needs_role(plane, "search", WRITER_ROLE, preset=PRESET):
-            list(plane.search_client(index).search(search_text="*", select=names, top=1))
+        with_role(
+            plane,
+            "search",
+            WRITER_ROLE,
+            lambda: list(plane.search_client(index).search(search_text="*", select=names, top=1)),
+            preset=PRESET,
+        )
     except ResourceNotFoundError:
         raise _missing_index(plane, index, apply) from None
     except HttpResponseError as exc:

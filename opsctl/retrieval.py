@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from opsctl.denied import needs_role
+from opsctl.denied import with_role
 from opsctl.errors import InvalidInput, OpsError
-from opsctl.throttle import with_backoff
+from opsctl.throttle import model_call
 
 if TYPE_CHECKING:
     from opsctl.dataplane import DataPlane
@@ -71,24 +71,27 @@ def search(plane: DataPlane, index: str, question: str, *, top: int = 5) -> Quer
         raise InvalidInput(f"--top {top}: must be 1-{MAX_TOP}")
     vector = _embed(plane, question)
     client = plane.search_client(index)
-    try:
-        with needs_role(plane, "search", "Search Index Data Reader", preset=PRESET):
-            results = client.search(
-                search_text=question,
-                vector_queries=[VectorizedQuery(vector=vector, k_nearest_neighbors=top, fields="embedding")],
-                select=["source", "chunk", "title", "content"],
-                top=top,
+
+    def read() -> list[Hit]:
+        results = client.search(
+            search_text=question,
+            vector_queries=[VectorizedQuery(vector=vector, k_nearest_neighbors=top, fields="embedding")],
+            select=["source", "chunk", "title", "content"],
+            top=top,
+        )
+        return [
+            Hit(
+                str(r["source"]),
+                int(r["chunk"]),
+                str(r.get("title") or ""),
+                float(r["@search.score"]),
+                r["content"],
             )
-            hits = [
-                Hit(
-                    str(r["source"]),
-                    int(r["chunk"]),
-                    str(r.get("title") or ""),
-                    float(r["@search.score"]),
-                    r["content"],
-                )
-                for r in results
-            ]
+            for r in results
+        ]
+
+    try:
+        hits = with_role(plane, "search", "Search Index Data Reader", read, preset=PRESET)
     except ResourceNotFoundError:
         raise OpsError(
             f"index '{index}' not found on the search service",
@@ -109,14 +112,14 @@ def answer(plane: DataPlane, result: QueryResult) -> QueryResult:
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": f"{result.question}\n\nSources:\n{sources}"},
     ]
-    with needs_role(plane, "openai", "Cognitive Services OpenAI User", preset=PRESET):
-        response, _ = with_backoff(
-            plane.target,
-            lambda: client.chat.completions.create(
-                model=deployment.name, messages=messages, max_tokens=ANSWER_MAX_TOKENS
-            ),
-            what=f"chat deployment '{deployment.name}'",
-        )
+    response, _ = model_call(
+        plane,
+        lambda: client.chat.completions.create(
+            model=deployment.name, messages=messages, max_tokens=ANSWER_MAX_TOKENS
+        ),
+        what=f"chat deployment '{deployment.name}'",
+        preset=PRESET,
+    )
     text = response.choices[0].message.content or ""
     result.answer, result.citations = number_citations(text, {h.source for h in result.hits})
     return result
@@ -140,12 +143,12 @@ def number_citations(text: str, known: set[str]) -> tuple[str, list[str]]:
 def _embed(plane: DataPlane, text: str) -> list[float]:
     deployment = plane.embedding_deployment()
     client = plane.openai_client()
-    with needs_role(plane, "openai", "Cognitive Services OpenAI User", preset=PRESET):
-        response, _ = with_backoff(
-            plane.target,
-            lambda: client.embeddings.create(model=deployment.name, input=text),
-            what=f"embedding deployment '{deployment.name}'",
-        )
+    response, _ = model_call(
+        plane,
+        lambda: client.embeddings.create(model=deployment.name, input=text),
+        what=f"embedding deployment '{deployment.name}'",
+        preset=PRESET,
+    )
     return list(response.data[0].embedding)
 
 

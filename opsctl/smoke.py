@@ -15,8 +15,6 @@ counting as inside). A failure is told apart as:
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,13 +23,20 @@ from infra import rag
 from infra.catalog.cognitive import DATAPLANE_AUDIENCE
 from infra.catalog.roles import (
     DATA_ACTIONS,
-    ROLE_NAMES_BY_GUID,
     ResourceKey,
     grants_data_action,
     preset_role_for,
 )
-from opsctl.dataplane import SEARCH_AUDIENCE, DataPlane, open_data_plane
+from opsctl.dataplane import (
+    SEARCH_AUDIENCE,
+    DataPlane,
+    open_data_plane,
+    principal_from_claims,
+    token_claims,
+)
+from opsctl.denied import assigned_roles, error_message, http_status, one_line
 from opsctl.errors import OpsError
+from opsctl.throttle import retry_after_of
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -139,24 +144,15 @@ def _token_check(credential: TokenCredential, audience: str) -> tuple[SmokeCheck
     try:
         token = credential.get_token(f"{audience}/.default").token
     except Exception as exc:  # any credential's failure is this check's result
-        detail = f"{_one_line(exc)}; --as-app works only where the app's identity is attached"
+        detail = f"{one_line(exc)}; --as-app works only where the app's identity is attached"
         return SmokeCheck("token", audience, FAIL, detail), None
-    claims = _claims(token)
+    claims = token_claims(token)
     return SmokeCheck("token", audience, PASS, f"principal {claims.get('oid', '?')}"), claims
 
 
-def _claims(token: str) -> dict[str, Any]:
-    """The JWT's payload, unverified: only to say who the token is for."""
-    try:
-        payload = token.split(".")[1]
-        return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
-    except (IndexError, ValueError):
-        return {}
-
-
 def _caller(claims: dict[str, Any], app_principal: str | None) -> Caller:
-    oid = str(claims.get("oid", ""))
-    kind = "User" if str(claims.get("idtyp", "")).lower() == "user" else "ServicePrincipal"
+    principal = principal_from_claims(claims)
+    oid, kind = (principal.object_id, principal.principal_type) if principal else ("", "ServicePrincipal")
     return Caller(oid, kind, bool(app_principal) and oid.lower() == str(app_principal).lower())
 
 
@@ -240,7 +236,7 @@ def _sleep(run: _Run, seconds: float) -> bool:
 
 def _diagnose(run: _Run, check: str, target: str, resource: ResourceKey, exc: Exception) -> str | float:
     """A failure's one-line explanation, or the seconds to wait before trying again."""
-    status, message = _status(exc)
+    status, message = http_status(exc), error_message(exc)
     stack = run.env.stack
     if status == 403 and "public access is disabled" in message.lower():
         return (
@@ -249,7 +245,7 @@ def _diagnose(run: _Run, check: str, target: str, resource: ResourceKey, exc: Ex
             f"virtual network with the app's identity), not from a workstation or hosted runner"
         )
     if status == 429:
-        return _retry_after(exc)
+        return retry_after_of(exc)
     if status in (401, 403):
         assigned = _assigned_roles(run, resource, DATA_ACTIONS[check])
         if assigned:
@@ -284,7 +280,7 @@ def _missing(run: _Run, check: str, resource: ResourceKey) -> str:
 
 
 def _timed_out(run: _Run, check: str, resource: ResourceKey, exc: Exception) -> str:
-    status, message = _status(exc)
+    status, message = http_status(exc), error_message(exc)
     if status == 429:
         return f"throttled (HTTP 429) for all of --wait {run.wait:.0f}s: {message}"
     assigned = _assigned_roles(run, resource, DATA_ACTIONS[check])
@@ -295,49 +291,10 @@ def _timed_out(run: _Run, check: str, resource: ResourceKey, exc: Exception) -> 
 
 
 def _assigned_roles(run: _Run, resource: ResourceKey, action: str) -> list[str]:
-    """Roles granting `action` assigned to the caller at the resource's scope or above it."""
-    from azure.mgmt.authorization import AuthorizationManagementClient
-
-    from opsctl.arm_errors import unless_missing
-
-    scope = run.env.scopes()[resource]
-    client: Any = run.target.client(AuthorizationManagementClient)
-    items = unless_missing(
-        f"listing role assignments on {scope}",
-        lambda: list(
-            client.role_assignments.list_for_scope(
-                scope, filter=f"principalId eq '{run.caller.principal_id}'"
-            )
-        ),
+    """Roles granting `action` assigned to the caller at the resource's scope or above."""
+    return assigned_roles(
+        run.plane,
+        resource,
+        lambda name: grants_data_action(name, action),
+        principal_id=run.caller.principal_id,
     )
-    roles = []
-    for item in items or []:
-        name = ROLE_NAMES_BY_GUID.get(item.role_definition_id.rsplit("/", 1)[-1].lower(), "")
-        at_or_above = scope.lower().startswith((item.scope or "").lower().rstrip("/"))
-        if at_or_above and item.principal_id == run.caller.principal_id and grants_data_action(name, action):
-            roles.append(name)
-    return sorted(set(roles))
-
-
-def _status(exc: Exception) -> tuple[int | None, str]:
-    """HTTP status and message of an azure-core or openai error (None for anything else)."""
-    status = getattr(exc, "status_code", None)
-    message = getattr(exc, "message", None) or str(exc)
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = body["message"]
-    return (status if isinstance(status, int) else None), _one_line(message)
-
-
-def _retry_after(exc: Exception) -> float:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    try:
-        return float(headers.get("retry-after") or POLL_SECONDS)
-    except ValueError:
-        return POLL_SECONDS
-
-
-def _one_line(value: object) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= 400 else text[:397] + "..."

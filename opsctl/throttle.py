@@ -10,17 +10,31 @@ sandbox's Retry-After is simulated time, which only `Target.sleep` converts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from opsctl.denied import with_role
 from opsctl.errors import OpsError
 
 if TYPE_CHECKING:
+    from opsctl.dataplane import DataPlane
     from opsctl.target import Target
 
 T = TypeVar("T")
 MAX_THROTTLED_RETRIES = 10
 MAX_WAIT_SECONDS = 120.0  # one wait: a 60 s window plus slack; longer hints are capped
 FALLBACK_WAIT_SECONDS = 10.0  # no header at all (not seen from Azure OpenAI; [unverified])
+
+
+OPENAI_USER = "Cognitive Services OpenAI User"  # the inference data actions (embeddings, chat)
+
+
+def model_call(plane: DataPlane, call: Callable[[], T], *, what: str, preset: str) -> tuple[T, int]:
+    """A model deployment's call: 429s waited out (`with_backoff`), a role that has not applied yet
+    waited for, a missing one said in one line (`denied.with_role`)."""
+    return with_role(
+        plane, "openai", OPENAI_USER, partial(with_backoff, plane.target, call, what=what), preset=preset
+    )
 
 
 def with_backoff(target: Target, call: Callable[[], T], *, what: str) -> tuple[T, int]:
@@ -37,11 +51,17 @@ def with_backoff(target: Target, call: Callable[[], T], *, what: str) -> tuple[T
                     code="429",
                     hint="raise the deployment's capacity (ragstack:openai.deployments)",
                 ) from exc
-            target.sleep(retry_after(exc.response.headers))
+            target.sleep(retry_after_of(exc))
     raise AssertionError("unreachable")
 
 
+def retry_after_of(exc: BaseException) -> float:
+    """Seconds a throttled call's error asks to wait (azure-core and openai errors alike)."""
+    return retry_after(getattr(getattr(exc, "response", None), "headers", None))
+
+
 def retry_after(headers: object) -> float:
+    """`retry-after-ms` or `retry-after` (seconds), capped at MAX_WAIT_SECONDS."""
     get = getattr(headers, "get", None)
     if get is None:
         return FALLBACK_WAIT_SECONDS

@@ -51,6 +51,20 @@ EXPECTED_COMMANDS: dict[str, Spec] = {
     "drift": Spec(ENV, required=("--stack",)),
     "tiers compare": Spec({"--stack": TEXT, "--project-dir": TEXT}, common=("--output",)),
     "smoke": Spec({**ENV, "--as-app": FLAG, "--wait": TEXT}, required=("--stack",)),
+    "index apply": Spec(
+        {**ENV, "--index": TEXT, "--dry-run": FLAG, "--rebuild": FLAG, "--yes": FLAG},
+        required=("--stack",),
+    ),
+    "ingest": Spec(
+        {**ENV, "--index": TEXT, "--sync": FLAG, "--batch-size": TEXT, "--dry-run": FLAG},
+        arguments=("paths",),
+        required=("--stack",),
+    ),
+    "query": Spec(
+        {**ENV, "--index": TEXT, "--top": TEXT, "--answer": FLAG},
+        arguments=("question",),
+        required=("--stack",),
+    ),
     "teardown": Spec(
         {
             **ENV,

@@ -60,6 +60,10 @@ def test_joins_continuations_and_substitutes_expressions() -> None:
         ),
         ("stack", "new", "pr-1", "--from", "dev", "--ttl", "3d", "--force", "--output", "json"),
         ("scale", "search", "--stack", "dev", "--replicas", "3"),
+        ("index", "apply", "--stack", "dev", "--yes"),
+        ("ingest", "--stack", "dev", "samples/corpus", "--sync"),
+        ("query", "--stack", "dev", "What is ragstack?", "--answer", "-o", "json"),
+        ("smoke", "--stack", "dev", "--output", "json"),
         (
             "access",
             "grant",

@@ -306,6 +306,8 @@ def test_deploy_builds_pushes_and_rolls_out_per_stack() -> None:
         paths = opsctl_paths(job)
         assert "app set-image" in paths
         assert "smoke" in paths[paths.index("app set-image") :], "smoke runs after each rollout"
+        # smoke queries each declared index: the index must exist (and match its definition) first
+        assert "index apply" in paths[: paths.index("smoke")], "index apply runs before smoke"
     assert uses(dev, "docker/setup-buildx-action") and uses(dev, "docker/build-push-action")
     build = uses(dev, "docker/build-push-action")[0]
     assert build["if"] == "steps.image.outputs.build == 'true'" and is_true(build["with"]["push"])
@@ -342,7 +344,7 @@ INVOCATIONS = invocations()
 
 def test_workflows_use_opsctl() -> None:
     used = {" ".join(surface.command_path(surface.stub_app(), i.args)) for i in INVOCATIONS}
-    assert used == {"plan", "app set-image", "teardown", "drift", "stack new", "smoke"}
+    assert used == {"plan", "app set-image", "teardown", "drift", "stack new", "index apply", "smoke"}
 
 
 @pytest.mark.parametrize(

@@ -178,7 +178,8 @@ def test_without_a_role_on_search_the_403_names_the_access_command(
     result = opsctl("index", "apply", "--stack", "dev", "--project-dir", str(live.project))
     assert result.code == 1
     line = result.err.strip().splitlines()[-1]
-    assert "[Forbidden] not allowed to manage indexes on search service" in line
+    assert "[PermissionDenied] permission denied by the AI Search service" in line
+    assert f"the caller {principal_id} needs role 'Search Service Contributor'" in line
     assert (
         f"opsctl access grant --stack dev --principal {principal_id} --principal-type ServicePrincipal "
         "--preset developer" in line

@@ -79,10 +79,15 @@ def _break(change: str) -> dict[str, Any]:
             r"\(text-embedding-3-small, 1536 dimensions\); allowed: 1536",
         ),
         ("too many dimensions", r"\$\.fields\[6\]\.dimensions: 4097 is outside 2-4096"),
-        ("profile", r"\$\.fields\[6\]\.vectorSearchProfile: 'fast' names no profile .*; defined: default"),
+        (
+            "profile",
+            r"\$\.fields\[6\]\.vectorSearchProfile: 'fast' names nothing in \$\.vectorSearch\.profiles; "
+            "defined: default",
+        ),
         (
             "algorithm",
-            r"\$\.vectorSearch\.profiles\[0\]\.algorithm: 'ivf' names no configuration .*defined: hnsw",
+            r"\$\.vectorSearch\.profiles\[0\]\.algorithm: 'ivf' names nothing in "
+            r"\$\.vectorSearch\.algorithms; defined: hnsw",
         ),
         (
             "semantic",

@@ -32,17 +32,6 @@ def _grant(live: Any, roles: tuple[tuple[str, str], ...] = DEVELOPER) -> None:
     live.sandbox.advance(600)
 
 
-def _create_index(live: Any) -> None:
-    """Stands in for `opsctl index apply` (another change): the demo index through the SDK."""
-    from azure.search.documents.indexes.models import SearchIndex
-
-    from opsctl.dataplane import open_data_plane
-    from opsctl.indexes import load_index_definitions
-
-    (docs,) = load_index_definitions(live.env())
-    open_data_plane(live.env(), live.target).search_index_client().create_index(SearchIndex(docs.body))
-
-
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
@@ -54,7 +43,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def ready(live: Any) -> Any:
     _grant(live)
-    _create_index(live)
+    live.apply_indexes()
     return live
 
 
@@ -134,7 +123,7 @@ def test_a_corrupt_file_is_reported_and_the_rest_still_ingested(
 
 def test_a_missing_role_is_one_line_naming_the_role_and_the_fix(opsctl: Any, live: Any, corpus: Path) -> None:
     _grant(live, (("Search Service Contributor", "search"), ("Search Index Data Contributor", "search")))
-    _create_index(live)
+    live.apply_indexes()
 
     result, _ = _ingest(opsctl, live, str(corpus))
 
@@ -157,12 +146,43 @@ def test_a_missing_index_is_one_line_naming_index_apply(opsctl: Any, live: Any, 
         assert "index 'docs' not found" in outcome.err and "opsctl index apply --stack dev" in outcome.err
 
 
+def test_a_file_whose_upload_fails_midway_leaves_none_of_its_chunks(
+    opsctl: Any, ready: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from azure.core.exceptions import HttpResponseError
+    from azure.search.documents import SearchClient
+
+    corpus = tmp_path / "one"
+    corpus.mkdir()
+    sections = "\n\n".join(f"## Part {n}\n\n" + f"Paragraph {n} about laptops. " * 40 for n in range(4))
+    (corpus / "guide.md").write_text(f"# Guide\n\n{sections}\n")
+    upload = SearchClient.merge_or_upload_documents
+    calls: list[int] = []
+
+    def fails_on_the_second_batch(self: Any, documents: Any, **kw: Any) -> Any:
+        calls.append(len(documents))
+        if len(calls) == 2:
+            raise HttpResponseError(message="Service Unavailable (the connection dropped)")
+        return upload(self, documents=documents, **kw)
+
+    monkeypatch.setattr(SearchClient, "merge_or_upload_documents", fails_on_the_second_batch)
+    failed, _ = _ingest(opsctl, ready, str(corpus), "--batch-size", "1")
+
+    assert failed.code == 1 and len(calls) == 2
+    assert "guide.md" not in _sources(ready), "no partial chunk set is left behind"
+    monkeypatch.setattr(SearchClient, "merge_or_upload_documents", upload)
+    again, report = _ingest(opsctl, ready, str(corpus))
+    assert again.code == 0 and report["ingested"] == 1
+    assert _sources(ready)["guide.md"][0] == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["/nonexistent/dir"], "/nonexistent/dir: no such file or directory"),
         (["{corpus}/make.txt.bin"], "no such file"),
         (["{empty}"], "no files to ingest"),
+        (["{tmp}/notes.rtf"], "notes.rtf: unsupported file type '.rtf'; supported: "),
         (
             ["{corpus}/../corpus/benefits.docx", "--batch-size", "0"],
             "Invalid value for '--batch-size': 0 is not 1-1000",
@@ -174,7 +194,8 @@ def test_bad_paths_are_one_line_before_any_call(
 ) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    argv = [a.format(corpus=corpus, empty=empty) for a in args]
+    (tmp_path / "notes.rtf").write_text("{\\rtf1 notes}")
+    argv = [a.format(corpus=corpus, empty=empty, tmp=tmp_path) for a in args]
     result = opsctl("ingest", "--stack", "dev", "--project-dir", str(project), *argv)
     assert result.code in (1, 2)
     assert message in result.err and len(result.err.strip().splitlines()) <= 2

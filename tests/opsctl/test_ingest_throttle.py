@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.opsctl.test_ingest import _create_index, _grant, _ingest
+from tests.opsctl.test_ingest import _grant, _ingest
 
 TIME_SCALE = 60.0
 
@@ -38,7 +38,7 @@ def test_throttling_by_a_tiny_deployment_is_waited_out(opsctl: Any, live: Any, t
 
     deploy(live.env(), live.target)
     _grant(live)
-    _create_index(live)
+    live.apply_indexes()
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "long.md").write_text("\n\n".join(f"## Part {i}\n\n" + "meeting " * 200 for i in range(8)))

@@ -25,7 +25,7 @@ VNET_ID = re.compile(
 )
 SUBNET_KEYS = (
     ("app_infrastructure", "appInfrastructure", catalog.CONTAINER_APPS_SUBNET_MIN_PREFIX),
-    ("private_endpoints", "privateEndpoints", catalog.PRIVATE_ENDPOINT_SUBNET_MIN_PREFIX),
+    ("private_endpoints", "privateEndpoints", catalog.SMALLEST_SUBNET_PREFIX),
 )
 SIZE_REASONS = {
     "appInfrastructure": "a workload-profile Container Apps environment needs",
@@ -61,7 +61,7 @@ def cidr_problem(text: str) -> str | None:
 
 def usable_addresses(network: IPv4) -> int:
     """Addresses left for resources: Azure keeps 5 of every subnet (VNet FAQ)."""
-    return max(network.num_addresses - catalog.AZURE_RESERVED_ADDRESSES_PER_SUBNET, 0)
+    return max(network.num_addresses - (catalog.RESERVED_HEAD + catalog.RESERVED_TAIL), 0)
 
 
 def subnet_problems(space: str, subnets: dict[str, str], endpoints: int) -> Iterator[tuple[str, str, str]]:

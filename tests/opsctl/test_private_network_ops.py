@@ -1,0 +1,88 @@
+"""opsctl over the private prod stack (issue 14): `up --sandbox` deploys every private piece and a
+re-run writes nothing; teardown leaves nothing behind. Checked through the official
+azure-mgmt-network and azure-mgmt-privatedns clients."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.catalog.network import CORE_PRIVATE_LINK_SERVICES, ML_PRIVATE_LINK_SERVICES, private_dns_zones
+from tests.opsctl.conftest import Live
+from tests.opsctl.test_foundry_ops import prod_in_sandbox, run, teardown, up
+
+NETWORK_TYPES = {
+    "azure-native:network:VirtualNetwork",
+    "azure-native:network:Subnet",
+    "azure-native:network:PrivateEndpoint",
+    "azure-native:network:PrivateDnsZoneGroup",
+    "azure-native:privatedns:PrivateZone",
+    "azure-native:privatedns:VirtualNetworkLink",
+}
+SERVICES = (*CORE_PRIVATE_LINK_SERVICES, *ML_PRIVATE_LINK_SERVICES)
+
+
+def clients(live: Live) -> tuple[Any, Any]:
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+    return live.target.client(NetworkManagementClient), live.target.client(PrivateDnsManagementClient)
+
+
+def test_up_deploys_every_private_piece_of_prod_and_a_rerun_writes_nothing(live: Live, opsctl: Any) -> None:
+    stack = prod_in_sandbox(live)
+    first = up(opsctl, live, stack)
+    created = {row["type"] for row in first["resources"] if row["action"] == "created"}
+    assert created >= NETWORK_TYPES
+    assert [r["id"] for r in up(opsctl, live, stack)["resources"] if r["action"] != "unchanged"] == []
+
+    network, dns = clients(live)
+    group = live.env(stack).resource_group
+    endpoints = list(network.private_endpoints.list(group))
+    assert len(endpoints) == len(SERVICES)
+    for endpoint in endpoints:
+        [connection] = endpoint.private_link_service_connections
+        assert connection.private_link_service_connection_state.status == "Approved", endpoint.name
+    zones = {z.name for z in dns.private_zones.list_by_resource_group(group)}
+    assert zones == set(private_dns_zones(SERVICES))
+    for zone in zones:
+        [link] = dns.virtual_network_links.list(group, zone)
+        assert link.virtual_network.id.lower() == next(iter(network.virtual_networks.list(group))).id.lower()
+
+
+def test_teardown_of_the_private_prod_leaves_no_group_zone_link_or_endpoint(live: Live, opsctl: Any) -> None:
+    stack = prod_in_sandbox(live)
+    up(opsctl, live, stack)
+    group = live.env(stack).resource_group
+    [result] = teardown(opsctl, live, stack, "--confirm", stack)
+    done = "\n".join(result["done"])
+    assert done.index("deleted private endpoint") < done.index(f"deleted resource group {group}")
+    assert done.index("deleted virtual network link") < done.index(f"deleted resource group {group}")
+
+    network, dns = clients(live)
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    assert not live.target.client(ResourceManagementClient).resource_groups.check_existence(group)
+    assert [z.name for z in dns.private_zones.list()] == []
+    assert [e.name for e in network.private_endpoints.list_by_subscription()] == []
+    assert [v.name for v in network.virtual_networks.list_all()] == []
+
+
+def test_teardown_dry_run_lists_endpoints_and_links_before_the_group(live: Live, opsctl: Any) -> None:
+    stack = prod_in_sandbox(live)
+    up(opsctl, live, stack)
+    result = run(opsctl, live, "teardown", "--stack", stack, "--dry-run", "-o", "json")
+    assert result.code == 0, result.out + result.err
+    steps = [step["action"] for env in json.loads(result.out) for step in env["steps"]]
+    assert steps.index("delete private endpoint") < steps.index("delete resource group")
+    assert steps.index("delete virtual network link") < steps.index("delete resource group")
+
+
+def test_teardown_deletes_only_the_network_pieces_its_tags_prove_are_the_environments() -> None:
+    from opsctl.teardown_network import owned_by
+
+    ours = {"project": "ragstack", "managed-by": "ragstack", "environment": "prod"}
+    assert owned_by(ours, "prod")
+    assert owned_by({k.upper(): v for k, v in ours.items()}, "prod")  # ARM tag names ignore case
+    assert not owned_by({**ours, "environment": "dev"}, "prod")
+    assert not owned_by({}, "prod")

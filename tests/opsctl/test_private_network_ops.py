@@ -86,3 +86,25 @@ def test_teardown_deletes_only_the_network_pieces_its_tags_prove_are_the_environ
     assert owned_by({k.upper(): v for k, v in ours.items()}, "prod")  # ARM tag names ignore case
     assert not owned_by({**ours, "environment": "dev"}, "prod")
     assert not owned_by({}, "prod")
+
+
+def test_smoke_on_the_private_prod_says_the_stack_is_private_and_where_to_run(
+    live: Live, opsctl: Any
+) -> None:
+    from tests.opsctl.test_smoke import PROPAGATION, _checks
+
+    stack = prod_in_sandbox(live)
+    up(opsctl, live, stack)
+    live.sandbox.advance(PROPAGATION)
+    env = live.env(stack)
+
+    outside = run(opsctl, live, "smoke", "--stack", stack, "-o", "json")
+
+    assert outside.code == 1
+    detail = _checks(outside.out)[("chat", "deployment chat")]["detail"]
+    assert detail.startswith("private access only:") and "Public access is disabled" in detail
+    assert f"stack {stack} is private (ragstack:network.enabled: true)" in detail
+    assert f"on a runner in vnet-{env.settings.environment}" in detail
+    assert f"`opsctl smoke --stack {stack} --as-app` inside the environment" in detail
+    inside = run(opsctl, live, "smoke", "--stack", stack, "--as-app")
+    assert inside.code == 0, inside.out + inside.err

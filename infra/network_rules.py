@@ -194,3 +194,20 @@ def registry_problems(settings: StackSettings) -> Iterator[SettingsError]:
             registry.zone_redundancy,
             f"needs ragstack:registry.sku '{ZONE_REDUNDANCY_SKU}' (sku is '{registry.sku}')",
         )
+
+
+def private_services(settings: StackSettings) -> StackSettings:
+    """With private networking on, search and the accounts turn public access off (the rules refuse
+    an explicit `enabled` next to it)."""
+    if not settings.private_network:
+        return settings
+    update = {
+        "search": settings.search.model_copy(
+            update={"public_network_access": catalog.PUBLIC_ACCESS_OFF.lower()}
+        ),
+        "openai": settings.openai.model_copy(update={"public_network_access": catalog.PUBLIC_ACCESS_OFF}),
+        "document_intelligence": settings.document_intelligence.model_copy(
+            update={"public_network_access": catalog.PUBLIC_ACCESS_OFF}
+        ),
+    }
+    return settings.model_copy(update=update)

@@ -44,6 +44,10 @@ RESERVED_RANGES: dict[str, str] = {
 # denies sku `free` (Azure/azure-policy built-in-policies/policyDefinitions/Search/
 # RequirePrivateLinkSupportedResource_Deny.json).
 SEARCH_SKUS_WITHOUT_PRIVATE_LINK = frozenset({"free"})
+# Behind private endpoints every service turns its public endpoint off (`publicNetworkAccess`; the
+# scanner checks in infra/policy.py require it).
+PUBLIC_ACCESS_OFF = "Disabled"
+
 # The app subnet of an environment with a custom VNet is delegated to this service
 # (learn.microsoft.com/azure/container-apps/workload-profiles-manage-cli: "Create a subnet delegated
 # to Microsoft.App/environments").

@@ -108,3 +108,34 @@ def test_smoke_on_the_private_prod_says_the_stack_is_private_and_where_to_run(
     assert f"`opsctl smoke --stack {stack} --as-app` inside the environment" in detail
     inside = run(opsctl, live, "smoke", "--stack", stack, "--as-app")
     assert inside.code == 0, inside.out + inside.err
+
+
+def test_drift_on_the_private_prod_is_in_sync_then_reports_public_access_turned_back_on(
+    live: Live, opsctl: Any
+) -> None:
+    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+    from azure.mgmt.containerregistry.models import RegistryUpdateParameters
+    from azure.mgmt.search import SearchManagementClient
+
+    stack = prod_in_sandbox(live)
+    up(opsctl, live, stack)
+    in_sync = run(opsctl, live, "drift", "--stack", stack, "-o", "json")
+    assert in_sync.code == 0, in_sync.out
+
+    env = live.env(stack)
+    search = live.target.client(SearchManagementClient)
+    service = search.services.get(env.resource_group, env.names.search)
+    service.public_network_access = "enabled"
+    search.services.begin_create_or_update(env.resource_group, env.names.search, service).result()
+    registries = live.target.client(ContainerRegistryManagementClient)
+    registries.registries.begin_update(
+        env.resource_group, env.names.registry, RegistryUpdateParameters(public_network_access="Enabled")
+    ).result()
+
+    drifted = run(opsctl, live, "drift", "--stack", stack, "-o", "json")
+    assert drifted.code != 0
+    items = {(i["resource"], i["setting"]): i for i in json.loads(drifted.out)["drift"]}
+    for name in (env.names.search, env.names.registry):
+        item = items[(name, "publicNetworkAccess")]
+        assert item["expected"].lower() == "disabled" and item["actual"].lower() == "enabled"
+        assert "ragstack:network" in item["restore"], item

@@ -139,3 +139,52 @@ def test_drift_on_the_private_prod_is_in_sync_then_reports_public_access_turned_
         item = items[(name, "publicNetworkAccess")]
         assert item["expected"].lower() == "disabled" and item["actual"].lower() == "enabled"
         assert "ragstack:network" in item["restore"], item
+
+
+def test_status_shows_each_services_private_connection_and_dns_and_what_fixes_a_missing_piece(
+    live: Live, opsctl: Any
+) -> None:
+    stack = prod_in_sandbox(live)
+    up(opsctl, live, stack)
+    env = live.env(stack)
+    group = env.resource_group
+
+    def private_access() -> dict[str, dict[str, Any]]:
+        result = run(opsctl, live, "status", "--stack", stack, "-o", "json")
+        assert result.code == 0, result.err
+        return {row["service"]: row for row in json.loads(result.out)["privateAccess"]}
+
+    rows = private_access()
+    assert set(rows) == set(SERVICES)
+    for row in rows.values():
+        assert (row["connection"], row["health"], row["problems"]) == ("Approved", "ok", []), row
+        assert row["addresses"]
+
+    network, dns = clients(live)
+    search_zone = "privatelink.search.windows.net"
+    [link] = dns.virtual_network_links.list(group, search_zone)
+    dns.virtual_network_links.begin_delete(group, search_zone, link.name).result()
+    registry = rows["registry"]["endpoint"]
+    [zone_group] = network.private_dns_zone_groups.list(registry, group)
+    network.private_dns_zone_groups.begin_delete(group, registry, zone_group.name).result()
+
+    rows = private_access()
+    fix = f"run `opsctl up --stack {stack}`"
+    [problem] = rows["search"]["problems"]
+    assert rows["search"]["health"] == "failed"
+    assert (
+        f"zone {search_zone} is not linked to vnet-{env.settings.environment}" in problem and fix in problem
+    )
+    problems = rows["registry"]["problems"]
+    assert any("has no DNS zone group" in p and fix in p for p in problems), problems
+    assert any("privatelink.azurecr.io has no A record" in p for p in problems), problems
+    assert rows["openai"]["health"] == "ok"
+
+
+def test_a_connection_that_is_not_approved_is_a_problem_with_its_fix() -> None:
+    from opsctl.private_access import connection_problem
+
+    assert connection_problem("Approved", "pep-x", "opsctl up --stack prod") is None
+    assert "must approve it" in str(connection_problem("Pending", "pep-x", "opsctl up --stack prod"))
+    rejected = str(connection_problem("Rejected", "pep-x", "opsctl up --stack prod"))
+    assert "Rejected" in rejected and "delete pep-x and run `opsctl up --stack prod`" in rejected

@@ -317,9 +317,7 @@ def test_deploy_builds_pushes_and_rolls_out_per_stack() -> None:
 PRIVATE_RUNNER = "vars.PROD_RUNS_ON"
 
 
-def test_a_private_production_deploys_from_a_runner_in_its_network_never_through_a_firewall_hole() -> (
-    None
-):
+def test_a_private_production_deploys_from_a_runner_in_its_network_never_through_a_firewall_hole() -> None:
     """Issue 14: a private prod refuses the hosted runner, so the production job runs where the
     repository variable PROD_RUNS_ON says (a self-hosted runner in the VNet), hosted otherwise; no
     workflow opens a registry or service firewall for a runner's IP (README "Private networking")."""

@@ -8,17 +8,10 @@ import json
 from typing import Any
 
 from infra.catalog.network import CORE_PRIVATE_LINK_SERVICES, ML_PRIVATE_LINK_SERVICES, private_dns_zones
+from tests.infra.test_program import NETWORK_TYPES
 from tests.opsctl.conftest import Live
 from tests.opsctl.test_foundry_ops import prod_in_sandbox, run, teardown, up
 
-NETWORK_TYPES = {
-    "azure-native:network:VirtualNetwork",
-    "azure-native:network:Subnet",
-    "azure-native:network:PrivateEndpoint",
-    "azure-native:network:PrivateDnsZoneGroup",
-    "azure-native:privatedns:PrivateZone",
-    "azure-native:privatedns:VirtualNetworkLink",
-}
 SERVICES = (*CORE_PRIVATE_LINK_SERVICES, *ML_PRIVATE_LINK_SERVICES)
 
 

@@ -26,7 +26,7 @@ from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.janitor import DEFAULT_CONCURRENCY, Gate, run_with_retries
 from opsctl.target import Target
-from opsctl.teardown_network import NetworkPiece, delete_network, find_network
+from opsctl.teardown_network import NETWORK_TYPES, NetworkPiece, delete_network, find_network
 from opsctl.waiting import Progress, _quiet
 
 COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
@@ -198,9 +198,10 @@ def inspect_environment(target: Target, env: EnvironmentTeardown) -> Environment
         if not resources.resource_groups.check_existence(group):
             continue
         env.locks += _locks(target, group)
-        env.network += find_network(target, group, env.environment)
         with arm_errors(f"listing resources of {group}"):
             items = list(resources.resources.list_by_resource_group(group, expand="createdTime"))
+        if {(i.type or "").lower() for i in items} & NETWORK_TYPES:
+            env.network += find_network(target, group, env.environment)
         created = [i.created_time for i in items if getattr(i, "created_time", None)]
         if created:
             oldest = min(created)

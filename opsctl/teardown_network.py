@@ -21,6 +21,8 @@ from opsctl.arm_errors import arm_errors, unless_missing
 from opsctl.target import Target
 from opsctl.waiting import Progress
 
+# Resource types (lower case, as a group's listing is compared) that send teardown looking here.
+NETWORK_TYPES = frozenset({"microsoft.network/privateendpoints", "microsoft.network/privatednszones"})
 ENDPOINT = "private endpoint"
 LINK = "virtual network link"
 

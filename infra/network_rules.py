@@ -25,7 +25,7 @@ VNET_ID = re.compile(
 )
 SUBNET_KEYS = (
     ("app_infrastructure", "appInfrastructure", catalog.CONTAINER_APPS_SUBNET_MIN_PREFIX),
-    ("private_endpoints", "privateEndpoints", catalog.PRIVATE_ENDPOINT_SUBNET_MIN_PREFIX),
+    ("private_endpoints", "privateEndpoints", catalog.SMALLEST_SUBNET_PREFIX),
 )
 SIZE_REASONS = {
     "appInfrastructure": "a workload-profile Container Apps environment needs",
@@ -61,7 +61,7 @@ def cidr_problem(text: str) -> str | None:
 
 def usable_addresses(network: IPv4) -> int:
     """Addresses left for resources: Azure keeps 5 of every subnet (VNet FAQ)."""
-    return max(network.num_addresses - catalog.AZURE_RESERVED_ADDRESSES_PER_SUBNET, 0)
+    return max(network.num_addresses - (catalog.RESERVED_HEAD + catalog.RESERVED_TAIL), 0)
 
 
 def subnet_problems(space: str, subnets: dict[str, str], endpoints: int) -> Iterator[tuple[str, str, str]]:
@@ -194,3 +194,20 @@ def registry_problems(settings: StackSettings) -> Iterator[SettingsError]:
             registry.zone_redundancy,
             f"needs ragstack:registry.sku '{ZONE_REDUNDANCY_SKU}' (sku is '{registry.sku}')",
         )
+
+
+def private_services(settings: StackSettings) -> StackSettings:
+    """With private networking on, search and the accounts turn public access off (the rules refuse
+    an explicit `enabled` next to it)."""
+    if not settings.private_network:
+        return settings
+    update = {
+        "search": settings.search.model_copy(
+            update={"public_network_access": catalog.PUBLIC_ACCESS_OFF.lower()}
+        ),
+        "openai": settings.openai.model_copy(update={"public_network_access": catalog.PUBLIC_ACCESS_OFF}),
+        "document_intelligence": settings.document_intelligence.model_copy(
+            update={"public_network_access": catalog.PUBLIC_ACCESS_OFF}
+        ),
+    }
+    return settings.model_copy(update=update)

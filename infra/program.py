@@ -15,6 +15,7 @@ import pulumi
 
 from infra import rules
 from infra.access import environment_resources
+from infra.catalog.network import PUBLIC_ACCESS_OFF
 from infra.catalog.roles import ROLE_PRESETS, ResourceKey
 from infra.components.app_insights import AppInsights, AppInsightsArgs
 from infra.components.common import Placement
@@ -44,12 +45,11 @@ from infra.components.role_assignments import PresetGrant, RoleAssignments, Role
 from infra.components.search import SearchService, SearchServiceArgs
 from infra.components.storage import StorageAccount, StorageAccountArgs
 from infra.naming import ResourceNames, environment_names, network_names
+from infra.network_rules import private_services
 from infra.settings import AccessGrant, StackSettings
 from infra.tags import environment_tags
 
 MANAGED_IDENTITY_PRINCIPAL_TYPE = "ServicePrincipal"
-# Behind private endpoints every service turns its public endpoint off.
-PRIVATE_ONLY = "Disabled"
 
 
 def declare_environment(settings: StackSettings, *, subscription_id: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def declare_environment(settings: StackSettings, *, subscription_id: str) -> dic
         "rg", ResourceGroupArgs(names.resource_group, settings.location, tags, settings.protect)
     )
     where = Placement(group.name, settings.location, tags, settings.protect)
-    settings = _private_services(settings)
+    settings = private_services(settings)
     vnet = _network(settings, where)
     services = _services(settings, names, where)
     services.update(_foundry(settings, names, where, services["openai"]))
@@ -126,7 +126,7 @@ def _ml(
     """The Machine Learning workspace and the three resources it is created on, when enabled."""
     if not settings.ml.enabled:
         return {}
-    public = PRIVATE_ONLY if settings.private_network else None
+    public = PUBLIC_ACCESS_OFF if settings.private_network else None
     storage = StorageAccount("storage", StorageAccountArgs(names.storage, where, public))
     vault = KeyVault("vault", KeyVaultArgs(names.key_vault, where, settings.ml, public))
     insights = AppInsights("insights", AppInsightsArgs(names.app_insights, _unprotected(where), logs.id))
@@ -184,21 +184,6 @@ def _managed_identity_roles(
                 )
             )
     return sets
-
-
-def _private_services(settings: StackSettings) -> StackSettings:
-    """With private networking on, search and the accounts turn public access off (the rules refuse
-    an explicit `enabled` next to it)."""
-    if not settings.private_network:
-        return settings
-    update = {
-        "search": settings.search.model_copy(update={"public_network_access": PRIVATE_ONLY.lower()}),
-        "openai": settings.openai.model_copy(update={"public_network_access": PRIVATE_ONLY}),
-        "document_intelligence": settings.document_intelligence.model_copy(
-            update={"public_network_access": PRIVATE_ONLY}
-        ),
-    }
-    return settings.model_copy(update=update)
 
 
 def _network(settings: StackSettings, where: Placement) -> VirtualNetwork | None:
@@ -270,7 +255,7 @@ def _services(settings: StackSettings, names: ResourceNames, where: Placement) -
                 names.registry,
                 where,
                 settings.registry,
-                PRIVATE_ONLY if settings.private_network else None,
+                PUBLIC_ACCESS_OFF if settings.private_network else None,
             ),
         ),
     }

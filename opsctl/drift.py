@@ -18,9 +18,11 @@ from typing import Any
 
 from infra.access import operator_bindings, preset_bindings
 from infra.catalog import provisioning, storage
+from infra.catalog.network import PUBLIC_ACCESS_OFF
 from infra.catalog.provisioning import Verdict, judge
 from infra.catalog.roles import INTERNAL_PRESETS as INTERNAL
 from infra.catalog.roles import ROLE_NAMES_BY_GUID
+from infra.network_rules import private_services
 from infra.settings import StackSettings
 from infra.tags import environment_tags
 from opsctl.environment import Environment
@@ -51,12 +53,17 @@ SECTIONS = {
 # Settings the program fixes whatever the stack file says (keyless posture), and log retention's key.
 FIXED = frozenset({"disableLocalAuth", "adminUserEnabled"})
 RETENTION_KEY = "ragstack:logRetentionDays"
+# On a private stack every service's public access is off because of this key, whatever its section says.
+PUBLIC_ACCESS = "publicNetworkAccess"
+PRIVATE_KEY = "ragstack:network.enabled (true: public access stays off; `opsctl up` turns it off again)"
 DEPLOYMENTS_KEY = "ragstack:openai.deployments"
 ASSIGNMENTS = "providers/Microsoft.Authorization/roleAssignments"
 
 
-def restore_key(resource: str, setting: str) -> str:
+def restore_key(resource: str, setting: str, *, private: bool = False) -> str:
     """The stack key behind `setting` of `resource`, or `pulumi up` for what the program fixes."""
+    if private and setting == PUBLIC_ACCESS:
+        return PRIVATE_KEY
     if resource == "log_analytics":
         return RETENTION_KEY
     if setting in FIXED or resource not in SECTIONS:
@@ -66,8 +73,8 @@ def restore_key(resource: str, setting: str) -> str:
 
 def expected_settings(settings: StackSettings) -> dict[str, dict[str, Any]]:
     """What each resource's live settings should be, by resource key."""
-    s = settings
-    return {
+    s = private_services(settings)
+    expected: dict[str, dict[str, Any]] = {
         "search": {
             "sku": s.search.sku,
             "replicas": s.search.replicas,
@@ -106,6 +113,12 @@ def expected_settings(settings: StackSettings) -> dict[str, dict[str, Any]]:
         **(_ml_settings(settings) if settings.ml.enabled else {}),
         **({"foundry_project": {}} if settings.has_foundry_project else {}),
     }
+    if settings.private_network:
+        # The program turns these off too (infra/program.py); their sections have no such key.
+        for key in ("registry", "storage", "key_vault"):
+            if key in expected:
+                expected[key][PUBLIC_ACCESS] = PUBLIC_ACCESS_OFF
+    return expected
 
 
 def _ml_settings(settings: StackSettings) -> dict[str, dict[str, Any]]:
@@ -142,7 +155,13 @@ def compare(env: Environment, live: LiveEnvironment) -> list[DriftItem]:
         actual = {**resource.settings, "sku": resource.sku}
         actual.update({f"env.{k}": v for k, v in (resource.settings.get("env") or {}).items()})
         items += [
-            DriftItem(resource.name, setting, want, actual.get(setting), restore_key(key, setting))
+            DriftItem(
+                resource.name,
+                setting,
+                want,
+                actual.get(setting),
+                restore_key(key, setting, private=env.settings.private_network),
+            )
             for setting, want in expected.items()
             if not _same(want, actual.get(setting))
         ]

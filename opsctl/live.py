@@ -250,6 +250,7 @@ def _storage(env: Environment, target: Target) -> LiveResource:
                 "allowBlobPublicAccess": props.allow_blob_public_access,
                 "minimumTlsVersion": props.minimum_tls_version,
                 "supportsHttpsTrafficOnly": props.enable_https_traffic_only,
+                "publicNetworkAccess": props.public_network_access,
             },
             "endpoint": (props.primary_endpoints.blob if props.primary_endpoints else None),
         }
@@ -274,6 +275,7 @@ def _key_vault(env: Environment, target: Target) -> LiveResource:
                 "enableSoftDelete": props.enable_soft_delete,
                 # Unset reads back as null: the vault is not purge-protected.
                 "enablePurgeProtection": bool(props.enable_purge_protection),
+                "publicNetworkAccess": props.public_network_access,
             },
             "endpoint": props.vault_uri,
         }
@@ -337,7 +339,10 @@ def _registry(env: Environment, target: Target) -> LiveResource:
         return {
             "verdict": judge(provisioning.REGISTRY, props.provisioning_state),
             "sku": reg.sku.name if reg.sku else None,
-            "settings": {"adminUserEnabled": props.admin_user_enabled},
+            "settings": {
+                "adminUserEnabled": props.admin_user_enabled,
+                "publicNetworkAccess": props.public_network_access,
+            },
             "endpoint": props.login_server,
         }
 

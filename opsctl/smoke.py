@@ -27,6 +27,7 @@ from infra.catalog.roles import (
     grants_data_action,
     preset_role_for,
 )
+from infra.naming import network_names
 from opsctl.dataplane import (
     SEARCH_AUDIENCE,
     DataPlane,
@@ -239,11 +240,7 @@ def _diagnose(run: _Run, check: str, target: str, resource: ResourceKey, exc: Ex
     status, message = http_status(exc), error_message(exc)
     stack = run.env.stack
     if status == 403 and "public access is disabled" in message.lower():
-        return (
-            f"private access only: {message} The service refuses traffic from outside its network: "
-            f"run `opsctl smoke --stack {stack} --as-app` inside the environment (a job or host in its "
-            f"virtual network with the app's identity), not from a workstation or hosted runner"
-        )
+        return f"private access only: {message} {_where_to_run(run)}"
     if status == 429:
         return retry_after_of(exc)
     if status in (401, 403):
@@ -261,6 +258,27 @@ def _diagnose(run: _Run, check: str, target: str, resource: ResourceKey, exc: Ex
     if status == 404:
         return f"{target} not found ({message}): deploy it with `opsctl up --stack {stack}`"
     return f"HTTP {status}: {message}" if status else message
+
+
+def _where_to_run(run: _Run) -> str:
+    """Where a call refused for coming from outside the network can succeed; whether the stack is
+    meant to be private comes from its settings (`ragstack:network`)."""
+    stack, settings = run.env.stack, run.env.settings
+    if settings.private_network:
+        existing = settings.network.existing
+        vnet = existing.vnet_id if existing else network_names(settings.environment).vnet
+        why = f"stack {stack} is private (ragstack:network.enabled: true)"
+    else:
+        vnet = "the service's virtual network"
+        why = (
+            f"stack {stack} is not private (ragstack:network is off): public access was turned off by "
+            f"hand (`opsctl drift --stack {stack}` shows it, `opsctl up --stack {stack}` restores it) or"
+        )
+    return (
+        f"{why}: run smoke from inside the network, on a runner in {vnet} (the deploy workflow's "
+        f"self-hosted runner), or `opsctl smoke --stack {stack} --as-app` inside the environment (a job "
+        "or host with the app's identity); not from a workstation or a hosted runner"
+    )
 
 
 def _missing(run: _Run, check: str, resource: ResourceKey) -> str:

@@ -26,6 +26,7 @@ from opsctl.environment import Environment
 from opsctl.errors import InvalidInput, OpsError
 from opsctl.janitor import DEFAULT_CONCURRENCY, Gate, run_with_retries
 from opsctl.target import Target
+from opsctl.teardown_network import NETWORK_TYPES, NetworkPiece, delete_network, find_network
 from opsctl.waiting import Progress, _quiet
 
 COGNITIVE_TYPE = "microsoft.cognitiveservices/accounts"
@@ -101,6 +102,8 @@ class EnvironmentTeardown:
     workspaces: list[SoftDeletable] = field(default_factory=list)
     vaults: list[SoftDeletable] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Private endpoints and VNet links, deleted before anything else (opsctl.teardown_network).
+    network: list[NetworkPiece] = field(default_factory=list)
 
     @property
     def has_work(self) -> bool:
@@ -190,13 +193,15 @@ def inspect_environment(target: Target, env: EnvironmentTeardown) -> Environment
     """Fill in locks, Cognitive Services accounts with deployments, soft-deleted leftovers and age."""
     resources = _resources_client(target)
     cognitive = _cognitive_client(target)
-    env.locks, env.accounts, env.workspaces, env.vaults = [], [], [], []
+    env.locks, env.accounts, env.workspaces, env.vaults, env.network = [], [], [], [], []
     for group in env.resource_groups:
         if not resources.resource_groups.check_existence(group):
             continue
         env.locks += _locks(target, group)
         with arm_errors(f"listing resources of {group}"):
             items = list(resources.resources.list_by_resource_group(group, expand="createdTime"))
+        if {(i.type or "").lower() for i in items} & NETWORK_TYPES:
+            env.network += find_network(target, group, env.environment)
         created = [i.created_time for i in items if getattr(i, "created_time", None)]
         if created:
             oldest = min(created)
@@ -296,7 +301,7 @@ def check_allowed(env: EnvironmentTeardown, *, yes: bool, confirm: str | None) -
 
 def planned_steps(env: EnvironmentTeardown, *, purge: bool) -> list[tuple[str, str]]:
     """(action, target) in the order `begin_teardown` takes them, for a dry run to show."""
-    steps: list[tuple[str, str]] = []
+    steps: list[tuple[str, str]] = [(f"delete {piece.kind}", piece.label) for piece in env.network]
     for account in env.accounts:
         steps += [("delete project", f"{account.name}/{p.rsplit('/', 1)[-1]}") for p in account.projects]
         steps += [("delete deployment", f"{account.name}/{d}") for d in account.deployments]
@@ -322,6 +327,7 @@ def begin_teardown(
     """Delete one environment in the safe order; safe to call again after an interruption."""
     cognitive = _cognitive_client(target)
     resources = _resources_client(target)
+    env.done += delete_network(target, env.network, env.environment, progress)
     for account in env.accounts:
         for project_id in account.projects:
             project = project_id.rsplit("/", 1)[-1]

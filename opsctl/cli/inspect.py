@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -24,6 +25,7 @@ def status(
     """Every resource of the environment: health, state, sku, scale and endpoint."""
     from opsctl.dataplane import sandbox_endpoint
     from opsctl.live import read_environment
+    from opsctl.private_access import read_private_access
 
     env, target = common.open_environment(
         stack, subscription=subscription, sandbox=sandbox, project_dir=project_dir
@@ -45,6 +47,17 @@ def status(
         for r in live.resources.values()
     ]
     deployments = [{"deployment": name, **values} for name, values in live.deployments.items()]
+    private: list[dict[str, Any]] = [
+        {
+            "service": a.service,
+            "endpoint": a.endpoint,
+            "connection": a.connection,
+            "addresses": list(a.addresses),
+            "health": a.health,
+            "problems": list(a.problems),
+        }
+        for a in (read_private_access(env, target) if live.resource_group_exists else [])
+    ]
     if structured(output):
         print_json(
             {
@@ -53,6 +66,7 @@ def status(
                 "resourceGroup": {"name": env.resource_group, "exists": live.resource_group_exists},
                 "resources": rows,
                 "deployments": deployments,
+                "privateAccess": private,
                 "settings": {r.key: r.settings for r in live.resources.values()},
             }
         )
@@ -64,6 +78,10 @@ def status(
     print_table(rows, ["resource", "name", "health", "state", "sku", "scale", "endpoint"], title=title)
     if deployments:
         print_table(deployments, ["deployment", "model", "version", "sku", "capacity", "health", "state"])
+    if private:
+        for access in private:
+            access["dns"] = "; ".join(access["problems"]) or "zone group, links and A records ok"
+        print_table(private, ["service", "endpoint", "connection", "health", "dns"], title="private access")
 
 
 def _scale(key: str, settings: dict[str, object]) -> str | None:

@@ -14,6 +14,7 @@ import pytest
 
 from tests.delivery import opsctl_surface as surface
 from tests.delivery.workflows import (
+    ROOT,
     invocations,
     jobs,
     opsctl_command_lines,
@@ -313,6 +314,26 @@ def test_deploy_builds_pushes_and_rolls_out_per_stack() -> None:
     assert build["if"] == "steps.image.outputs.build == 'true'" and is_true(build["with"]["push"])
     scripts = "\n".join(script for _, script in run_scripts(dev))
     assert "az acr login --name" in scripts and "registryLoginServer" in scripts
+
+
+PRIVATE_RUNNER = "vars.PROD_RUNS_ON"
+
+
+def test_a_private_production_deploys_from_a_runner_in_its_network_never_through_a_firewall_hole() -> None:
+    """Issue 14: a private prod refuses the hosted runner, so the production job runs where the
+    repository variable PROD_RUNS_ON says (a self-hosted runner in the VNet), hosted otherwise; no
+    workflow opens a registry or service firewall for a runner's IP (README "Private networking")."""
+    deploy = jobs(ALL["deploy.yml"])
+    runs_on = deploy["production"]["runs-on"]
+    assert PRIVATE_RUNNER in runs_on and f"fromJSON({PRIVATE_RUNNER})" in runs_on
+    assert "'ubuntu-latest'" in runs_on, "a public stack keeps the hosted runner"
+    assert deploy["dev"]["runs-on"] == "ubuntu-latest"
+    opening = re.compile(r"network-rule add|--public-network-enabled true|--default-action allow", re.I)
+    for name in ALL:
+        scripts = "\n".join(script for job in jobs(ALL[name]).values() for _, script in run_scripts(job))
+        assert not opening.search(scripts), f"{name} opens a firewall for the runner"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "PROD_RUNS_ON" in readme and "## Private networking" in readme
 
 
 def test_preview_environments_follow_the_pull_request() -> None:

@@ -233,13 +233,13 @@ def test_a_space_touching_a_reserved_range_is_refused(space: ipaddress.IPv4Netwo
     assert (network_rules.cidr_problem(str(space)) is not None) == touches
 
 
-@given(prefix=st.integers(catalog.PRIVATE_ENDPOINT_SUBNET_MIN_PREFIX - 6, 32), endpoints=st.integers(1, 40))
+@given(prefix=st.integers(catalog.SMALLEST_SUBNET_PREFIX - 6, 32), endpoints=st.integers(1, 40))
 def test_endpoint_capacity_is_the_subnet_size_minus_five(prefix: int, endpoints: int) -> None:
     space = ipaddress.IPv4Network("10.0.0.0/16")
     pe = ipaddress.IPv4Network((int(space.broadcast_address) + 1 - 2 ** (32 - prefix), prefix))
     found = list(network_rules.subnet_problems(str(space), subnets("10.0.0.0/23", str(pe)), endpoints))
     usable = 2 ** (32 - prefix) - 5
-    if prefix > catalog.PRIVATE_ENDPOINT_SUBNET_MIN_PREFIX:
+    if prefix > catalog.SMALLEST_SUBNET_PREFIX:
         assert found and "too small" in found[0][2]
     else:
         assert bool(found) == (usable < endpoints)

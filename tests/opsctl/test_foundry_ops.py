@@ -26,12 +26,12 @@ PROD_NETWORK_ON = "  ragstack:network:\n    enabled: true\n"
 
 
 def prod_in_sandbox(live: Live) -> str:
-    """prod, pointed at the sandbox's subscription (its file names a real-looking one), with private
-    networking off: this branch's sandbox has no Microsoft.Network provider yet (issue 14 item 3)."""
+    """prod as its file says (private networking on), pointed at the sandbox's subscription (its
+    file names a real-looking one)."""
     path = live.project / "Pulumi.prod.yaml"
     text = path.read_text().replace(PROD_SUBSCRIPTION, SANDBOX_SUBSCRIPTION)
     assert PROD_NETWORK_ON in text
-    path.write_text(text.replace(PROD_NETWORK_ON, "  ragstack:network:\n    enabled: false\n"))
+    path.write_text(text)
     return "prod"
 
 

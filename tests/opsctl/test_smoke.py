@@ -139,7 +139,9 @@ def test_the_operator_without_data_roles_is_told_the_access_grant(live: Any, ops
     assert "--preset developer" in detail
 
 
-def test_private_access_403_is_explained_with_where_to_run_smoke(live: Any, opsctl: Any) -> None:
+def test_private_access_403_on_a_public_stack_is_explained_as_a_hand_change_and_where_to_run(
+    live: Any, opsctl: Any
+) -> None:
     from azure.mgmt.search import SearchManagementClient
 
     _ready(live)
@@ -162,9 +164,10 @@ def test_private_access_403_is_explained_with_where_to_run_smoke(live: Any, opsc
     detail = _checks(result.out)[("search query", "index docs")]["detail"]
     assert detail.startswith("private access only:")
     assert "Public access is disabled" in detail
+    assert "stack dev is not private (ragstack:network is off)" in detail
     assert "--as-app` inside the environment" in detail
-    # The dev app's environment is not in a VNet with a private endpoint to the service: even its own
-    # identity is outside (the private prod stack is where `--as-app` gets in).
+    # dev has no virtual network, so nothing is inside: the app is refused too until `opsctl up`
+    # restores public access. The private prod passes as the app (test_private_network_ops).
     as_app = opsctl("smoke", "--stack", "dev", "--as-app", "--project-dir", str(live.project), "-o", "json")
     assert as_app.code == 1
     assert _checks(as_app.out)[("search query", "index docs")]["detail"].startswith("private access only:")

@@ -1,6 +1,6 @@
 """Microsoft.Network through the official azure-mgmt-network and azure-mgmt-privatedns clients.
 
-Sources of each rule are in infra/catalog/network_rules.py; the test names say which.
+Sources of each rule are in infra/catalog/network.py; the test names say which.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from infra.catalog import network_rules as nr
+from infra.catalog import network as nc
 from sandbox.arm.network import models as m
 from sandbox.arm.network.routes import _found, provider, start_write
 from sandbox.core import ArmError, ArmRequest, ArmResponse
@@ -64,7 +64,7 @@ def put_zone(req: ArmRequest) -> ArmResponse:
     location = require_location(body)
     existing = req.state.store.get(req.canonical_path)
     props = dict((existing or {}).get("properties") or {})
-    props.update(nr.ZONE_LIMITS, internalId=props.get("internalId") or uuid.uuid4().hex)
+    props.update(nc.ZONE_LIMITS, internalId=props.get("internalId") or uuid.uuid4().hex)
     doc: dict[str, Any] = {
         "id": req.canonical_path,
         "name": req.params["zone"],
@@ -108,7 +108,7 @@ def delete_zone(req: ArmRequest) -> ArmResponse:
             f"'{m.ZONE_TYPE}/{doc['name']}/virtualNetworkLinks/{k['name']}'" for k in links[:3]
         )
         raise m.error(
-            nr.ZONE_HAS_LINKS,
+            nc.ZONE_HAS_LINKS,
             "Cannot delete resource while nested resources exist. Some existing nested resource IDs "
             f"include: {nested}. Please delete all nested resources before deleting this resource.",
         )
@@ -175,7 +175,7 @@ def list_links(req: ArmRequest) -> ArmResponse:
 # -- record sets --------------------------------------------------------------------------------
 def _record_type(req: ArmRequest) -> str:
     given = req.params["rtype"]
-    canonical = next((t for t in nr.RECORD_TYPES if t.lower() == given.lower()), None)
+    canonical = next((t for t in nc.RECORD_TYPES if t.lower() == given.lower()), None)
     if canonical is None:
         # [unverified] text; the spec's RecordType enum is the allowed set.
         raise ArmError(400, "BadRequest", f"The record type '{given}' is not valid.")
@@ -247,7 +247,7 @@ def _zone_configs(req: ArmRequest, pe: dict[str, Any], configs: list[dict[str, A
         zone = req.state.store.get(zone_id) if zone_id else None
         if zone is None or zone["type"] != m.ZONE_TYPE or not cfg.get("name"):
             raise m.error(
-                nr.INVALID_ZONE_IDS,
+                nc.INVALID_ZONE_IDS,
                 f"Private Dns Zone group {req.canonical_path} has invalid private dns zone ids {zone_id}.",
             )
         records: dict[str, list[str]] = {}
@@ -266,7 +266,7 @@ def _zone_configs(req: ArmRequest, pe: dict[str, Any], configs: list[dict[str, A
                             "recordType": "A",
                             "recordSetName": name,
                             "fqdn": f"{name}.{zone['name']}",
-                            "ttl": nr.ZONE_GROUP_RECORD_TTL,
+                            "ttl": nc.ZONE_GROUP_RECORD_TTL,
                             "ipAddresses": sorted(set(ips)),
                             "provisioningState": "Succeeded",
                         }

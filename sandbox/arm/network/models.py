@@ -1,7 +1,7 @@
 """Microsoft.Network rules (no HTTP): address prefixes, subnets, delegations, private-link
 targets, the names and addresses a private endpoint gets, and who uses a subnet.
 
-Codes and sources live in `infra.catalog.network_rules`; texts are quoted from the same sources.
+Codes and sources live in `infra.catalog.network`; texts are quoted from the same sources.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from infra.catalog import network_rules as nr
+from infra.catalog import network as nc
 from sandbox.core import ArmError, armid
 from sandbox.core.state import SandboxState
 
@@ -37,13 +37,13 @@ def parse_prefix(prefix: Any, owner: str) -> Network:
     except ValueError as exc:
         # [unverified] text; the code is Network's for a malformed prefix (InvalidCIDRNotation row).
         raise error(
-            nr.INVALID_CIDR, f"The address prefix {prefix} in resource {owner} is not a valid CIDR."
+            nc.INVALID_CIDR, f"The address prefix {prefix} in resource {owner} is not a valid CIDR."
         ) from exc
     if not isinstance(net, ipaddress.IPv4Network):
-        raise error(nr.INVALID_CIDR, f"The address prefix {prefix} in resource {owner} is not IPv4.")
+        raise error(nc.INVALID_CIDR, f"The address prefix {prefix} in resource {owner} is not IPv4.")
     if str(net) != str(prefix):
         raise error(
-            nr.INVALID_CIDR,
+            nc.INVALID_CIDR,
             f"The address prefix {prefix} in resource {owner} has an invalid CIDR notation. For the "
             f"given prefix length, the address prefix should be {net}.",
         )
@@ -61,9 +61,11 @@ def check_subnet_shape(subnet_id: str, vnet: str, props: dict[str, Any]) -> list
     name = subnet_id.rsplit("/", 1)[-1]
     given = subnet_prefixes(props)
     nets = [parse_prefix(p, subnet_id) for p in given]
-    if not nets or any(not nr.MAX_SUBNET_PREFIX <= n.prefixlen <= nr.MIN_SUBNET_PREFIX for n in nets):
+    if not nets or any(
+        not nc.LARGEST_SUBNET_PREFIX <= n.prefixlen <= nc.SMALLEST_SUBNET_PREFIX for n in nets
+    ):
         # [unverified] text: Network's NetcfgInvalidSubnet wording.
-        raise error(nr.INVALID_SUBNET, f"Subnet '{name}' is not valid in virtual network '{vnet}'.")
+        raise error(nc.INVALID_SUBNET, f"Subnet '{name}' is not valid in virtual network '{vnet}'.")
     check_delegations(subnet_id, props.get("delegations") or [])
     return nets
 
@@ -77,13 +79,13 @@ def check_layout(vnet: str, space: Iterable[Network], subnets: dict[str, list[Ne
         for net in nets:
             if not any(net.subnet_of(s) for s in space):
                 raise error(
-                    nr.SUBNET_OUTSIDE_VNET,
+                    nc.SUBNET_OUTSIDE_VNET,
                     f"Subnet '{name}' is not valid because its IP address range is outside the IP "
                     f"address range of virtual network '{vnet}'.",
                 )
             if any(other != name and net.overlaps(o) for other, o in seen):
                 raise error(
-                    nr.SUBNETS_OVERLAP,
+                    nc.SUBNETS_OVERLAP,
                     f"Subnet '{name}' is not valid because its IP address range overlaps with that "
                     f"of an existing subnet in virtual network '{vnet}'.",
                 )
@@ -93,11 +95,11 @@ def check_layout(vnet: str, space: Iterable[Network], subnets: dict[str, list[Ne
 def check_delegations(subnet_id: str, delegations: list[dict[str, Any]]) -> None:
     for d in delegations:
         service = str((d.get("properties") or {}).get("serviceName") or "")
-        if service.lower() not in {s.lower() for s in nr.DELEGATION_SERVICES}:
+        if service.lower() not in {s.lower() for s in nc.DELEGATION_SERVICES}:
             raise error(
-                nr.INVALID_DELEGATION,
+                nc.INVALID_DELEGATION,
                 f"The service name {service} specified on delegation {subnet_id}/delegations/"
-                f"{d.get('name')} is not valid. Valid value(s) are: {','.join(nr.DELEGATION_SERVICES)}.",
+                f"{d.get('name')} is not valid. Valid value(s) are: {','.join(nc.DELEGATION_SERVICES)}.",
             )
 
 
@@ -133,7 +135,7 @@ def in_use(subnet_id: str, users: list[str]) -> ArmError:
     """Src: Azure/bicep#13267 (text)."""
     name = subnet_id.rsplit("/", 1)[-1]
     return error(
-        nr.SUBNET_IN_USE,
+        nc.SUBNET_IN_USE,
         f"Subnet {name} is in use by {users[0]} and cannot be deleted. In order to delete the "
         "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
     )
@@ -142,7 +144,7 @@ def in_use(subnet_id: str, users: list[str]) -> ArmError:
 def delegation_in_use(subnet_id: str, old: list[str], new: list[str], user: str) -> ArmError:
     """Src: MicrosoftDocs/azure-docs#39112 (text)."""
     return error(
-        nr.DELEGATION_IN_USE,
+        nc.DELEGATION_IN_USE,
         f"Delegations of subnet {subnet_id} cannot be changed from [{','.join(old)}] to "
         f"[{','.join(new)}] because it is being used by the resource {user}.",
     )
@@ -169,12 +171,12 @@ def group_problem(pe_id: str, conn: dict[str, Any], target: dict[str, Any] | Non
     target_id = str(props.get("privateLinkServiceId") or "")
     if not groups:
         return error(
-            nr.PE_MISSING_GROUP,
+            nc.PE_MISSING_GROUP,
             f"Private link service connection {conn_id} is missing required parameter 'group Id'.",
         )
     if len(groups) > 1:
         return error(
-            nr.PE_ONE_GROUP,
+            nc.PE_ONE_GROUP,
             f"Private link service connection {conn_id} has the following group Ids: "
             f"{', '.join(groups)}. Only one group Id is permitted when connecting to a first-party "
             f"resource ({target_id}).",
@@ -182,15 +184,15 @@ def group_problem(pe_id: str, conn: dict[str, Any], target: dict[str, Any] | Non
     if target is None:
         # [unverified] text and code (INVALID_REFERENCE row).
         return error(
-            nr.INVALID_REFERENCE,
+            nc.INVALID_REFERENCE,
             f"Resource {target_id} referenced by resource {pe_id} was not found. Please make sure "
             "that the referenced resource exists, and that both resources are in the same region.",
         )
-    valid = nr.PRIVATE_LINK_GROUP_IDS.get(target["type"], ())
+    valid = nc.PRIVATE_LINK_GROUP_IDS.get(target["type"], ())
     if groups[0].lower() not in {g.lower() for g in valid}:
         # Src: Azure/azure-cli#16750 (Storage's wording, used for every target [unverified]).
         return error(
-            nr.PE_INVALID_GROUP,
+            nc.PE_INVALID_GROUP,
             f"Call to {target['type']} failed. Error message: Values for request parameters are "
             f"invalid: GroupId: {groups[0]}.",
         )
@@ -199,7 +201,7 @@ def group_problem(pe_id: str, conn: dict[str, Any], target: dict[str, Any] | Non
 
 def canonical_group(target_type: str, group: str) -> str:
     return next(
-        (g for g in nr.PRIVATE_LINK_GROUP_IDS.get(target_type, ()) if g.lower() == group.lower()), group
+        (g for g in nc.PRIVATE_LINK_GROUP_IDS.get(target_type, ()) if g.lower() == group.lower()), group
     )
 
 
@@ -214,16 +216,16 @@ def published_names(target: dict[str, Any], group: str) -> list[tuple[str, str]]
         "id": str(props.get("workspaceId") or props.get("internalId") or name).lower(),
     }
     if target["type"] == "Microsoft.Storage/storageAccounts":
-        return [(group, f"{name}.{group.replace('_', '-')}.{nr.STORAGE_SUFFIX}")]
-    templates = nr.PRIVATE_LINK_FQDNS.get((target["type"], group), ())
+        return [(group, f"{name}.{group.replace('_', '-')}.{nc.STORAGE_SUFFIX}")]
+    templates = nc.PRIVATE_LINK_FQDNS.get((target["type"], group), ())
     return [(m.format(**fields), f.format(**fields)) for m, f in templates]
 
 
 def free_addresses(net: Network, used: set[str], count: int) -> list[str]:
     """The next `count` addresses after Azure's reserved head, skipping those in use."""
     out: list[str] = []
-    last = net.num_addresses - nr.RESERVED_TAIL
-    for i in range(nr.RESERVED_HEAD, last):
+    last = net.num_addresses - nc.RESERVED_TAIL
+    for i in range(nc.RESERVED_HEAD, last):
         ip = str(net[i])
         if ip not in used:
             out.append(ip)
@@ -237,7 +239,7 @@ def free_addresses(net: Network, used: set[str], count: int) -> list[str]:
 
 def record_name(zone: str, fqdn: str) -> str | None:
     """The record a name gets in a `privatelink.` zone, or None when the zone is not its."""
-    suffix = nr.ZONE_PUBLIC_SUFFIX.get(zone.lower()) or zone.lower().removeprefix("privatelink.")
+    suffix = nc.ZONE_PUBLIC_SUFFIX.get(zone.lower()) or zone.lower().removeprefix("privatelink.")
     fqdn = fqdn.lower().rstrip(".")
     if not zone.lower().startswith("privatelink.") or not fqdn.endswith("." + suffix):
         return None
@@ -247,7 +249,7 @@ def record_name(zone: str, fqdn: str) -> str | None:
 # -- Container Apps environments ----------------------------------------------------------------
 def aca_network_invalid(detail: str) -> ArmError:
     """Src: microsoft/azure-container-apps#425, #786 (the "network configuration is invalid" texts)."""
-    return error(nr.ACA_NETWORK_INVALID, f"The environment network configuration is invalid: {detail}")
+    return error(nc.ACA_NETWORK_INVALID, f"The environment network configuration is invalid: {detail}")
 
 
 def check_infrastructure_subnet(state: SandboxState, subnet_id: str, *, workload_profiles: bool) -> None:
@@ -258,22 +260,26 @@ def check_infrastructure_subnet(state: SandboxState, subnet_id: str, *, workload
         raise aca_network_invalid("The subnet and its addressPrefix could not be found.")
     props = subnet["properties"]
     size = min(ipaddress.ip_network(p).prefixlen for p in subnet_prefixes(props))
-    needed = nr.ACA_MIN_PREFIX_WORKLOAD_PROFILES if workload_profiles else nr.ACA_MIN_PREFIX_CONSUMPTION_ONLY
+    needed = (
+        nc.CONTAINER_APPS_SUBNET_MIN_PREFIX
+        if workload_profiles
+        else nc.CONTAINER_APPS_CONSUMPTION_SUBNET_MIN_PREFIX
+    )
     if size > needed:
         # "/23" text quoted in #425; the /27 variant is the same sentence [unverified].
         raise aca_network_invalid(f"Provided subnet must have a size of at least /{needed}")
     delegated = [d.lower() for d in delegations(props)]
-    if workload_profiles and nr.ACA_DELEGATION.lower() not in delegated:
+    if workload_profiles and nc.APP_SUBNET_DELEGATION.lower() not in delegated:
         # [unverified] text (ACA_SUBNET_NOT_DELEGATED row).
         raise error(
-            nr.ACA_SUBNET_NOT_DELEGATED,
-            f"The subnet {subnet_id} must be delegated to {nr.ACA_DELEGATION} for an environment "
+            nc.ACA_SUBNET_NOT_DELEGATED,
+            f"The subnet {subnet_id} must be delegated to {nc.APP_SUBNET_DELEGATION} for an environment "
             "with workload profiles.",
         )
     if not workload_profiles and delegated:
         # [unverified] text (ACA_SUBNET_DELEGATED row).
         raise error(
-            nr.ACA_SUBNET_DELEGATED,
+            nc.ACA_SUBNET_DELEGATED,
             f"The subnet {subnet_id} is delegated; a Consumption-only environment needs a subnet "
             "without delegations.",
         )
@@ -285,8 +291,8 @@ def private_address(state: SandboxState, subnet_id: str, seed: str) -> str:
     if subnet is None:
         return ""
     net = ipaddress.ip_network(subnet_prefixes(subnet["properties"])[0])
-    offset = sum(seed.encode()) % max(1, net.num_addresses - nr.RESERVED_HEAD - nr.RESERVED_TAIL)
-    return str(net[nr.RESERVED_HEAD + offset])
+    offset = sum(seed.encode()) % max(1, net.num_addresses - nc.RESERVED_HEAD - nc.RESERVED_TAIL)
+    return str(net[nc.RESERVED_HEAD + offset])
 
 
 # -- "inside the network" for the data planes ---------------------------------------------------

@@ -1,7 +1,7 @@
 """Microsoft.Network: virtual networks, subnets, private endpoints and their DNS zone groups
 (`NetworkManagementClient`, api 2026-03-01). Private DNS zones are in `dns.py`.
 
-Decisions and sources (rules and codes in `models` and `infra.catalog.network_rules`):
+Decisions and sources (rules and codes in `models` and `infra.catalog.network`):
 - PUT answers 201 (200 on update) with `provisioningState: Updating` and an
   `Azure-AsyncOperation` monitor, then `Succeeded` (Network's specs: VirtualNetworkCreate.json and
   friends answer 200/201 with Azure-AsyncOperation).
@@ -20,7 +20,7 @@ import ipaddress
 import uuid
 from typing import Any
 
-from infra.catalog import network_rules as nr
+from infra.catalog import network as nc
 from sandbox.arm.network import models as m
 from sandbox.core import ArmError, ArmRequest, ArmResponse, Provider, armid
 from sandbox.core.errors import resource_not_found
@@ -326,13 +326,13 @@ def _subnet_for_pe(req: ArmRequest, props: dict[str, Any]) -> dict[str, Any]:
     subnet = req.state.store.get(subnet_id) if subnet_id else None
     if subnet is None:
         raise m.error(
-            nr.INVALID_REFERENCE,
+            nc.INVALID_REFERENCE,
             f"Resource {subnet_id} referenced by resource {req.canonical_path} was not found. Please "
             "make sure that the referenced resource exists, and that both resources are in the same region.",
         )
     if m.delegations(subnet["properties"]):
         raise m.error(
-            nr.PE_SUBNET_DELEGATED,
+            nc.PE_SUBNET_DELEGATED,
             f"Private endpoint {req.canonical_path} cannot be created in subnet {subnet['id']} since "
             "it has delegations.",
         )

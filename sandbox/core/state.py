@@ -85,11 +85,15 @@ class SandboxState:
                 self.store.set_meta("operator_owner", "1")
 
     def reset(self) -> None:
-        self.store.wipe()
-        with self.store.transaction():
-            self.store.set_meta("operator_owner", "0")
+        self.reset_store()
         self.throttler.reset()
-        self.seed()
+
+    def reset_store(self) -> None:
+        """Wipe and seed again in one transaction (so a preview can roll it back)."""
+        with self.store.transaction():
+            self.store.wipe()
+            self.store.set_meta("operator_owner", "0")
+            self.seed()
 
     def close(self) -> None:
         self.store.close()

@@ -150,4 +150,8 @@ def show(
     if structured(output):
         print_json(found)
         return
-    print_table([found], [*PRINCIPAL_COLUMNS, "hasSecret", "members"], title="sandbox principal")
+    keys = [*PRINCIPAL_COLUMNS, "hasSecret", "members"]
+    rows = [
+        {"key": k, "value": ", ".join(v) if isinstance(v, list) else v} for k in keys for v in [found.get(k)]
+    ]
+    print_table(rows, ["key", "value"], title="sandbox principal")

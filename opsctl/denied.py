@@ -131,7 +131,16 @@ def is_permission_denied(exc: BaseException) -> bool:
     text = str(exc).lower()
     if any(word in text for word in _NOT_A_ROLE):
         return False
-    return status == 403 or (status == 401 and "permissiondenied" in text.replace(" ", ""))
+    return status == 403 or (
+        status == 401 and "permissiondenied" in f"{text}{_error_code(exc)}".replace(" ", "")
+    )
+
+
+def _error_code(exc: BaseException) -> str:
+    """The body's error code: azure-core keeps it on `.error.code`, the openai SDK on `.code` (and
+    leaves it out of its message)."""
+    code = getattr(exc, "code", None) or getattr(getattr(exc, "error", None), "code", None)
+    return str(code or "").lower()
 
 
 def denied(plane: DataPlane, key: ResourceKey, role: str, *, preset: str) -> OpsError:

@@ -300,8 +300,9 @@ class SandboxAdmin:
     def status(self) -> dict[str, Any]:
         return dict(self._call("GET", "status"))
 
-    def reset(self) -> None:
-        self._call("POST", "reset")
+    def reset(self, *, dry_run: bool = False) -> dict[str, Any]:
+        """Forget all state; `dry_run`: only say what would be dropped."""
+        return dict(self._call("POST", "reset", params=_dry(dry_run)) or {})
 
     def add_fault(self, kind: str, **spec: Any) -> dict[str, Any]:
         return dict(self._call("POST", "faults", json={"kind": kind, **spec}))
@@ -340,22 +341,31 @@ class SandboxAdmin:
         principal_type: str = "ServicePrincipal",
         *,
         roles: list[dict[str, Any]] | None = None,
+        dry_run: bool = False,
         **kw: Any,
     ) -> dict[str, Any]:
         """A user, group (`members=[oid, ...]`) or service principal (`client_id`, `secret`: it can
-        then sign in) with `roles` (`[{"role": name, "scope": id, "condition": text}]`)."""
+        then sign in) with `roles` (`[{"role": name, "scope": id, "condition": text}]`);
+        `dry_run`: what would be added or replaced, nothing written."""
         spec = {"principal_type": principal_type, "roles": roles or [], **kw}
-        return dict(self._call("POST", "principals", json=spec))
+        return dict(self._call("POST", "principals", json=spec, params=_dry(dry_run)))
 
     def principals(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "principals")["value"])
 
     def grant(
-        self, principal_id: str, role: str, *, scope: str | None = None, condition: str | None = None
+        self,
+        principal_id: str,
+        role: str,
+        *,
+        scope: str | None = None,
+        condition: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
-        """A role assignment written by the sandbox itself (not an ARM call, not authorized)."""
+        """A role assignment written by the sandbox itself (not an ARM call, not authorized);
+        `dry_run`: the assignment and whether it is new, nothing written."""
         spec = {"principal_id": principal_id, "role": role, "scope": scope, "condition": condition}
-        return dict(self._call("POST", "roleAssignments", json=spec))
+        return dict(self._call("POST", "roleAssignments", json=spec, params=_dry(dry_run)))
 
     def add_app(
         self,
@@ -377,3 +387,7 @@ class SandboxAdmin:
 
     def token(self, oid: str, aud: str = "https://management.azure.com/") -> str:
         return str(self._call("POST", "token", json={"oid": oid, "aud": aud})["access_token"])
+
+
+def _dry(dry_run: bool) -> dict[str, str]:
+    return {"dryRun": "true"} if dry_run else {}

@@ -204,15 +204,20 @@ def status(state_dir: str | Path | None = None) -> dict[str, Any]:
     return {**info, **live}
 
 
-def reset(state_dir: str | Path | None = None) -> None:
-    """Forget all state: through the admin API when running, else by removing the database."""
+def reset(state_dir: str | Path | None = None, *, dry_run: bool = False) -> dict[str, Any]:
+    """Forget all state: through the admin API when running, else by removing the database.
+    `dry_run`: what would be dropped (the running sandbox's preview, else the files)."""
     sdir = _dir(state_dir)
     info = read_info(sdir)
     if info is not None:
         from sandbox.connection import SandboxAdmin, SandboxConnection
 
         with SandboxAdmin(SandboxConnection.load_dict(info)) as admin:
-            admin.reset()
-        return
-    for name in ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm"):
-        (sdir / name).unlink(missing_ok=True)
+            return {"running": True, **admin.reset(dry_run=dry_run)}
+    files = [
+        sdir / name for name in ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm") if (sdir / name).exists()
+    ]
+    if not dry_run:
+        for path in files:
+            path.unlink(missing_ok=True)
+    return {"running": False, "files": [str(path) for path in files]}

@@ -170,12 +170,17 @@ def logs(
     subscription: str | None = common.SUBSCRIPTION,
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Show the app's console or system log stream, like `az containerapp logs show`; --follow
-    streams until Ctrl+C. The sandbox serves the events it knows (revisions, image pulls, replica
-    starts, scaling) in Azure's format."""
+    streams until Ctrl+C; `-o json` is `--format json` (a JSON object per line). The sandbox serves
+    the events it knows (revisions, image pulls, replica starts, scaling) in Azure's format."""
+    from opsctl.cli.output import QUERY
     from opsctl.logs import LogRequest, stream, validate
 
+    if output is OutputFormat.tsv or QUERY.get() is not None:
+        raise typer.BadParameter("a log stream prints text or JSON lines (-o json): filter them with jq")
+    fmt = "json" if output is OutputFormat.json else fmt
     request = LogRequest(kind=kind, follow=follow, tail=tail, revision=revision, output=fmt)
     try:
         validate(request)

@@ -6,23 +6,17 @@ inside command bodies so `opsctl --help` stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-if TYPE_CHECKING:
-    from sandbox.connection import SandboxConnection
+from opsctl.cli import sandbox_principal as principal
+from opsctl.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, structured
+from opsctl.cli.sandbox_admin import STATE_DIR, running_connection
 
 app = typer.Typer(help="Run the local HTTPS Azure Resource Manager sandbox.", no_args_is_help=True)
-
-StateDir = typer.Option(
-    None,
-    "--state-dir",
-    help="State, keys and CA (default $RAGSTACK_SANDBOX_HOME or ~/.ragstack/sandbox).",
-)
+StateDir = STATE_DIR
 
 
 ENV_FORMATS = ("shell", "json", "dotenv")
@@ -48,6 +42,7 @@ def start(
         min=0.0,
         help="Simulated seconds before data actions and image pulls see a new role assignment (0: at once).",
     ),
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Start the sandbox in the background (a no-op when it runs) and print how to reach it.
 
@@ -72,6 +67,18 @@ def start(
         role_propagation_delay=role_propagation_delay,
     )
     conn = SandboxConnection.load_dict(info)
+    if structured(output):
+        print_json(
+            {
+                "endpoint": conn.endpoint,
+                "pid": info["pid"],
+                "alreadyRunning": running is not None,
+                "timeScale": info.get("time_scale"),
+                "caBundle": conn.ca_path,
+                "env": conn.env(),
+            }
+        )
+        return
     verb = "already running" if running else "running"
     typer.echo(f"sandbox {verb} at {conn.endpoint} (pid {info['pid']})")
     typer.echo(f"CA bundle: {conn.ca_path}")
@@ -120,11 +127,14 @@ def _warn_ignored(running: dict[str, object], *, port: int | None, time_scale: f
 
 
 @app.command()
-def stop(state_dir: Path | None = StateDir) -> None:
+def stop(state_dir: Path | None = StateDir, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Stop the background sandbox (state is kept); stopping a stopped sandbox is a no-op."""
     from sandbox import control
 
     info = control.stop(state_dir)
+    if structured(output):
+        print_json({"stopped": info is not None, "pid": info["pid"] if info else None})
+        return
     if info is None:
         typer.echo("no sandbox is running (nothing to stop)")
         return
@@ -135,16 +145,15 @@ def stop(state_dir: Path | None = StateDir) -> None:
 def env(
     state_dir: Path | None = StateDir,
     fmt: str = typer.Option("shell", "--format", help="shell (for eval), json or dotenv."),
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Print the variables az, azure-identity (DefaultAzureCredential too) and curl need:
-    `eval "$(opsctl sandbox env)"`."""
-    import json
-
+    `eval "$(opsctl sandbox env)"`; `-o json` (or `--format json`) and `--query` as elsewhere."""
     if fmt not in ENV_FORMATS:
         raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(ENV_FORMATS)}", param_hint="--format")
-    variables = _running_connection(state_dir).env()
-    if fmt == "json":
-        typer.echo(json.dumps(variables, indent=2))
+    variables = running_connection(state_dir).env()
+    if fmt == "json" or structured(output):
+        print_json(variables)
         return
     for line in _env_lines(variables, fmt):
         typer.echo(line)
@@ -156,145 +165,112 @@ def token(
     resource: str = typer.Option(
         "https://management.azure.com/", help="Resource (audience) or scope the token is for."
     ),
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Print an access token of the operator principal, for curl:
-    `curl -H "Authorization: Bearer $(opsctl sandbox token)" ...`."""
+    `curl -H "Authorization: Bearer $(opsctl sandbox token)" ...`; `-o json` gives its expiry too,
+    with `az account get-access-token`'s keys."""
+    from datetime import UTC, datetime
+
     scope = resource if resource.endswith("/.default") else resource.rstrip("/") + "/.default"
-    typer.echo(_running_connection(state_dir).credential().get_token(scope).token)
-
-
-def _running_connection(state_dir: Path | None) -> SandboxConnection:
-    from opsctl.errors import OpsError
-    from sandbox import control
-    from sandbox.connection import SandboxConnection
-
-    info = control.read_info(state_dir)
-    if info is None:
-        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
-    return SandboxConnection.load_dict(info)
+    conn = running_connection(state_dir)
+    token = conn.credential().get_token(scope)
+    if not structured(output):
+        typer.echo(token.token)
+        return
+    print_json(
+        {
+            "accessToken": token.token,
+            "expiresOn": datetime.fromtimestamp(token.expires_on, UTC).isoformat(),
+            "tenant": conn.env().get("AZURE_TENANT_ID"),
+            "tokenType": "Bearer",
+        }
+    )
 
 
 @app.command()
-def status(state_dir: Path | None = StateDir) -> None:
+def status(state_dir: Path | None = StateDir, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Endpoint, pid, uptime and resource counts."""
-    from rich.console import Console
-    from rich.table import Table
-
     from sandbox import control
 
     info = control.status(state_dir)
-    table = Table(title="ragstack sandbox", show_header=False)
-    table.add_row("endpoint", info["endpoint"])
-    table.add_row("pid", str(info["pid"]))
-    table.add_row("uptime", f"{info['uptime_seconds']:.0f}s")
-    table.add_row("time scale", f"{info['time_scale']:g}")
-    table.add_row("CA bundle", info["ca_path"])
-    counts = info.get("resource_counts") or {}
-    for rtype, n in counts.items():
-        table.add_row(rtype, str(n))
-    if not counts:
-        table.add_row("resources", "0")
-    Console().print(table)
+    doc = {
+        "endpoint": info["endpoint"],
+        "pid": info["pid"],
+        "uptimeSeconds": info["uptime_seconds"],
+        "timeScale": info["time_scale"],
+        "caBundle": info["ca_path"],
+        "subscriptionId": info.get("subscription_id"),
+        "tenantId": info.get("tenant_id"),
+        "resourceCounts": info.get("resource_counts") or {},
+    }
+    if structured(output):
+        print_json(doc)
+        return
+    rows = [
+        {"key": "endpoint", "value": doc["endpoint"]},
+        {"key": "pid", "value": doc["pid"]},
+        {"key": "uptime", "value": f"{doc['uptimeSeconds']:.0f}s"},
+        {"key": "time scale", "value": f"{doc['timeScale']:g}"},
+        {"key": "CA bundle", "value": doc["caBundle"]},
+        *({"key": rtype, "value": n} for rtype, n in doc["resourceCounts"].items()),
+    ]
+    if not doc["resourceCounts"]:
+        rows.append({"key": "resources", "value": 0})
+    print_table(rows, ["key", "value"], title="ragstack sandbox")
 
 
 @app.command()
-def reset(state_dir: Path | None = StateDir) -> None:
-    """Forget every resource, operation, fault and logged request."""
+def reset(
+    dry_run: bool = principal.DRY_RUN,
+    state_dir: Path | None = StateDir,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Forget every resource, operation, fault, principal and logged request (the operator and
+    its Owner grant are seeded again); --dry-run lists what would go."""
     from sandbox import control
 
-    control.reset(state_dir)
-    typer.echo("sandbox state reset")
+    doc = control.reset(state_dir, dry_run=dry_run)
+    if structured(output):
+        print_json(doc)
+    elif dry_run:
+        _say_reset_preview(doc)
+    elif doc["running"] or doc["files"]:
+        typer.echo("sandbox state reset")
+    else:
+        typer.echo("no sandbox state to reset")
 
 
-principal_app = typer.Typer(
-    help="Users, groups and service principals of the sandbox's directory, and their roles.",
-    no_args_is_help=True,
-)
-app.add_typer(principal_app, name="principal")
+def _say_reset_preview(doc: dict[str, Any]) -> None:
+    if not doc["running"]:
+        files = ", ".join(doc["files"]) or "none: nothing to reset"
+        typer.echo(f"no sandbox is running; reset would remove its state files: {files}")
+    else:
+        if doc["principals"]:
+            print_table(doc["principals"], principal.PRINCIPAL_COLUMNS, title="principals reset would drop")
+        if doc["roleAssignments"]:
+            print_table(
+                doc["roleAssignments"],
+                principal.ASSIGNMENT_COLUMNS,
+                title="role assignments reset would drop",
+            )
+        if doc["resources"]:
+            print_table(doc["resources"], ["type", "id"], title="resources reset would drop")
+        typer.echo(f"reset would drop {_counts(doc)}; the operator and its Owner grant are seeded again")
+    typer.echo("dry run: nothing changed")
 
 
-class PrincipalType(StrEnum):
-    user = "User"
-    group = "Group"
-    service_principal = "ServicePrincipal"
-
-
-@principal_app.command("add")
-def principal_add(
-    name: str = typer.Argument(..., help="Display name."),
-    principal_type: PrincipalType = typer.Option(PrincipalType.service_principal, "--type"),
-    object_id: str | None = typer.Option(None, help="Object id (default: a new GUID)."),
-    client_id: str | None = typer.Option(None, help="Service principal: its app (client) id (default: new)."),
-    secret: str | None = typer.Option(None, help="Service principal: a client secret it signs in with."),
-    member: list[str] = typer.Option([], help="Group: a member's object id (repeatable)."),
-    role: list[str] = typer.Option([], help="A built-in role at --scope (repeatable)."),
-    scope: str | None = typer.Option(None, help="Scope of --role (default: the subscription)."),
-    state_dir: Path | None = StateDir,
-) -> None:
-    """Register a principal (and grant it roles) so opsctl, SDKs or az can act as it."""
-    kind = principal_type.value
-    if kind != "ServicePrincipal" and (client_id or secret):
-        raise typer.BadParameter("--client-id and --secret apply to --type ServicePrincipal only")
-    if kind != "Group" and member:
-        raise typer.BadParameter("--member applies to --type Group only")
-    spec = {
-        "display_name": name,
-        "object_id": object_id,
-        "client_id": client_id,
-        "secret": secret,
-        "members": member,
-        "roles": [{"role": r, "scope": scope} for r in role],
+def _counts(doc: dict[str, Any]) -> str:
+    counts = {
+        "principals": len(doc["principals"]),
+        "role assignments": len(doc["roleAssignments"]),
+        "resources": len(doc["resources"]),
+        "faults": doc["faults"],
+        "operations": doc["operations"],
+        "logged requests": doc["requests"],
+        **doc["otherRecords"],
     }
-    doc = _admin_call(state_dir, lambda admin: admin.register_principal(kind, **spec))
-    typer.echo(f"{kind} '{name}' object id {doc['objectId']}")
-    if doc.get("appId"):
-        typer.echo(f"  export AZURE_CLIENT_ID={doc['appId']}")
-        if secret:
-            typer.echo(f"  export AZURE_CLIENT_SECRET={secret}")
-    for r in role:
-        typer.echo(f"  role '{r}' at {scope or 'the subscription'}")
+    return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 
-@principal_app.command("grant")
-def principal_grant(
-    object_id: str = typer.Argument(..., help="The principal's object id."),
-    role: str = typer.Option(..., help="Built-in role name or GUID."),
-    scope: str | None = typer.Option(None, help="Scope (default: the subscription)."),
-    condition: str | None = typer.Option(None, help="ABAC condition (version 2.0); @FILE reads a file."),
-    state_dir: Path | None = StateDir,
-) -> None:
-    """Assign a role to a registered principal (done by the sandbox, not through ARM)."""
-    if condition and condition.startswith("@"):
-        condition = Path(condition[1:]).read_text()
-    doc = _admin_call(state_dir, lambda admin: admin.grant(object_id, role, scope=scope, condition=condition))
-    typer.echo(f"role assignment {doc['name']}: '{role}' at {doc['properties']['scope']}")
-
-
-@principal_app.command("list")
-def principal_list(state_dir: Path | None = StateDir) -> None:
-    """Every principal of the sandbox's directory."""
-    for p in _admin_call(state_dir, lambda admin: admin.principals()):
-        app_id = f" client id {p['appId']}" if p.get("appId") else ""
-        typer.echo(f"{p['principalType']:<16} {p['objectId']} {p['displayName']}{app_id}")
-
-
-def _admin_call(state_dir: Path | None, call: Callable[[Any], Any]) -> Any:
-    """Run `call(SandboxAdmin)` on the running sandbox; a refusal becomes one line."""
-    import httpx
-
-    from opsctl.errors import OpsError
-    from sandbox import control
-    from sandbox.connection import SandboxAdmin, SandboxConnection
-
-    info = control.read_info(state_dir)
-    if info is None:
-        raise OpsError("no sandbox is running", hint="opsctl sandbox start")
-    with SandboxAdmin(SandboxConnection.load_dict(info)) as admin:
-        try:
-            return call(admin)
-        except httpx.HTTPStatusError as exc:
-            try:
-                message = exc.response.json()["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = exc.response.text
-            raise OpsError(message, exit_code=2 if exc.response.status_code == 400 else 1) from None
+app.add_typer(principal.app, name="principal")

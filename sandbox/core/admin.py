@@ -1,5 +1,6 @@
 """Admin API under `/_sandbox/`: health, status, reset, faults, request log, principals (users,
 groups, service principals with secrets, and their roles), apps, role assignments, quotas, clock.
+Reset, principals and role assignments take `?dryRun=true`: the change is previewed, not made.
 
 Not an ARM surface: never logged, throttled or faulted. The sandbox binds 127.0.0.1, but any
 local user can reach that, so every route except the health probe needs the key kept in the
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.constants import ADMIN_KEY_HEADER
+from sandbox.core.preview import change_preview, reset_preview
 from sandbox.core.rbac import grant_role
 from sandbox.core.state import SandboxState
 
@@ -106,6 +108,8 @@ def _routes(state: SandboxState) -> list[Route]:
         return _json(status_doc(state))
 
     async def reset(request: Request) -> Response:
+        if _dry_run(request):
+            return _json({"dryRun": True, **reset_preview(state)})
         state.reset()
         return _json({"status": "reset"})
 
@@ -142,8 +146,12 @@ def _routes(state: SandboxState) -> list[Route]:
 
     async def principals(request: Request) -> Response:
         if request.method == "POST":
+            spec = await body(request)
             try:
-                doc = add_principal(state, await body(request))
+                if _dry_run(request):
+                    doc, changes = change_preview(state, lambda: add_principal(state, spec))
+                    return _json({"dryRun": True, "principal": _redacted(doc), **changes})
+                doc = add_principal(state, spec)
             except (KeyError, TypeError, ValueError) as exc:
                 return _json({"error": {"code": "InvalidPrincipal", "message": _reason(exc)}}, 400)
             return _json(_redacted(doc), 201)
@@ -152,6 +160,9 @@ def _routes(state: SandboxState) -> list[Route]:
     async def role_assignments(request: Request) -> Response:
         spec = await body(request)
         try:
+            if _dry_run(request):
+                doc, changes = change_preview(state, lambda: _grant(state, str(spec["principal_id"]), spec))
+                return _json({"dryRun": True, "roleAssignment": doc, **changes})
             with state.store.transaction():
                 doc = _grant(state, str(spec["principal_id"]), spec)
         except (KeyError, TypeError, ValueError) as exc:
@@ -251,6 +262,11 @@ def _grant(state: SandboxState, principal_id: str, spec: dict[str, Any]) -> dict
     if state.directory.get(principal_id) is None:
         raise ValueError(f"principal '{principal_id}' is not registered in the sandbox")
     return grant_role(state, principal_id, str(spec["role"]), str(scope), condition=spec.get("condition"))
+
+
+def _dry_run(request: Request) -> bool:
+    """`?dryRun=true`: answer what the write would change, change nothing (sandbox.core.preview)."""
+    return request.query_params.get("dryRun", "").lower() == "true"
 
 
 def _reason(exc: BaseException) -> str:

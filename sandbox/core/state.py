@@ -90,13 +90,18 @@ class SandboxState:
                 self.store.set_meta("operator_owner", "1")
 
     def reset(self) -> None:
-        self.store.wipe()
-        with self.store.transaction():
-            self.store.set_meta("operator_owner", "0")
+        self.reset_store()
         self.throttler.reset()
         for forget in self.on_reset:
             forget()
-        self.seed()
+
+    def reset_store(self) -> None:
+        """Wipe and seed again in one transaction (so a preview can roll it back); the engines kept
+        beside the store (on_reset) are cleared by `reset` only."""
+        with self.store.transaction():
+            self.store.wipe()
+            self.store.set_meta("operator_owner", "0")
+            self.seed()
 
     def close(self) -> None:
         """Persist the simulated time reached (a restart resumes from it), then close the store."""

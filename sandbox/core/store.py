@@ -139,6 +139,16 @@ class Store:
         rows = self._q("SELECT type, count(*) FROM resources GROUP BY type ORDER BY type")
         return {r[0]: r[1] for r in rows}
 
+    def record_counts(self) -> dict[str, int]:
+        rows = self._q("SELECT kind, count(*) FROM records GROUP BY kind ORDER BY kind")
+        return {r[0]: r[1] for r in rows}
+
+    def count(self, table: str) -> int:
+        """Rows of `operations` or `requests` (what a reset would drop)."""
+        if table not in ("operations", "requests"):
+            raise ValueError(f"no such table '{table}'")
+        return int(self._q(f"SELECT count(*) FROM {table}")[0][0])
+
     # -- records ---------------------------------------------------------------------------
     def record(self, kind: str, key: str) -> dict[str, Any] | None:
         rows = self._q("SELECT doc FROM records WHERE kind=? AND key=?", (kind, key.lower()))

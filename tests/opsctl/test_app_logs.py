@@ -57,6 +57,10 @@ def test_console_logs_come_from_a_running_replica(live, opsctl) -> None:
     assert "Connecting to the container" in result.out and "Successfully Connected to container" in result.out
     as_json = opsctl("app", "logs", *where(live), "--format", "json")
     assert as_json.code == 0 and all("Log" in json.loads(line) for line in as_json.out.splitlines())
+    dash_o = opsctl("app", "logs", *where(live), "-o", "json")
+    assert dash_o.code == 0 and dash_o.out == as_json.out, (
+        "-o json is the ecosystem's spelling of --format json"
+    )
 
 
 def test_follow_streams_events_as_they_happen(live, opsctl) -> None:
@@ -94,6 +98,8 @@ def test_follow_streams_events_as_they_happen(live, opsctl) -> None:
         (("--tail", "301"), "--tail 301 is out of range: 0-300"),
         (("--type", "system", "--revision", "ca-dev--x"), "--revision applies to --type console only"),
         (("--type", "audit"), "--type 'audit' is not one of console, system"),
+        (("--query", "[0]"), "a log stream prints text or JSON lines (-o json)"),
+        (("-o", "tsv"), "a log stream prints text or JSON lines (-o json)"),
     ],
 )
 def test_usage_errors_exit_2_in_one_line(live, opsctl, args, fragment) -> None:

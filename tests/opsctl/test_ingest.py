@@ -135,6 +135,19 @@ def test_a_missing_role_is_one_line_naming_the_role_and_the_fix(opsctl: Any, liv
     assert "Traceback" not in result.err
 
 
+def test_query_without_the_openai_role_is_one_line_naming_it(opsctl: Any, live: Any) -> None:
+    """The openai SDK's error text leaves out the body's `PermissionDenied` code (it is on `.code`):
+    a missing role must still be one line naming it, not a traceback."""
+    _grant(live, (("Search Index Data Reader", "search"),))
+    live.apply_indexes()
+
+    asked = opsctl("query", "--stack", "dev", "--project-dir", str(live.project), "laptops")
+
+    assert asked.code == 1 and "Traceback" not in asked.err
+    (line,) = asked.err.strip().splitlines()[-1:]
+    assert "needs role 'Cognitive Services OpenAI User'" in line and live.env().scopes()["openai"] in line
+
+
 def test_a_missing_index_is_one_line_naming_index_apply(opsctl: Any, live: Any, corpus: Path) -> None:
     _grant(live)
 

@@ -51,6 +51,24 @@ class SandboxConfig:
     tenant_id: str = SANDBOX_TENANT_ID
 
 
+@dataclass(frozen=True)
+class Secrets:
+    """The state dir's keys: token signing key (PEM), managed-identity header, admin key."""
+
+    signing_key: bytes
+    identity_header: str
+    admin_key: str
+
+
+def ensure_secrets(state_dir: Path) -> Secrets:
+    """The state dir's keys, created (mode 600) on first use and kept across restarts."""
+    return Secrets(
+        _secret_file(state_dir / "signing-key.pem", new_signing_key),
+        _secret_file(state_dir / "identity-header").hex(),
+        _secret_file(state_dir / ADMIN_KEY_FILE, _new_admin_key).decode(),
+    )
+
+
 class SandboxState:
     def __init__(self, state_dir: Path, config: SandboxConfig, providers: list[Provider]) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -67,11 +85,10 @@ class SandboxState:
         self.quotas = Quotas(self.store)
         self.throttler = Throttler(config.throttling)
         self.lro = Lro(self)
-        self.issuer = TokenIssuer(
-            _secret_file(state_dir / "signing-key.pem", new_signing_key), config.tenant_id
-        )
-        self.identity_header = _secret_file(state_dir / "identity-header").hex()
-        self.admin_key = _secret_file(state_dir / ADMIN_KEY_FILE, _new_admin_key).decode()
+        secrets_ = ensure_secrets(state_dir)
+        self.issuer = TokenIssuer(secrets_.signing_key, config.tenant_id)
+        self.identity_header = secrets_.identity_header
+        self.admin_key = secrets_.admin_key
         self.started_at = time.time()
         self.seed()
 

@@ -101,7 +101,7 @@ def _attach(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Liv
 
 
 @pytest.fixture(scope="session")
-def deployed_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -> Path:
     """A sandbox state dir holding the dev stack right after `up` (every operation finished and
     every role assignment propagated as `up` waits for them), deployed once per worker: each
     `live` test opens its own sandbox on a copy (`Sandbox.clone_state`), so it may change
@@ -111,6 +111,7 @@ def deployed_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sandbox.testing import sdk_sleeps_follow
 
     root = tmp_path_factory.mktemp("deployed-dev")
+    Sandbox.clone_state(sandbox_keys, root / "sandbox")
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         Sandbox(root / "sandbox", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
@@ -124,15 +125,14 @@ def deployed_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sandbox_dir(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+def sandbox_dir(tmp_path: Path, sandbox_keys: Path, request: pytest.FixtureRequest) -> Path:
     """The `sandbox` of a test that uses `live` opens on a fresh copy of the deployed dev stack
-    (one sandbox per test: `sandbox`, `arm` and `live` are the same cloud)."""
-    path = tmp_path / "sandbox"
-    if "live" in request.fixturenames:
-        from sandbox import Sandbox
+    (one sandbox per test: `sandbox`, `arm` and `live` are the same cloud); any other test's on
+    a fresh state dir with this worker's keys."""
+    from sandbox import Sandbox
 
-        Sandbox.clone_state(request.getfixturevalue("deployed_dev"), path)
-    return path
+    source = request.getfixturevalue("deployed_dev") if "live" in request.fixturenames else sandbox_keys
+    return Sandbox.clone_state(source, tmp_path / "sandbox")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,16 @@ def test_a_clone_never_overwrites_an_existing_dir(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     with pytest.raises(FileExistsError):
         Sandbox.clone_state(tmp_path / "src", tmp_path / "taken")
+
+
+def test_a_clone_of_made_keys_is_a_fresh_sandbox_with_those_keys(tmp_path: Path) -> None:
+    keys = Sandbox.make_keys(tmp_path / "keys")
+    assert not (keys / "sandbox.db").exists()  # keys only: no state was opened
+    before = time.time()
+    with Sandbox(Sandbox.clone_state(keys, tmp_path / "fresh"), virtual_clock=True) as sb:
+        assert sb.state.clock.now() >= before  # a fresh clock, from now
+        assert sb.connection.admin_key == (keys / ADMIN_KEY_FILE).read_text()
+        assert Path(sb.connection.ca_path).read_bytes() == (keys / "ca.pem").read_bytes()
+        assert stat.S_IMODE((tmp_path / "fresh" / "signing-key.pem").stat().st_mode) == 0o600
+        rm = sb.connection.client(ResourceManagementClient)
+        assert list(rm.resource_groups.list()) == []

@@ -23,3 +23,8 @@ STATE_DIR_ENV = "RAGSTACK_SANDBOX_HOME"
 # The admin API (`/_sandbox/...`) answers only callers that send the key kept in the state dir.
 ADMIN_KEY_FILE = "admin-key"
 ADMIN_KEY_HEADER = "X-Sandbox-Admin-Key"
+
+# Files of one running server in its state dir: its connection document, log and port.
+CONNECTION_FILE = "sandbox.json"
+LOG_FILE = "server.log"
+PORT_FILE = "port"

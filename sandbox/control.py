@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opsctl.errors import OpsError
-from sandbox.constants import STATE_DIR_ENV
-
-CONNECTION_FILE = "sandbox.json"
-LOG_FILE = "server.log"
-PORT_FILE = "port"
+from sandbox.constants import CONNECTION_FILE, LOG_FILE, PORT_FILE, STATE_DIR_ENV
 
 
 def default_state_dir() -> Path:

@@ -11,7 +11,7 @@ from sandbox.core.app import build_app
 from sandbox.core.faults import Faults
 from sandbox.core.routing import Provider
 from sandbox.core.runner import ServerThread, ensure_tls
-from sandbox.core.state import SandboxConfig, SandboxState
+from sandbox.core.state import SandboxConfig, SandboxState, clone_state_dir, ensure_secrets
 from sandbox.core.throttle import ThrottleConfig
 
 
@@ -76,6 +76,25 @@ class Sandbox:
         self.state: SandboxState | None = None
         self.connection: SandboxConnection | None = None
         self._server: ServerThread | None = None
+
+    @staticmethod
+    def clone_state(source: str | Path, target: str | Path) -> Path:
+        """Copy the state dir `source` (open or not) to the new dir `target`; a `Sandbox` opened on
+        `target` holds the same resources, identities, search data and simulated time, serves on
+        its own port and trusts the same CA. Tests deploy a stack once and clone it per test."""
+        clone_state_dir(Path(source), Path(target))
+        return Path(target)
+
+    @staticmethod
+    def make_keys(state_dir: str | Path) -> Path:
+        """Create the keys a first start would (token signing key, admin key, TLS CA and server
+        certificate) without opening the state. Cloning such a dir gives a fresh sandbox without
+        the RSA key generation (most of a first start's time); tests share one per worker."""
+        path = Path(state_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        ensure_secrets(path)
+        ensure_tls(path)
+        return path
 
     def start(self) -> SandboxConnection:
         if self._server is not None:

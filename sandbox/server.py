@@ -13,7 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from sandbox.control import CONNECTION_FILE, default_state_dir, remember_port
+from sandbox.constants import CONNECTION_FILE
+from sandbox.control import default_state_dir, remember_port
 
 
 def main(argv: list[str] | None = None) -> None:

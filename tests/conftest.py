@@ -30,9 +30,21 @@ def sdk_sleeps_follow_sandbox() -> Iterator[float]:
         yield SANDBOX_TIME_SCALE
 
 
+@pytest.fixture(scope="session")
+def sandbox_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state dir holding only the keys a first start makes (RSA signing key, TLS CA, admin key),
+    made once per worker: generating them is most of a fresh sandbox's start."""
+    from sandbox import Sandbox
+
+    return Sandbox.make_keys(tmp_path_factory.mktemp("sandbox-keys") / "sandbox")
+
+
 @pytest.fixture
-def sandbox_dir(tmp_path: Path) -> Path:
-    return tmp_path / "sandbox"
+def sandbox_dir(tmp_path: Path, sandbox_keys: Path) -> Path:
+    """A fresh state dir (no resources, clock from now) with this worker's keys."""
+    from sandbox import Sandbox
+
+    return Sandbox.clone_state(sandbox_keys, tmp_path / "sandbox")
 
 
 @pytest.fixture

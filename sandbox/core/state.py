@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,9 +13,12 @@ from pathlib import Path
 
 from sandbox.constants import (
     ADMIN_KEY_FILE,
+    CONNECTION_FILE,
+    LOG_FILE,
     OPERATOR_CLIENT_ID,
     OPERATOR_OBJECT_ID,
     OPERATOR_SECRET,
+    PORT_FILE,
     SANDBOX_SUBSCRIPTION_ID,
     SANDBOX_TENANT_ID,
 )
@@ -46,6 +51,24 @@ class SandboxConfig:
     tenant_id: str = SANDBOX_TENANT_ID
 
 
+@dataclass(frozen=True)
+class Secrets:
+    """The state dir's keys: token signing key (PEM), managed-identity header, admin key."""
+
+    signing_key: bytes
+    identity_header: str
+    admin_key: str
+
+
+def ensure_secrets(state_dir: Path) -> Secrets:
+    """The state dir's keys, created (mode 600) on first use and kept across restarts."""
+    return Secrets(
+        _secret_file(state_dir / "signing-key.pem", new_signing_key),
+        _secret_file(state_dir / "identity-header").hex(),
+        _secret_file(state_dir / ADMIN_KEY_FILE, _new_admin_key).decode(),
+    )
+
+
 class SandboxState:
     def __init__(self, state_dir: Path, config: SandboxConfig, providers: list[Provider]) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -62,11 +85,10 @@ class SandboxState:
         self.quotas = Quotas(self.store)
         self.throttler = Throttler(config.throttling)
         self.lro = Lro(self)
-        self.issuer = TokenIssuer(
-            _secret_file(state_dir / "signing-key.pem", new_signing_key), config.tenant_id
-        )
-        self.identity_header = _secret_file(state_dir / "identity-header").hex()
-        self.admin_key = _secret_file(state_dir / ADMIN_KEY_FILE, _new_admin_key).decode()
+        secrets_ = ensure_secrets(state_dir)
+        self.issuer = TokenIssuer(secrets_.signing_key, config.tenant_id)
+        self.identity_header = secrets_.identity_header
+        self.admin_key = secrets_.admin_key
         self.started_at = time.time()
         # Stores kept beside sandbox.db (e.g. the AI Search engine's search.db) forget on reset too.
         self.on_reset: list[Callable[[], None]] = []
@@ -107,6 +129,44 @@ class SandboxState:
         """Persist the simulated time reached (a restart resumes from it), then close the store."""
         self.store.set_meta("sim_now", repr(self.clock.now()))
         self.store.close()
+
+
+# What belongs to the running server, not to the state: its connection document, log and port.
+_SERVER_FILES = frozenset({CONNECTION_FILE, LOG_FILE, PORT_FILE})
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def clone_state_dir(source: Path, target: Path) -> None:
+    """Copy a state dir so that a new sandbox opened on `target` resumes exactly where `source`
+    is (resources, operations, principals, search indexes, simulated time, keys, TLS material).
+
+    Each SQLite database is copied with the backup API: a consistent snapshot even while
+    `source` is open (its committed WAL pages included; `-wal`/`-shm` files are never copied
+    separately). Other files keep their mode (the admin key stays 0600). The source server's
+    connection document, log and port are left out: the clone is a different server.
+    """
+    target.mkdir(parents=True, exist_ok=False)
+    for entry in sorted(source.iterdir()):
+        if entry.name in _SERVER_FILES or entry.name.endswith(_SQLITE_SIDE_FILES):
+            continue
+        dest = target / entry.name
+        if entry.is_dir():
+            shutil.copytree(entry, dest)
+        elif entry.suffix == ".db":
+            _backup_sqlite(entry, dest)
+        else:
+            shutil.copy2(entry, dest)
+
+
+def _backup_sqlite(source: Path, target: Path) -> None:
+    src = sqlite3.connect(str(source))
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    target.chmod(source.stat().st_mode & 0o777)
 
 
 def _new_admin_key() -> bytes:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from opsctl.cli import main
+from tests.conftest import AZURE_ENV, SANDBOX_TIME_SCALE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,13 +41,19 @@ def opsctl(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     return run
 
 
+def copy_stack_files(into: Path) -> Path:
+    """The repo's stack files and index definitions, as an operator's checkout holds them."""
+    into.mkdir(parents=True, exist_ok=True)
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, into / path.name)
+    shutil.copytree(ROOT / "indexes", into / "indexes")
+    return into
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the repo's stack files that tests may rewrite."""
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
-    shutil.copytree(ROOT / "indexes", tmp_path / "indexes")
-    return tmp_path
+    return copy_stack_files(tmp_path)
 
 
 @dataclass
@@ -78,10 +85,8 @@ class Live:
         apply_plans(plane, definitions, plan_indexes(plane, definitions))
 
 
-@pytest.fixture
-def live(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
-    """The CLI finds this in-process sandbox like one started by `opsctl sandbox start`."""
-    from opsctl.deploy import deploy
+def _attach(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
+    """Point the CLI at `sandbox` as at one started by `opsctl sandbox start`."""
     from opsctl.target import connection_target
 
     home = Path(sandbox.state_dir)
@@ -92,7 +97,46 @@ def live(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
         virtual_clock=sandbox.virtual_clock,
     )
     monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
-    target = connection_target(sandbox.connection, clock=sandbox.state.clock)
-    state = Live(sandbox, project, target)
-    deploy(state.env(), target)
-    return state
+    return Live(sandbox, project, connection_target(sandbox.connection, clock=sandbox.state.clock))
+
+
+@pytest.fixture(scope="session")
+def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -> Path:
+    """A sandbox state dir holding the dev stack right after `up` (every operation finished and
+    every role assignment propagated as `up` waits for them), deployed once per worker: each
+    `live` test opens its own sandbox on a copy (`Sandbox.clone_state`), so it may change
+    anything. The deploy runs as `live` ran it: same stack files, clock, scale and environment."""
+    from opsctl.deploy import deploy
+    from sandbox import Sandbox
+    from sandbox.testing import sdk_sleeps_follow
+
+    root = tmp_path_factory.mktemp("deployed-dev")
+    Sandbox.clone_state(sandbox_keys, root / "sandbox")
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        Sandbox(root / "sandbox", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
+        sdk_sleeps_follow(sb.sleep),
+    ):
+        for name in AZURE_ENV:
+            monkeypatch.delenv(name, raising=False)
+        live = _attach(sb, copy_stack_files(root / "project"), monkeypatch)
+        deploy(live.env(), live.target)
+    return root / "sandbox"
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, sandbox_keys: Path, request: pytest.FixtureRequest) -> Path:
+    """The `sandbox` of a test that uses `live` opens on a fresh copy of the deployed dev stack
+    (one sandbox per test: `sandbox`, `arm` and `live` are the same cloud); any other test's on
+    a fresh state dir with this worker's keys."""
+    from sandbox import Sandbox
+
+    source = request.getfixturevalue("deployed_dev") if "live" in request.fixturenames else sandbox_keys
+    return Sandbox.clone_state(source, tmp_path / "sandbox")
+
+
+@pytest.fixture
+def live(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
+    """The dev stack deployed by `up` from `project` into this test's own in-process sandbox
+    (a copy of `deployed_dev`); the CLI finds the sandbox like one from `opsctl sandbox start`."""
+    return _attach(sandbox, project, monkeypatch)

@@ -166,31 +166,9 @@ TRANSIENT: dict[str, Callable[[Any, Command], Any]] = {
 }
 
 
-# -- a deployed dev stack, copied per case ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sandbox state directory right after `up` of the dev stack (deployed once per module)."""
-    from opsctl.deploy import deploy
-    from opsctl.environment import load_environment
-    from opsctl.target import connection_target
-    from sandbox import Sandbox
-    from sandbox.testing import sdk_sleeps_follow
-
-    root = tmp_path_factory.mktemp("deployed")
-    project = root / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "Pulumi.dev.yaml", project)
-    with (
-        Sandbox(root / "state", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
-        sdk_sleeps_follow(sb.sleep),
-    ):
-        target = connection_target(sb.connection, clock=sb.state.clock)
-        deploy(load_environment("dev", project_dir=project), target)
-    return root / "state"
-
-
+# -- a deployed dev stack (`deployed_dev`, once per worker), copied per case ------------------------
 class Restartable:
-    """An in-process sandbox on a copy of `deployed` that a case can kill and start again."""
+    """An in-process sandbox on a copy of `deployed_dev` that a case can kill and start again."""
 
     def __init__(self, state_dir: Path, project: Path) -> None:
         self.state_dir, self.project = state_dir, project
@@ -227,12 +205,11 @@ class Restartable:
 
 
 @pytest.fixture
-def env(deployed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Restartable]:
+def env(deployed_dev: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Restartable]:
+    from sandbox import Sandbox
     from sandbox.testing import sdk_sleeps_follow
 
-    state = tmp_path / "sandbox"
-    shutil.copytree(deployed, state)
-    (state / "sandbox.json").unlink(missing_ok=True)
+    state = Sandbox.clone_state(deployed_dev, tmp_path / "sandbox")
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "Pulumi.dev.yaml", project)

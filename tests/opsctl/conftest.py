@@ -100,6 +100,9 @@ def _attach(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Liv
     return Live(sandbox, project, connection_target(sandbox.connection, clock=sandbox.state.clock))
 
 
+SETTLE_SECONDS = 900  # beyond the sandbox's role-assignment propagation delay
+
+
 @pytest.fixture(scope="session")
 def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -> Path:
     """A sandbox state dir holding the dev stack right after `up` (every operation finished and
@@ -121,6 +124,11 @@ def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -
             monkeypatch.delenv(name, raising=False)
         live = _attach(sb, copy_stack_files(root / "project"), monkeypatch)
         deploy(live.env(), live.target)
+        # An environment at rest, as an operator meets it minutes after `up`: every role assignment
+        # propagated whatever simulated time the deploy's own waits happened to take (AcrPull is not
+        # waited for by `up` while the app runs the bootstrap image). Tests that need a fresh,
+        # unpropagated assignment make one.
+        sb.advance(SETTLE_SECONDS)
     return root / "sandbox"
 
 

@@ -32,13 +32,15 @@ interop: $(STAMP)
 
 # The sandbox's operator (sandbox/constants.py OPERATOR_OBJECT_ID): Owner has no data actions, so the
 # demo grants it the developer preset's data roles before building the index and loading the corpus.
+# --no-write-back: the operator exists only in the sandbox, so the grant stays out of Pulumi.dev.yaml
+# (recorded there, the real dev stack would fail on PrincipalNotFound and the clone would be dirty).
 OPERATOR_ID := 00000000-0000-4000-a000-0000000000d1
 
 demo: $(STAMP)
 	$(VENV)/bin/opsctl sandbox start
 	$(VENV)/bin/opsctl up --stack dev --sandbox
 	$(VENV)/bin/opsctl status --stack dev
-	$(VENV)/bin/opsctl access grant --stack dev --principal $(OPERATOR_ID) --principal-type ServicePrincipal --preset developer
+	$(VENV)/bin/opsctl access grant --stack dev --principal $(OPERATOR_ID) --principal-type ServicePrincipal --preset developer --no-write-back
 	$(VENV)/bin/opsctl index apply --stack dev --yes
 	$(VENV)/bin/opsctl ingest --stack dev samples/corpus
 	$(VENV)/bin/opsctl query --stack dev "How many vacation days per year?" --answer

@@ -285,8 +285,11 @@ def _seed_directory(env: Environment, target: Target) -> None:
     if target.sandbox_connection is None or not env.settings.access:
         return
     with SandboxAdmin(target.sandbox_connection) as admin:
+        known = {p["objectId"] for p in admin.principals()}
         for grant in env.settings.access:
-            admin.add_principal(grant.principal_id, grant.principal_type)
+            if grant.principal_id.lower() not in known:
+                admin.add_principal(grant.principal_id, grant.principal_type)
+                known.add(grant.principal_id.lower())
 
 
 def check_before_writing(env: Environment, target: Target) -> None:

@@ -40,6 +40,7 @@ def test_the_demo_runs_every_step_in_order() -> None:
 
 def test_make_demo_walks_through_end_to_end(live: Any, opsctl: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the demo's paths (samples/corpus) are relative to the repository
+    stack_before = live.stack_text()
     for command in demo_commands():
         if any(command[: len(done)] == list(done) for done in DONE_BY_FIXTURE):
             continue
@@ -49,3 +50,5 @@ def test_make_demo_walks_through_end_to_end(live: Any, opsctl: Any, monkeypatch:
             assert "[1]" in result.out, result.out  # the answer cites a chunk
     report = opsctl("smoke", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
     assert report.code == 0 and json.loads(report.out)["passed"] is True
+    # The sandbox-only operator's grant is not recorded: a clone stays clean after `make demo`.
+    assert live.stack_text() == stack_before

@@ -18,6 +18,7 @@ from azure.mgmt.search import SearchManagementClient
 from azure.mgmt.search.models import SearchServiceUpdate
 
 from infra.stackfile import StackFile
+from sandbox.constants import OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID
 
 WRITES = ("PUT", "PATCH", "DELETE")
 DEVELOPER = "11111111-2222-4333-8444-555555555555"
@@ -291,6 +292,30 @@ def test_access_grant_is_idempotent_listed_and_revoked(live, opsctl) -> None:
     revoked = opsctl("access", "revoke", *args, "-o", "json")
     assert {c["action"] for c in json.loads(revoked.out)} == {"deleted"}
     assert NEW_USER not in live.stack_text()
+
+
+def test_up_of_a_stack_granting_the_operator_keeps_the_operator_signed_in(live, opsctl) -> None:
+    """`make demo` grants the sandbox operator the developer preset, recorded in the stack file.
+    `up` seeds the directory with the stack's grantees and re-registered the operator over its own
+    app registration: the next command failed with AADSTS700016 (the operator's client id 'was not
+    found in the directory')."""
+    grant = (
+        "--principal",
+        OPERATOR_OBJECT_ID,
+        "--principal-type",
+        "ServicePrincipal",
+        "--preset",
+        "developer",
+    )
+    granted = opsctl("access", "grant", "--stack", "dev", "--project-dir", str(live.project), *grant)
+    assert granted.code == 0, granted.err
+    assert OPERATOR_OBJECT_ID in live.stack_text()
+    for _ in range(2):
+        up = opsctl("up", "--stack", "dev", "--sandbox", "--project-dir", str(live.project), "-o", "json")
+        assert up.code == 0, up.err
+    assert live.sandbox.state.directory.get(OPERATOR_OBJECT_ID)["appId"] == OPERATOR_CLIENT_ID
+    status = opsctl("status", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
+    assert status.code == 0, status.err
 
 
 def test_access_refuses_bad_input_with_zero_writes(live, opsctl) -> None:

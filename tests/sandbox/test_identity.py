@@ -9,13 +9,15 @@ instance discovery and is not supported.
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientSecretCredential, ManagedIdentityCredential
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from sandbox.constants import ARM_SCOPE
+from sandbox import SandboxAdmin
+from sandbox.constants import ARM_SCOPE, OPERATOR_OBJECT_ID
 
 
 def _csc(conn, client_id, secret):
@@ -66,3 +68,16 @@ def test_managed_identity_credential_app_service_protocol(sandbox, arm, monkeypa
         ManagedIdentityCredential(client_id=ident.client_id, connection_verify=conn.ca_path).get_token(
             ARM_SCOPE
         )
+
+
+def test_registering_an_object_id_that_exists_is_refused_and_keeps_its_sign_in(sandbox):
+    """Entra holds one object per id. Re-registering the operator's id (as `up` did when a stack
+    granted the operator access) replaced its app registration and locked opsctl out: AADSTS700016
+    on the next token."""
+    conn = sandbox.connection
+    with SandboxAdmin(conn) as admin, pytest.raises(httpx.HTTPStatusError) as refused:
+        admin.add_principal(OPERATOR_OBJECT_ID, "ServicePrincipal")
+    assert refused.value.response.status_code == 409
+    assert refused.value.response.json()["error"]["code"] == "PrincipalExists"
+    assert sandbox.state.directory.get(OPERATOR_OBJECT_ID)["appId"] == conn.client_id
+    assert conn.credential().get_token(ARM_SCOPE).token.count(".") == 2

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import os
 import stat
 import tempfile
@@ -128,6 +130,14 @@ def _not_found(path: Path) -> SettingsError:
 
 
 def _parse(text: str, source: str) -> Any:
+    """A fresh document for `text` (callers edit it for write-back): parsed once per process and
+    deep-copied after, a tenth of a round-trip parse (an opsctl command reads its stack file several
+    times, and the tests run thousands of commands in one process)."""
+    return copy.deepcopy(_parsed(text, source))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str, source: str) -> Any:
     try:
         document = _yaml().load(text) or CommentedMap()
     except YAMLError as exc:

@@ -6,6 +6,7 @@ and the sandbox inside the command bodies.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any
@@ -103,9 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(exit_code if isinstance(exit_code, int) else 0)
 
 
+@functools.cache
 def command() -> Any:
     """The Click command tree `main` runs: the Typer app, with `--query` on every command (as the
-    az CLI has it), so the option is declared once rather than on each function."""
+    az CLI has it), so the option is declared once rather than on each function. Built once per
+    process: Click creates a fresh context per invocation, and the tree holds no per-run state."""
     import typer.main
 
     root = typer.main.get_command(app)

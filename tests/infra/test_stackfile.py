@@ -64,3 +64,15 @@ def test_set_and_save_keep_comments_and_order(tmp_path: Path) -> None:
 
 def test_stack_names_come_from_file_names() -> None:
     assert sorted(STACKS) == sorted(StackFile.load(p).stack for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def test_each_load_of_the_same_text_is_its_own_document(tmp_path: Path) -> None:
+    """Parses are shared per text within a process; an edit (not saved) must not leak into the
+    next load of the same file, nor a save be lost by one."""
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    first = StackFile.load(path)
+    first.set("ragstack:search", ("replicas",), 3)
+    assert StackFile.load(path).config["ragstack:search"].get("replicas") != 3
+    first.save()
+    assert StackFile.load(path).config["ragstack:search"]["replicas"] == 3

@@ -132,14 +132,9 @@ def _not_found(path: Path) -> SettingsError:
 def _parse(text: str, source: str) -> Any:
     """A fresh document for `text` (callers edit it for write-back): parsed once per process and
     deep-copied after, a tenth of a round-trip parse (an opsctl command reads its stack file several
-    times, and the tests run thousands of commands in one process)."""
-    return copy.deepcopy(_parsed(text, source))
-
-
-@functools.lru_cache(maxsize=32)
-def _parsed(text: str, source: str) -> Any:
+    times, and the tests run thousands of commands in one process, on copies of the same files)."""
     try:
-        document = _yaml().load(text) or CommentedMap()
+        return copy.deepcopy(_parsed(text))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "document"
@@ -147,8 +142,19 @@ def _parsed(text: str, source: str) -> Any:
         raise SettingsError(where, "", problem, source=source) from None
     except RecursionError:
         raise SettingsError("", None, "broken YAML: nested too deeply", source=source) from None
+    except _TooBig as exc:
+        raise SettingsError("", None, f"broken YAML: {exc}", source=source) from None
+
+
+class _TooBig(Exception):
+    """Aliases or nesting beyond what a stack file needs (`_expansion_problem`)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> Any:
+    document = _yaml().load(text) or CommentedMap()
     if too_big := _expansion_problem(document):
-        raise SettingsError("", None, f"broken YAML: {too_big}", source=source)
+        raise _TooBig(too_big)
     return document
 
 

@@ -14,18 +14,21 @@ them from the raw RegisterResource requests, so custom mocks need not care.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import runpy
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi.runtime.resource
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key, deserialize_properties
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -131,7 +134,11 @@ class RecordingMonitor(MockMonitor):
 
 
 def _rendered(request: Any, urn: str, registration: Any) -> RenderedResource:
-    property_dependencies = {key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()}
+    """Dependencies are sets to the engine; the SDK sends them in the order its awaits happened to
+    finish, so they are sorted here for a render (and a saved plan) that repeats exactly."""
+    property_dependencies = {
+        key: tuple(sorted(deps.urns)) for key, deps in request.propertyDependencies.items()
+    }
     implicit = {u for deps in property_dependencies.values() for u in deps}
     raw_inputs = deserialize_properties(request.object)
     return RenderedResource(
@@ -141,8 +148,8 @@ def _rendered(request: Any, urn: str, registration: Any) -> RenderedResource:
         parent=request.parent or None,
         custom=bool(request.custom),
         id=(registration.id or None) if registration else None,
-        depends_on=tuple(u for u in request.dependencies if u not in implicit),
-        dependencies=tuple(request.dependencies),
+        depends_on=tuple(sorted(u for u in request.dependencies if u not in implicit)),
+        dependencies=tuple(sorted(request.dependencies)),
         property_dependencies=property_dependencies,
         protect=request.HasField("protect") and request.protect,
         replace_on_changes=tuple(request.replaceOnChanges),
@@ -244,9 +251,29 @@ def run_program(
         for key, value in exported.items():
             resolved[key] = await pulumi.Output.from_input(value).future()
 
-    _sync_await(run_pulumi_func(body))
+    with _without_source_positions():
+        _sync_await(run_pulumi_func(body))
     invented = frozenset(getattr(mocks, "invented", ()))
     return Rendered(tuple(monitor.registrations), resolved, monitor.stack_urn, tuple(monitor.calls), invented)
+
+
+@contextlib.contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """The SDK walks the whole Python stack for every resource (`traceback.extract_stack`, a
+    protobuf frame each) to tell the engine where the resource was declared, for its diagnostics.
+    The mock monitor ignores it, so a mock run sends an empty trace: a third of what constructing a
+    resource costs under a deep caller (a CLI command, a test). Private API: when the SDK no longer
+    has the function, nothing is patched."""
+    module = pulumi.runtime.resource
+    captured = getattr(module, "_get_stack_trace", None)
+    if captured is None:
+        yield
+        return
+    module._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        module._get_stack_trace = captured
 
 
 def _without_provider_version_aliases(

@@ -69,8 +69,15 @@ def test_set_image_waits_until_acr_pull_has_propagated_and_says_so(live, opsctl)
     assert all(r.created_time.timestamp() - granted < PROPAGATION for r in refused)
 
 
-def test_first_up_of_a_stack_pinning_a_registry_image_waits_for_acr_pull(live, opsctl) -> None:
+def test_first_up_of_a_stack_pinning_a_registry_image_waits_for_acr_pull(live, opsctl, monkeypatch) -> None:
+    """How much simulated time passes between the AcrPull grant and the app's first revision depends
+    on how the concurrent registrations' LRO waits interleave (each advances the shared clock), so
+    the propagation delay here is longer than any such gap and within `up`'s pull wait."""
     from infra.stackfile import StackFile
+    from opsctl.pulls import PULL_WAIT_SECONDS
+
+    slow = PULL_WAIT_SECONDS * 0.75
+    monkeypatch.setattr(live.sandbox.state.config, "role_propagation_delay", slow)
 
     created = opsctl("stack", "new", "pr-7", "--from", "dev", "--project-dir", str(live.project))
     assert created.code == 0, created.err

@@ -165,6 +165,8 @@ def test_the_export_nests_connection_delegation_and_zone_config_fields_as_arm_do
     assert app_subnet["properties"]["delegations"] == [
         {"name": "containerapps", "properties": {"serviceName": "Microsoft.App/environments"}}
     ]
-    group = next(r for r in template if r["type"].endswith("/privateDnsZoneGroups"))
-    [config] = group["properties"]["privateDnsZoneConfigs"]
-    assert set(config) == {"name", "properties"} and "privateDnsZoneId" in config["properties"]
+    groups = [r for r in template if r["type"].endswith("/privateDnsZoneGroups")]
+    configs = [c for group in groups for c in group["properties"]["privateDnsZoneConfigs"]]
+    assert groups and len(configs) >= len(groups)
+    for config in configs:
+        assert set(config) == {"name", "properties"} and "privateDnsZoneId" in config["properties"]

@@ -24,17 +24,21 @@ from bench.common import PYTHON, ROOT, describe, time_command
 
 
 def demo_commands() -> list[list[str]]:
-    """The `opsctl` lines of the Makefile's `demo` target, its variables expanded."""
+    """The `opsctl` lines of the Makefile's `demo` target, its variables expanded, without the
+    `$(VENV)/bin/opsctl` itself (tests/opsctl/test_demo.py runs the same lines)."""
     makefile = (ROOT / "Makefile").read_text()
     variables = dict(re.findall(r"^(\w+) :?= (.*)$", makefile, re.MULTILINE))
     recipe = re.search(r"^demo:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
     if recipe is None:
-        raise SystemExit("Makefile has no demo target")
-    lines = [
-        re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), ""), x)
-        for x in recipe.group(1).split("\n")
-    ]
-    return [shlex.split(line.strip())[1:] for line in lines if line.strip()]
+        raise ValueError("Makefile has no demo target")
+    commands = []
+    for line in recipe.group(1).splitlines():
+        line = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), line.strip())
+        words = shlex.split(line)
+        if not words[0].endswith("/opsctl"):
+            raise ValueError(f"demo runs something other than opsctl: {line}")
+        commands.append(words[1:])
+    return commands
 
 
 def one_run() -> list[tuple[str, float]]:

@@ -5,31 +5,16 @@ query and smoke)."""
 from __future__ import annotations
 
 import json
-import re
-import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.demo import demo_commands
+
 ROOT = Path(__file__).resolve().parents[2]
 # Run by the `live` fixture already (a sandbox in-process, the dev stack deployed into it).
 DONE_BY_FIXTURE = (("sandbox", "start"), ("up",))
-
-
-def demo_commands() -> list[list[str]]:
-    """The `opsctl` lines of the Makefile's `demo` target, its variables expanded."""
-    makefile = (ROOT / "Makefile").read_text()
-    variables = dict(re.findall(r"^(\w+) :?= (.*)$", makefile, re.MULTILINE))
-    recipe = re.search(r"^demo:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
-    assert recipe, "Makefile has no demo target"
-    commands = []
-    for line in recipe.group(1).splitlines():
-        line = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), line.strip())
-        words = shlex.split(line)
-        assert words[0].endswith("/opsctl"), f"demo runs something other than opsctl: {line}"
-        commands.append(words[1:])
-    return commands
 
 
 def test_the_demo_runs_every_step_in_order() -> None:

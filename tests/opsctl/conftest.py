@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,19 @@ class CliResult:
     code: int
     out: str
     err: str
+
+
+def invoke(*args: str) -> CliResult:
+    """`opsctl ARGS...` with its own capture, for session fixtures (no `capsys` there)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        else:
+            code = 0
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -132,19 +149,115 @@ def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -
     return root / "sandbox"
 
 
+SANDBOX_SUBSCRIPTION = "00000000-0000-4000-a000-000000000001"
+PROD_SUBSCRIPTION = "6e1c2f0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+PROD_NETWORK_ON = "  ragstack:network:\n    enabled: true\n"
+
+
+def prod_in_sandbox(live: Live) -> str:
+    """prod as its file says (private networking on), pointed at the sandbox's subscription (its
+    file names a real-looking one)."""
+    path = live.project / "Pulumi.prod.yaml"
+    text = path.read_text().replace(PROD_SUBSCRIPTION, SANDBOX_SUBSCRIPTION)
+    assert PROD_NETWORK_ON in text
+    path.write_text(text)
+    return "prod"
+
+
+def ml_stack(live: Live, stack: str = "mldev") -> str:
+    """A copy of dev with `ragstack:ml.enabled: true` (the dev profile has it off)."""
+    text = live.stack_text("dev") + "  ragstack:ml:\n    enabled: true\n"
+    (live.project / f"Pulumi.{stack}.yaml").write_text(text)
+    return stack
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A sandbox state dir holding the dev stack plus one more stack, and what the `up` that
+    deployed that stack printed (`-o json`): tests whose subject is that first deploy read it."""
+
+    state: Path
+    first_up: dict[str, Any]
+
+
+def _deploy_on_dev(root: Path, dev: Path, prepare: Callable[[Live], str]) -> Deployed:
+    """On a copy of `dev`: write the stack file `prepare` makes, `opsctl up` it and apply its
+    indexes, as a test did with `up` on `live` before its own steps. The clock is left where `up`
+    left it (no settling): those tests met the stack right after `up`, and still do."""
+    from sandbox import Sandbox
+    from sandbox.testing import sdk_sleeps_follow
+
+    Sandbox.clone_state(dev, root / "sandbox")
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        Sandbox(root / "sandbox", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
+        sdk_sleeps_follow(sb.sleep),
+    ):
+        for name in AZURE_ENV:
+            monkeypatch.delenv(name, raising=False)
+        live = _attach(sb, copy_stack_files(root / "project"), monkeypatch)
+        stack = prepare(live)
+        result = invoke("up", "--stack", stack, "--sandbox", "--project-dir", str(live.project), "-o", "json")
+        assert result.code == 0, result.out + result.err
+        live.apply_indexes(stack)
+    return Deployed(root / "sandbox", json.loads(result.out))
+
+
+@pytest.fixture(scope="session")
+def deployed_prod(tmp_path_factory: pytest.TempPathFactory, deployed_dev: Path) -> Deployed:
+    """`deployed_dev` plus prod as `prod_in_sandbox` prepares it (97 resources, private
+    networking), deployed once per worker that runs a `live_prod` test."""
+    return _deploy_on_dev(tmp_path_factory.mktemp("deployed-prod"), deployed_dev, prod_in_sandbox)
+
+
+@pytest.fixture(scope="session")
+def deployed_mldev(tmp_path_factory: pytest.TempPathFactory, deployed_dev: Path) -> Deployed:
+    """`deployed_dev` plus `ml_stack`'s mldev (dev with the ML workspace), deployed once per
+    worker that runs a `live_mldev` test."""
+    return _deploy_on_dev(tmp_path_factory.mktemp("deployed-mldev"), deployed_dev, ml_stack)
+
+
+# The fixture a test asks for -> the per-worker template its sandbox opens a copy of; first match
+# wins (every one of them uses `live`).
+TEMPLATES = (("live_prod", "deployed_prod"), ("live_mldev", "deployed_mldev"), ("live", "deployed_dev"))
+
+
 @pytest.fixture
 def sandbox_dir(tmp_path: Path, sandbox_keys: Path, request: pytest.FixtureRequest) -> Path:
-    """The `sandbox` of a test that uses `live` opens on a fresh copy of the deployed dev stack
-    (one sandbox per test: `sandbox`, `arm` and `live` are the same cloud); any other test's on
-    a fresh state dir with this worker's keys."""
+    """The `sandbox` of a test that uses `live` (or `live_prod`, `live_mldev`) opens on a fresh copy
+    of its deployed template (one sandbox per test: `sandbox`, `arm` and `live` are the same
+    cloud); any other test's on a fresh state dir with this worker's keys. Templates are built
+    lazily: a worker deploys prod or mldev only when it runs a test that asks for it."""
     from sandbox import Sandbox
 
-    source = request.getfixturevalue("deployed_dev") if "live" in request.fixturenames else sandbox_keys
+    source = sandbox_keys
+    for fixture, template in TEMPLATES:
+        if fixture in request.fixturenames:
+            deployed = request.getfixturevalue(template)
+            source = deployed.state if isinstance(deployed, Deployed) else deployed
+            break
     return Sandbox.clone_state(source, tmp_path / "sandbox")
 
 
 @pytest.fixture
 def live(sandbox: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> Live:
     """The dev stack deployed by `up` from `project` into this test's own in-process sandbox
-    (a copy of `deployed_dev`); the CLI finds the sandbox like one from `opsctl sandbox start`."""
+    (a copy of `deployed_dev`, or of the template `live_prod`/`live_mldev` asks for); the CLI
+    finds the sandbox like one from `opsctl sandbox start`."""
     return _attach(sandbox, project, monkeypatch)
+
+
+@pytest.fixture
+def live_prod(live: Live) -> Live:
+    """`live` whose sandbox (a copy of `deployed_prod`) also holds prod, deployed by `up` with its
+    indexes applied; `project`'s prod file says what `prod_in_sandbox` makes it say."""
+    prod_in_sandbox(live)
+    return live
+
+
+@pytest.fixture
+def live_mldev(live: Live) -> Live:
+    """`live` whose sandbox (a copy of `deployed_mldev`) also holds `ml_stack`'s mldev, deployed by
+    `up` with its indexes applied; `project` has its stack file."""
+    ml_stack(live)
+    return live

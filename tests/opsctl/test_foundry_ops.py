@@ -9,30 +9,7 @@ from typing import Any
 import pytest
 
 from infra.catalog.roles import ROLE_NAMES_BY_GUID
-from tests.opsctl.conftest import Live
-
-SANDBOX_SUBSCRIPTION = "00000000-0000-4000-a000-000000000001"
-PROD_SUBSCRIPTION = "6e1c2f0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
-
-
-def ml_stack(live: Live, stack: str = "mldev") -> str:
-    """A copy of dev with `ragstack:ml.enabled: true` (the dev profile has it off)."""
-    text = live.stack_text("dev") + "  ragstack:ml:\n    enabled: true\n"
-    (live.project / f"Pulumi.{stack}.yaml").write_text(text)
-    return stack
-
-
-PROD_NETWORK_ON = "  ragstack:network:\n    enabled: true\n"
-
-
-def prod_in_sandbox(live: Live) -> str:
-    """prod as its file says (private networking on), pointed at the sandbox's subscription (its
-    file names a real-looking one)."""
-    path = live.project / "Pulumi.prod.yaml"
-    text = path.read_text().replace(PROD_SUBSCRIPTION, SANDBOX_SUBSCRIPTION)
-    assert PROD_NETWORK_ON in text
-    path.write_text(text)
-    return "prod"
+from tests.opsctl.conftest import Deployed, Live
 
 
 def up(opsctl: Any, live: Live, stack: str) -> dict[str, Any]:
@@ -46,22 +23,34 @@ def written(report: dict[str, Any]) -> list[str]:
     return [row["id"].rsplit("/", 1)[-1] for row in report["resources"] if row["action"] != "unchanged"]
 
 
-@pytest.mark.parametrize("stack", ["mldev", "prod"])
-def test_up_deploys_the_ml_workspace_and_a_rerun_writes_nothing(live, opsctl, stack: str) -> None:
-    name = ml_stack(live) if stack == "mldev" else prod_in_sandbox(live)
-    first = up(opsctl, live, name)
-    env = live.env(name)
-    assert {env.names.ml_workspace, env.names.storage, env.names.key_vault} <= set(written(first))
-    assert written(up(opsctl, live, name)) == []
+def first_up_writes_the_ml_workspace_and_a_rerun_nothing(
+    opsctl: Any, live: Live, stack: str, deployed: Deployed
+) -> None:
+    """`deployed.first_up` is what the first `up` of `stack` printed, into the state `live` copies."""
+    env = live.env(stack)
+    assert {env.names.ml_workspace, env.names.storage, env.names.key_vault} <= set(written(deployed.first_up))
+    assert written(up(opsctl, live, stack)) == []
+
+
+@pytest.mark.usefixtures("live_mldev")
+def test_up_deploys_the_ml_workspace_on_mldev_and_a_rerun_writes_nothing(
+    live, opsctl, deployed_mldev
+) -> None:
+    first_up_writes_the_ml_workspace_and_a_rerun_nothing(opsctl, live, "mldev", deployed_mldev)
+
+
+@pytest.mark.usefixtures("live_prod")
+def test_up_deploys_the_ml_workspace_on_prod_and_a_rerun_writes_nothing(live, opsctl, deployed_prod) -> None:
+    first_up_writes_the_ml_workspace_and_a_rerun_nothing(opsctl, live, "prod", deployed_prod)
 
 
 def run(opsctl: Any, live: Live, *args: str) -> Any:
     return opsctl(*args, "--project-dir", str(live.project))
 
 
+@pytest.mark.usefixtures("live_mldev")
 def test_status_reads_the_project_and_the_ml_resources(live, opsctl) -> None:
-    stack = ml_stack(live)
-    up(opsctl, live, stack)
+    stack = "mldev"  # deployed by `up` into the template `live_mldev` copies
     result = run(opsctl, live, "status", "--stack", stack, "-o", "json")
     assert result.code == 0, result.err
     rows = {row["resource"]: row for row in json.loads(result.out)["resources"]}
@@ -69,13 +58,13 @@ def test_status_reads_the_project_and_the_ml_resources(live, opsctl) -> None:
         assert rows[key]["exists"] and rows[key]["health"] == "ok", rows[key]
 
 
+@pytest.mark.usefixtures("live_mldev")
 def test_drift_counts_the_identities_grants_as_expected_and_sees_hand_changes(live, opsctl) -> None:
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.keyvault import KeyVaultManagementClient
     from azure.mgmt.storage import StorageManagementClient
 
-    stack = ml_stack(live)
-    up(opsctl, live, stack)
+    stack = "mldev"  # deployed by `up` into the template `live_mldev` copies
     in_sync = run(opsctl, live, "drift", "--stack", stack, "-o", "json")
     assert in_sync.code == 0, in_sync.out
 
@@ -150,9 +139,9 @@ def workspace_name_is_free(live: Live, env: Any) -> bool:
     return True
 
 
+@pytest.mark.usefixtures("live_mldev")
 def test_teardown_purge_leaves_no_soft_deleted_account_vault_or_workspace(live, opsctl) -> None:
-    stack = ml_stack(live)
-    up(opsctl, live, stack)
+    stack = "mldev"  # deployed by `up` into the template `live_mldev` copies
     env = live.env(stack)
     planned = run(opsctl, live, "teardown", "--stack", stack, "--dry-run", "-o", "json")
     assert planned.code == 0, planned.err
@@ -170,11 +159,11 @@ def test_teardown_purge_leaves_no_soft_deleted_account_vault_or_workspace(live, 
     assert workspace_name_is_free(live, env)
 
 
+@pytest.mark.usefixtures("live_prod")
 def test_teardown_refuses_to_purge_a_purge_protected_vault_and_says_when_its_name_frees(live, opsctl) -> None:
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
-    stack = prod_in_sandbox(live)
-    up(opsctl, live, stack)
+    stack = "prod"  # deployed by `up` into the template `live_prod` copies
     env = live.env(stack)
     [result] = teardown(opsctl, live, stack, "--confirm", stack)
     deleted = live.target.client(KeyVaultManagementClient).vaults.get_deleted(
@@ -191,11 +180,11 @@ def test_teardown_refuses_to_purge_a_purge_protected_vault_and_says_when_its_nam
 GRANTEE = "7d3c9a2e-4b1f-4e6a-9c8d-2f5e1a7b3c90"
 
 
+@pytest.mark.usefixtures("live_mldev")
 def test_access_presets_cover_the_project_and_the_workspace(live, opsctl) -> None:
     from sandbox import SandboxAdmin
 
-    stack = ml_stack(live)
-    up(opsctl, live, stack)
+    stack = "mldev"  # deployed by `up` into the template `live_mldev` copies
     with SandboxAdmin(live.sandbox.connection) as admin:
         admin.add_principal(GRANTEE, "User")
     args = ("--stack", stack, "--principal", GRANTEE, "--principal-type", "User")

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from infra.catalog.network import CORE_PRIVATE_LINK_SERVICES, ML_PRIVATE_LINK_SERVICES, private_dns_zones
 from tests.infra.test_program import NETWORK_TYPES
-from tests.opsctl.conftest import Live
-from tests.opsctl.test_foundry_ops import prod_in_sandbox, run, teardown, up
+from tests.opsctl.conftest import Deployed, Live
+from tests.opsctl.test_foundry_ops import run, teardown, up
 
 SERVICES = (*CORE_PRIVATE_LINK_SERVICES, *ML_PRIVATE_LINK_SERVICES)
 
@@ -22,10 +24,13 @@ def clients(live: Live) -> tuple[Any, Any]:
     return live.target.client(NetworkManagementClient), live.target.client(PrivateDnsManagementClient)
 
 
-def test_up_deploys_every_private_piece_of_prod_and_a_rerun_writes_nothing(live: Live, opsctl: Any) -> None:
-    stack = prod_in_sandbox(live)
-    first = up(opsctl, live, stack)
-    created = {row["type"] for row in first["resources"] if row["action"] == "created"}
+@pytest.mark.usefixtures("live_prod")
+def test_up_deploys_every_private_piece_of_prod_and_a_rerun_writes_nothing(
+    live: Live, opsctl: Any, deployed_prod: Deployed
+) -> None:
+    stack = "prod"
+    # What the first `up` of prod printed, into the state this test's sandbox copies.
+    created = {row["type"] for row in deployed_prod.first_up["resources"] if row["action"] == "created"}
     assert created >= NETWORK_TYPES
     assert [r["id"] for r in up(opsctl, live, stack)["resources"] if r["action"] != "unchanged"] == []
 
@@ -43,9 +48,9 @@ def test_up_deploys_every_private_piece_of_prod_and_a_rerun_writes_nothing(live:
         assert link.virtual_network.id.lower() == next(iter(network.virtual_networks.list(group))).id.lower()
 
 
+@pytest.mark.usefixtures("live_prod")
 def test_teardown_of_the_private_prod_leaves_no_group_zone_link_or_endpoint(live: Live, opsctl: Any) -> None:
-    stack = prod_in_sandbox(live)
-    up(opsctl, live, stack)
+    stack = "prod"  # deployed by `up` into the template `live_prod` copies
     group = live.env(stack).resource_group
     [result] = teardown(opsctl, live, stack, "--confirm", stack)
     done = "\n".join(result["done"])
@@ -61,9 +66,9 @@ def test_teardown_of_the_private_prod_leaves_no_group_zone_link_or_endpoint(live
     assert [v.name for v in network.virtual_networks.list_all()] == []
 
 
+@pytest.mark.usefixtures("live_prod")
 def test_teardown_dry_run_lists_endpoints_and_links_before_the_group(live: Live, opsctl: Any) -> None:
-    stack = prod_in_sandbox(live)
-    up(opsctl, live, stack)
+    stack = "prod"  # deployed by `up` into the template `live_prod` copies
     result = run(opsctl, live, "teardown", "--stack", stack, "--dry-run", "-o", "json")
     assert result.code == 0, result.out + result.err
     steps = [step["action"] for env in json.loads(result.out) for step in env["steps"]]
@@ -81,13 +86,13 @@ def test_teardown_deletes_only_the_network_pieces_its_tags_prove_are_the_environ
     assert not owned_by({}, "prod")
 
 
+@pytest.mark.usefixtures("live_prod")
 def test_smoke_on_the_private_prod_says_the_stack_is_private_and_where_to_run(
     live: Live, opsctl: Any
 ) -> None:
     from tests.opsctl.test_smoke import PROPAGATION, _checks
 
-    stack = prod_in_sandbox(live)
-    up(opsctl, live, stack)
+    stack = "prod"  # deployed by `up` into the template `live_prod` copies
     live.sandbox.advance(PROPAGATION)
     env = live.env(stack)
 
@@ -103,6 +108,7 @@ def test_smoke_on_the_private_prod_says_the_stack_is_private_and_where_to_run(
     assert inside.code == 0, inside.out + inside.err
 
 
+@pytest.mark.usefixtures("live_prod")
 def test_drift_on_the_private_prod_is_in_sync_then_reports_public_access_turned_back_on(
     live: Live, opsctl: Any
 ) -> None:
@@ -110,8 +116,7 @@ def test_drift_on_the_private_prod_is_in_sync_then_reports_public_access_turned_
     from azure.mgmt.containerregistry.models import RegistryUpdateParameters
     from azure.mgmt.search import SearchManagementClient
 
-    stack = prod_in_sandbox(live)
-    up(opsctl, live, stack)
+    stack = "prod"  # deployed by `up` into the template `live_prod` copies
     in_sync = run(opsctl, live, "drift", "--stack", stack, "-o", "json")
     assert in_sync.code == 0, in_sync.out
 
@@ -134,11 +139,11 @@ def test_drift_on_the_private_prod_is_in_sync_then_reports_public_access_turned_
         assert "ragstack:network" in item["restore"], item
 
 
+@pytest.mark.usefixtures("live_prod")
 def test_status_shows_each_services_private_connection_and_dns_and_what_fixes_a_missing_piece(
     live: Live, opsctl: Any
 ) -> None:
-    stack = prod_in_sandbox(live)
-    up(opsctl, live, stack)
+    stack = "prod"  # deployed by `up` into the template `live_prod` copies
     env = live.env(stack)
     group = env.resource_group
 

@@ -14,6 +14,8 @@ them from the raw RegisterResource requests, so custom mocks need not care.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import re
 import runpy
@@ -103,6 +105,7 @@ class RecordingMonitor(MockMonitor):
         self._arrivals = 0
         self.stack_urn: str | None = None
         self.calls: list[str] = []
+        self.failures: list[BaseException] = []  # raised by the mocks, from any registration thread
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
@@ -112,7 +115,11 @@ class RecordingMonitor(MockMonitor):
         options = getattr(self.mocks, "ignore_changes", None)
         if isinstance(options, dict) and request.ignoreChanges:
             options[(request.type, request.name)] = tuple(request.ignoreChanges)
-        response = super().RegisterResource(request)
+        try:
+            response = super().RegisterResource(request)
+        except BaseException as exc:
+            self.failures.append(exc)
+            raise
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn
             return response
@@ -130,7 +137,11 @@ class RecordingMonitor(MockMonitor):
     def Invoke(self, request: Any) -> Any:
         with self._lock:
             self.calls.append(request.tok)
-        return super().Invoke(request)
+        try:
+            return super().Invoke(request)
+        except BaseException as exc:
+            self.failures.append(exc)
+            raise
 
 
 def _rendered(request: Any, urn: str, registration: Any) -> RenderedResource:
@@ -251,10 +262,43 @@ def run_program(
         for key, value in exported.items():
             resolved[key] = await pulumi.Output.from_input(value).future()
 
-    with _without_source_positions():
-        _sync_await(run_pulumi_func(body))
+    _ignore_echoes_of_raised_failures(_ensure_event_loop())
+    try:
+        with _without_source_positions():
+            _sync_await(run_pulumi_func(body))
+    except BaseException as exc:
+        _RAISED.extend([exc, *monitor.failures])
+        raise
     invented = frozenset(getattr(mocks, "invented", ()))
     return Rendered(tuple(monitor.registrations), resolved, monitor.stack_urn, tuple(monitor.calls), invented)
+
+
+# Failures of a render that raised (its own and those of registrations running beside the one that
+# failed first). The SDK sets the same exception on every output that
+# depended on the failed resource; nobody awaits those, so when they are collected (the next render,
+# or the end of a long-lived process) asyncio would log each as "Future exception was never
+# retrieved" with its traceback: dozens of copies of an error that was already reported once.
+# The last few are kept (built-in exceptions take no weak references).
+_RAISED: collections.deque[BaseException] = collections.deque(maxlen=64)
+
+
+def _ignore_echoes_of_raised_failures(loop: asyncio.AbstractEventLoop) -> None:
+    previous = loop.get_exception_handler()
+    if getattr(previous, "_drops_echoes", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exception = context.get("exception")
+        echo = any(exception is raised for raised in _RAISED)
+        if echo and "never retrieved" in context.get("message", ""):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler._drops_echoes = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
 
 
 @contextlib.contextmanager

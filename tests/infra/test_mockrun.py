@@ -134,3 +134,26 @@ def test_a_render_puts_the_sdks_stack_walk_back_afterwards() -> None:
     rendered_stack("prod")
     render(stack_settings("dev"), subscription_id=SUBSCRIPTION)
     assert sdk._get_stack_trace is walk
+
+
+class FailingMocks(ArmMocks):
+    """ARM refuses the search service and the registry (registered side by side), as a sandbox
+    or Azure would on a bad request."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ in ("azure-native:search:Service", "azure-native:containerregistry:Registry"):
+            raise RuntimeError(f"refused: the {args.typ.rsplit(':', 1)[-1].lower()}")
+        return super().new_resource(args)
+
+
+def test_a_failed_render_raises_once_and_logs_no_echoes_of_it(caplog: pytest.LogCaptureFixture) -> None:
+    """Every output that depended on the refused resource carries the same error; once the render
+    has raised it, asyncio must not log each of them later as 'Future exception was never
+    retrieved' (hundreds of tracebacks in a long-lived process such as the test run)."""
+    import gc
+
+    with pytest.raises(Exception, match=r"refused: the (service|registry)"):
+        render(stack_settings("dev"), subscription_id=SUBSCRIPTION, mocks=FailingMocks(SUBSCRIPTION))
+    assert render(stack_settings("dev"), subscription_id=SUBSCRIPTION).resources  # renders again after
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()] == []

@@ -141,6 +141,23 @@ def test_port_is_stable_across_restarts_and_options_to_a_running_sandbox_warn(tm
     assert stopped.returncode == 0 and stopped.stdout.strip() == "no sandbox is running (nothing to stop)"
 
 
+def test_an_exited_sandbox_its_parent_has_not_reaped_is_not_running(tmp_path):
+    """A detached sandbox's parent is init, which reaps an exited server when it gets to it (here,
+    a microVM's init: ~1.5 s later). Until then kill(pid, 0) still finds the zombie, so `stop`
+    waited that long after every exit and `start` refused over a dead server."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+        home = tmp_path / "home"
+        home.mkdir()
+        info = {"endpoint": "https://127.0.0.1:1", "ca_path": str(home / "ca.pem"), "pid": proc.pid}
+        (home / "sandbox.json").write_text(json.dumps(info))
+        assert read_info(home) is None
+        assert not (home / "sandbox.json").exists()
+    finally:
+        proc.wait()
+
+
 @pytest.mark.parametrize("content", ["{not json", "[]", '{"pid": "x"}', "\udcff"], ids=str)
 @pytest.mark.parametrize("cmd", ["start", "stop", "status"])
 def test_a_corrupt_connection_file_is_one_line_not_a_traceback(tmp_path, cmd, content):

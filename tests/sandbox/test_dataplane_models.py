@@ -216,9 +216,9 @@ def test_public_network_disabled_refuses_outside_callers(sandbox: Sandbox) -> No
         azure_client(sandbox, cred, max_retries=0).embeddings.create(model="embed", input="x")
 
 
-def test_tokens_per_minute_follow_capacity_and_answer_429_with_retry_after(tmp_path) -> None:
+def test_tokens_per_minute_follow_capacity_and_answer_429_with_retry_after(sandbox_dir) -> None:
     one = {"embed": ("text-embedding-3-small", "1", "Standard", 1)}  # 1,000 TPM, 6 RPM
-    with scaled_sdk_sleeps(10_000), Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+    with scaled_sdk_sleeps(10_000), Sandbox(sandbox_dir, time_scale=1.0) as sb:
         provision(sb, advance=True, deployments=one)
         client = key_client(sb, keys(sb), max_retries=0)
         text = " ".join(["word"] * 300)
@@ -251,8 +251,8 @@ def test_the_openai_sdk_retry_waits_the_retry_after_on_the_sandbox_clock(sandbox
     assert sandbox.state.clock.now() - before >= 1
 
 
-def test_new_role_assignment_is_not_honoured_before_it_propagates(tmp_path) -> None:
-    with scaled_sdk_sleeps(10_000), Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+def test_new_role_assignment_is_not_honoured_before_it_propagates(sandbox_dir) -> None:
+    with scaled_sdk_sleeps(10_000), Sandbox(sandbox_dir, time_scale=1.0) as sb:
         account = provision(sb, advance=True, deployments={"embed": DEPLOYMENTS["embed"]})
         sp = sb.register_principal(client_id="11111111-2222-3333-4444-555555555555", secret="s3cret")
         sb.grant(sp["objectId"], "Cognitive Services OpenAI User", scope=account.id)

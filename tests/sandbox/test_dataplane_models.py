@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import ssl
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -15,6 +16,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from sandbox import Sandbox
 from sandbox.arm.cognitive import ACCOUNT_SECONDS, DEPLOYMENT_SECONDS
 from sandbox.testing import scaled_sdk_sleeps
+from tests.conftest import built_state, clone_for
 
 SCOPE = "https://cognitiveservices.azure.com/.default"
 API = "2024-10-21"
@@ -99,9 +101,20 @@ def keys(sb: Sandbox) -> str:
     return sb.connection.client(CognitiveServicesManagementClient).accounts.list_keys("rg", "ragai").key1
 
 
+@pytest.fixture(scope="module")
+def provisioned_state(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -> Path:
+    return built_state(tmp_path_factory.mktemp("models") / "sandbox", sandbox_keys, provision)
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, sandbox_keys: Path, request: pytest.FixtureRequest) -> Path:
+    """A test using `models` opens its sandbox on a copy of `provision`'s account, built once."""
+    return clone_for(request, tmp_path, sandbox_keys, {"models": "provisioned_state"})
+
+
 @pytest.fixture
 def models(sandbox: Sandbox) -> Sandbox:
-    provision(sandbox)
+    """The sandbox holding `provision`'s account and deployments."""
     return sandbox
 
 

@@ -34,7 +34,19 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _exited(pid)
+
+
+def _exited(pid: int) -> bool:
+    """An exited process that its parent has not reaped yet (a zombie): kill(pid, 0) still finds
+    it. A detached sandbox's parent is init, which may reap late (a microVM's init: ~1.5 s).
+    Linux's /proc says so (proc(5): state Z or X); elsewhere the process counts as running."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rpartition(")")[2].split()  # the command name before it may hold spaces
+    return bool(fields) and fields[0] in ("Z", "X")
 
 
 def read_info(state_dir: str | Path | None = None) -> dict[str, Any] | None:

@@ -47,6 +47,39 @@ def sandbox_dir(tmp_path: Path, sandbox_keys: Path) -> Path:
     return Sandbox.clone_state(sandbox_keys, tmp_path / "sandbox")
 
 
+def built_state(root: Path, source: Path, build: Callable[[Any], object]) -> Path:
+    """The state dir `root`: a copy of `source` after `build(sandbox)` ran in a sandbox opened on
+    it as `sandbox` opens one (virtual clock, SDK sleeps following it). A costly setup shared by
+    many tests (an environment, a provisioned account) is built once per worker this way, and
+    each test opens its own sandbox on a copy (`clone_for`): same resources, request log and
+    simulated time as running the setup in the test would leave, nothing shared between tests."""
+    from sandbox import Sandbox
+    from sandbox.testing import sdk_sleeps_follow
+
+    Sandbox.clone_state(source, root)
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        Sandbox(root, time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
+        sdk_sleeps_follow(sb.sleep),
+    ):
+        for name in AZURE_ENV:
+            monkeypatch.delenv(name, raising=False)
+        build(sb)
+    return root
+
+
+def clone_for(
+    request: pytest.FixtureRequest, tmp_path: Path, source: Path, templates: dict[str, str]
+) -> Path:
+    """This test's state dir (a `sandbox_dir` override): a copy of the template that the first
+    of `templates` (fixture the test uses -> fixture giving a `built_state`) names, else of
+    `source`."""
+    from sandbox import Sandbox
+
+    chosen = next((t for used, t in templates.items() if used in request.fixturenames), None)
+    return Sandbox.clone_state(request.getfixturevalue(chosen) if chosen else source, tmp_path / "sandbox")
+
+
 @pytest.fixture
 def sandbox(sandbox_dir: Path) -> Iterator[Any]:
     from sandbox import Sandbox

@@ -6,7 +6,13 @@ checks the sandbox (live state and its request log), the stack file and the CLI'
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import io
 import json
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +24,10 @@ from azure.mgmt.search import SearchManagementClient
 from azure.mgmt.search.models import SearchServiceUpdate
 
 from infra.stackfile import StackFile
+from opsctl.cli import main
 from sandbox.constants import OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID
+from tests.conftest import built_state, clone_for
+from tests.opsctl.conftest import CliResult, _attach, copy_stack_files
 
 WRITES = ("PUT", "PATCH", "DELETE")
 DEVELOPER = "11111111-2222-4333-8444-555555555555"
@@ -49,6 +58,74 @@ def deploy_expired_preview(live, opsctl, stack: str) -> None:
     stack_file.save()
     up = opsctl("up", "--stack", stack, "--sandbox", "--project-dir", str(live.project))
     assert up.code == 0, up.err
+
+
+PREVIEWS = ("pr-1", "pr-2", "pr-3")
+
+
+@pytest.fixture(scope="session")
+def expired_previews(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """A state dir holding the dev stack and the expired PR environments PREVIEWS, each deployed by
+    `deploy_expired_preview`, with the project that deployed them beside it (`../project`). A test
+    using it opens its sandbox and project on copies. Three `up` renders were most of these tests'
+    time, so one run builds it once: the first worker under a lock, the others copy its result."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's base dir, above each worker's own
+    root = shared / "expired-previews"
+    with _exclusive(shared / "expired-previews.lock"):
+        if not (root / "done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            project = copy_stack_files(root / "project")
+
+            def deploy_previews(sb) -> None:
+                with pytest.MonkeyPatch.context() as monkeypatch:
+                    live = _attach(sb, project, monkeypatch)
+                    for stack in PREVIEWS:
+                        deploy_expired_preview(live, _run_opsctl, stack)
+
+            built_state(root / "sandbox", request.getfixturevalue("deployed_dev"), deploy_previews)
+            (root / "done").touch()
+    return root / "sandbox"
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_opsctl(*args: str) -> CliResult:
+    """The `opsctl` fixture's call, for a session fixture (no capsys)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        else:
+            code = 0
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, sandbox_keys: Path, request: pytest.FixtureRequest) -> Path:
+    """As tests/opsctl/conftest.py's, or a copy of `expired_previews` for a test using it."""
+    templates = {"expired_previews": "expired_previews", "live": "deployed_dev"}
+    return clone_for(request, tmp_path, sandbox_keys, templates)
+
+
+@pytest.fixture
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """As tests/opsctl/conftest.py's, or a copy of the project `expired_previews` deployed."""
+    if "expired_previews" not in request.fixturenames:
+        return copy_stack_files(tmp_path)
+    source = request.getfixturevalue("expired_previews").parent / "project"
+    return Path(shutil.copytree(source, tmp_path / "project"))
 
 
 def fail_deletes(live, path_suffix: str) -> None:
@@ -509,9 +586,7 @@ def test_failed_deployment_update_stops_with_a_clear_message(live, opsctl) -> No
     assert StackFile.load(live.project / "Pulumi.dev.yaml").settings().openai.deployments[0].capacity == 10
 
 
-def test_concurrent_teardown_of_expired_ephemeral_environments(live, opsctl) -> None:
-    for number in (1, 2, 3):
-        deploy_expired_preview(live, opsctl, f"pr-{number}")
+def test_concurrent_teardown_of_expired_ephemeral_environments(live, opsctl, expired_previews) -> None:
     result = opsctl(
         "teardown",
         "--all-ephemeral",
@@ -625,9 +700,7 @@ def test_teardown_only_purges_when_the_group_left_is_not_ours(live, opsctl) -> N
     assert list(cognitive.deleted_accounts.list()) == []
 
 
-def test_a_locked_ephemeral_environment_does_not_stop_the_others(live, opsctl) -> None:
-    for number in (1, 2):
-        deploy_expired_preview(live, opsctl, f"pr-{number}")
+def test_a_locked_ephemeral_environment_does_not_stop_the_others(live, opsctl, expired_previews) -> None:
     locked = live.env("pr-1").resource_group
     live.target.client(ManagementLockClient).management_locks.create_or_update_at_resource_group_level(
         locked, "hold", {"level": "CanNotDelete"}
@@ -635,9 +708,11 @@ def test_a_locked_ephemeral_environment_does_not_stop_the_others(live, opsctl) -
     result = opsctl("teardown", "--all-ephemeral", "--yes", "--project-dir", str(live.project), "-o", "json")
     assert result.code == 1
     outcome = {r["environment"]: r for r in json.loads(result.out)}
-    assert "[ScopeLocked]" in outcome["pr-1"]["error"] and outcome["pr-2"]["error"] is None
+    assert "[ScopeLocked]" in outcome["pr-1"]["error"]
+    assert outcome["pr-2"]["error"] is None and outcome["pr-3"]["error"] is None
     groups = {g.name for g in live.target.client(ResourceManagementClient).resource_groups.list()}
     assert locked in groups and live.env("pr-2").resource_group not in groups
+    assert live.env("pr-3").resource_group not in groups
 
 
 def test_protected_environment_goes_with_yes_and_the_typed_name(live, opsctl) -> None:

@@ -66,25 +66,6 @@ def _error(exc: pytest.ExceptionInfo) -> tuple[str, str]:
     return exc.value.error.code, exc.value.error.message
 
 
-@pytest.fixture
-def aca(arm):
-    arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
-    customer_id, key = _workspace(arm)
-    client = arm(ContainerAppsAPIClient)
-    client.managed_environments.begin_create_or_update("rg", "env", _env_body(customer_id, key)).result()
-    return client
-
-
-@pytest.fixture
-def env(aca):
-    return aca.managed_environments.get("rg", "env")
-
-
-@pytest.fixture
-def app(aca, env):
-    return aca.container_apps.begin_create_or_update("rg", "web", _app_body()).result()
-
-
 def _revisions(aca, name: str = "web") -> dict[str, dict]:
     return {r.name: r.as_dict() for r in aca.container_apps_revisions.list_revisions("rg", name)}
 
@@ -305,11 +286,11 @@ def test_revision_get_and_missing_revision(aca, app):
 
 # -- simulated clock ----------------------------------------------------------------------------
 @pytest.fixture
-def slow(tmp_path):
+def slow(sandbox_dir):
     """A sandbox whose clock only moves when told, for states in between."""
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "slow", time_scale=0.001) as sb:
+    with Sandbox(sandbox_dir, time_scale=0.001) as sb:
         arm = sb.connection.client
         arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
         la = arm(LogAnalyticsManagementClient)

@@ -9,16 +9,7 @@ from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from sandbox import Sandbox
-from tests.sandbox.test_app import _app_body, _env_body, _error, _workspace
-
-
-@pytest.fixture
-def aca(arm):
-    arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
-    customer_id, key = _workspace(arm)
-    client = arm(ContainerAppsAPIClient)
-    client.managed_environments.begin_create_or_update("rg", "env", _env_body(customer_id, key)).result()
-    return client
+from tests.sandbox.test_app import _app_body, _env_body, _error
 
 
 @pytest.mark.parametrize("name", ["App1", "app_1", "1app", "app-", "a--b", "a" * 33, "a"])
@@ -66,12 +57,12 @@ def test_environment_with_apps_cannot_be_deleted(aca):
         aca.managed_environments.get("rg", "env")
 
 
-def test_write_during_an_app_operation_is_refused(tmp_path):
+def test_write_during_an_app_operation_is_refused(sandbox_dir):
     """409 ContainerAppOperationInProgress while the previous PUT provisions
     (microsoft/azure-container-apps#1731); once it finishes, the write goes through."""
     from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 
-    with Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         conn = sb.connection
         conn.client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
         la = conn.client(LogAnalyticsManagementClient)

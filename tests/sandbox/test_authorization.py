@@ -103,10 +103,10 @@ def test_name_must_be_a_guid(auth, principal):
     assert exc.value.error.code == "InvalidRoleAssignmentId"
 
 
-def test_replication_delay_needs_principal_type(tmp_path, sdk_sleeps_follow_sandbox):
+def test_replication_delay_needs_principal_type(sandbox_dir, sdk_sleeps_follow_sandbox):
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "s", time_scale=1.0, principal_replication_delay=120) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0, principal_replication_delay=120) as sb:
         rm = sb.connection.client(ResourceManagementClient)
         rm.resource_groups.create_or_update("rg", {"location": "eastus"})
         msi = sb.connection.client(ManagedServiceIdentityClient)

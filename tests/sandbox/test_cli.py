@@ -1,4 +1,9 @@
-"""`opsctl sandbox` commands, and that `opsctl --help` stays light."""
+"""`opsctl sandbox` commands, and that `opsctl --help` stays light.
+
+A sandbox is started as from a shell (`python -m opsctl sandbox start` in a process of its own, so
+the detached server outlives it); the other commands run the same entry point in this process
+(`opsctl`), which spares an interpreter start and the CLI's imports per command.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,62 @@ import os
 import ssl
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from opsctl.cli import main
+from sandbox import Sandbox
 from sandbox.control import read_info
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _opsctl(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _shell(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """`opsctl ARGS` as a shell runs it, in a process of its own."""
     env = {**os.environ, "RAGSTACK_SANDBOX_HOME": str(home), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "opsctl", *args], capture_output=True, text=True, env=env, timeout=60
     )
+
+
+Opsctl = Callable[..., Ran]
+
+
+@pytest.fixture
+def opsctl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Opsctl:
+    """`opsctl ARGS` through the console entry point in this process, with `home` as the
+    sandbox home: exit code, stdout and stderr as from a shell."""
+
+    def run(*args: str, home: Path) -> Ran:
+        monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
+        capsys.readouterr()
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        else:
+            code = 0
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    return run
+
+
+def _home_with_keys(tmp_path: Path, sandbox_keys: Path) -> Path:
+    """A sandbox home holding only this worker's keys (as after a first start): generating them
+    is a fresh home's main start-up cost, which `test_start_status_reset_stop` still pays."""
+    return Sandbox.clone_state(sandbox_keys, tmp_path / "home")
 
 
 def test_help_imports_neither_the_server_nor_the_sdk():
@@ -34,35 +80,35 @@ def test_help_imports_neither_the_server_nor_the_sdk():
     assert out.stdout.strip() == "[]"
 
 
-def test_start_status_reset_stop(tmp_path):
+def test_start_status_reset_stop(tmp_path, opsctl):
     home = tmp_path / "home"
-    started = _opsctl("sandbox", "start", "--time-scale", "1000", home=home)
+    started = _shell("sandbox", "start", "--time-scale", "1000", home=home)
     assert started.returncode == 0, started.stderr
     info = read_info(home)
     assert info is not None and info["endpoint"] in started.stdout
     assert f"export REQUESTS_CA_BUNDLE={home / 'ca.pem'}" in started.stdout
     try:
-        again = _opsctl("sandbox", "start", home=home)
+        again = opsctl("sandbox", "start", home=home)
         assert again.returncode == 0, "start is idempotent: the Quickstart may run it twice"
         assert again.stdout.startswith(f"sandbox already running at {info['endpoint']} (pid {info['pid']})")
         assert (read_info(home) or {}).get("pid") == info["pid"]
-        status = _opsctl("sandbox", "status", home=home)
+        status = opsctl("sandbox", "status", home=home)
         assert status.returncode == 0 and info["endpoint"] in status.stdout
         assert str(info["pid"]) in status.stdout
-        assert _opsctl("sandbox", "reset", home=home).returncode == 0
+        assert opsctl("sandbox", "reset", home=home).returncode == 0
     finally:
-        stopped = _opsctl("sandbox", "stop", home=home)
+        stopped = opsctl("sandbox", "stop", home=home)
     assert stopped.returncode == 0 and f"pid {info['pid']}" in stopped.stdout
     assert read_info(home) is None
-    gone = _opsctl("sandbox", "status", home=home)
+    gone = opsctl("sandbox", "status", home=home)
     assert gone.returncode == 1 and gone.stderr.strip() == (
         "error: no sandbox is running (hint: opsctl sandbox start)"
     )
 
 
 @pytest.mark.parametrize("cmd", ["stop", "reset"])
-def test_stop_and_reset_without_a_server(tmp_path, cmd):
-    out = _opsctl("sandbox", cmd, home=tmp_path)
+def test_stop_and_reset_without_a_server(tmp_path, cmd, opsctl):
+    out = opsctl("sandbox", cmd, home=tmp_path)
     assert out.returncode == 0, "stopping a stopped sandbox is done, as `docker stop` of a stopped one"
 
 
@@ -84,15 +130,15 @@ for credential in (DefaultAzureCredential(), secret):
 """
 
 
-def test_the_printed_environment_is_all_default_azure_credential_needs(tmp_path):
-    home = tmp_path / "home"
-    assert _opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
+def test_the_printed_environment_is_all_default_azure_credential_needs(tmp_path, sandbox_keys, opsctl):
+    home = _home_with_keys(tmp_path, sandbox_keys)
+    assert _shell("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
     try:
-        printed = _opsctl("sandbox", "env", "--format", "json", home=home)
+        printed = opsctl("sandbox", "env", "--format", "json", home=home)
         assert printed.returncode == 0, printed.stderr
         env = json.loads(printed.stdout)
         assert env["AZURE_TOKEN_CREDENTIALS"] == "ManagedIdentityCredential"
-        shell = _opsctl("sandbox", "env", home=home).stdout
+        shell = opsctl("sandbox", "env", home=home).stdout
         evaluated = subprocess.run(
             ["bash", "-c", 'eval "$1"; echo "$IDENTITY_ENDPOINT"', "_", shell],
             capture_output=True,
@@ -101,14 +147,14 @@ def test_the_printed_environment_is_all_default_azure_credential_needs(tmp_path)
             check=True,
         )
         assert evaluated.stdout.strip() == env["IDENTITY_ENDPOINT"]
-        dotenv = _opsctl("sandbox", "env", "--format", "dotenv", home=home).stdout.splitlines()
+        dotenv = opsctl("sandbox", "env", "--format", "dotenv", home=home).stdout.splitlines()
         assert f"AZURE_TENANT_ID={env['AZURE_TENANT_ID']}" in dotenv
         recipe = subprocess.run(
             [sys.executable, "-c", RECIPE], capture_output=True, text=True, env=env, timeout=120
         )
         assert recipe.returncode == 0, recipe.stderr
         assert recipe.stdout.splitlines() == ["[]", "[]"]
-        token = _opsctl("sandbox", "token", home=home).stdout.strip()
+        token = opsctl("sandbox", "token", home=home).stdout.strip()
         verify = ssl.create_default_context(cafile=env["REQUESTS_CA_BUNDLE"])
         url = f"{env['RAGSTACK_SANDBOX_ENDPOINT']}/subscriptions?api-version=2022-12-01"
         resp = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, verify=verify)
@@ -116,39 +162,56 @@ def test_the_printed_environment_is_all_default_azure_credential_needs(tmp_path)
             resp.status_code == 200
             and resp.json()["value"][0]["subscriptionId"] == env["AZURE_SUBSCRIPTION_ID"]
         )
-        bad = _opsctl("sandbox", "env", "--format", "yaml", home=home)
+        bad = opsctl("sandbox", "env", "--format", "yaml", home=home)
         assert bad.returncode == 2 and "yaml" in bad.stderr
     finally:
-        _opsctl("sandbox", "stop", home=home)
+        opsctl("sandbox", "stop", home=home)
 
 
-def test_port_is_stable_across_restarts_and_options_to_a_running_sandbox_warn(tmp_path):
-    home = tmp_path / "home"
-    assert _opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
+def test_port_is_stable_across_restarts_and_options_to_a_running_sandbox_warn(tmp_path, sandbox_keys, opsctl):
+    home = _home_with_keys(tmp_path, sandbox_keys)
+    assert _shell("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
     first = (read_info(home) or {})["endpoint"]
     try:
-        again = _opsctl("sandbox", "start", "--port", "1", "--time-scale", "5", home=home)
+        again = opsctl("sandbox", "start", "--port", "1", "--time-scale", "5", home=home)
         assert again.returncode == 0
         assert again.stderr.strip().startswith("warning: the sandbox is already running")
         assert "--port" in again.stderr and "--time-scale" in again.stderr
         assert "opsctl sandbox stop" in again.stderr
-        assert _opsctl("sandbox", "stop", home=home).returncode == 0
-        assert _opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
+        assert opsctl("sandbox", "stop", home=home).returncode == 0
+        assert opsctl("sandbox", "start", "--time-scale", "1000", home=home).returncode == 0
         assert (read_info(home) or {})["endpoint"] == first
     finally:
-        _opsctl("sandbox", "stop", home=home)
-    stopped = _opsctl("sandbox", "stop", home=home)
+        opsctl("sandbox", "stop", home=home)
+    stopped = opsctl("sandbox", "stop", home=home)
     assert stopped.returncode == 0 and stopped.stdout.strip() == "no sandbox is running (nothing to stop)"
+
+
+def test_an_exited_sandbox_its_parent_has_not_reaped_is_not_running(tmp_path):
+    """A detached sandbox's parent is init, which reaps an exited server when it gets to it (here,
+    a microVM's init: ~1.5 s later). Until then kill(pid, 0) still finds the zombie, so `stop`
+    waited that long after every exit and `start` refused over a dead server."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+        home = tmp_path / "home"
+        home.mkdir()
+        info = {"endpoint": "https://127.0.0.1:1", "ca_path": str(home / "ca.pem"), "pid": proc.pid}
+        (home / "sandbox.json").write_text(json.dumps(info))
+        assert read_info(home) is None
+        assert not (home / "sandbox.json").exists()
+    finally:
+        proc.wait()
 
 
 @pytest.mark.parametrize("content", ["{not json", "[]", '{"pid": "x"}', "\udcff"], ids=str)
 @pytest.mark.parametrize("cmd", ["start", "stop", "status"])
-def test_a_corrupt_connection_file_is_one_line_not_a_traceback(tmp_path, cmd, content):
+def test_a_corrupt_connection_file_is_one_line_not_a_traceback(tmp_path, cmd, content, opsctl):
     """Issue 9.6: a corrupt sandbox.json made `sandbox start|stop|status` print tracebacks."""
     home = tmp_path / "home"
     home.mkdir()
     (home / "sandbox.json").write_bytes(content.encode("utf-8", "surrogateescape"))
-    out = _opsctl("sandbox", cmd, home=home)
+    out = opsctl("sandbox", cmd, home=home)
     assert out.returncode == 1, out.stdout
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {home / 'sandbox.json'} is unreadable")

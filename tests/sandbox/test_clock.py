@@ -39,8 +39,8 @@ def test_concurrent_virtual_sleeps_only_move_time_forward():
     assert min(seen) >= 10  # each sleeper saw at least the time it waited
 
 
-def test_an_operation_in_flight_stays_in_flight_until_a_client_waits(tmp_path):
-    with Sandbox(tmp_path / "s", virtual_clock=True) as sb, sdk_sleeps_follow(sb.sleep):
+def test_an_operation_in_flight_stays_in_flight_until_a_client_waits(sandbox_dir):
+    with Sandbox(sandbox_dir, virtual_clock=True) as sb, sdk_sleeps_follow(sb.sleep):
         rm = sb.connection.client(ResourceManagementClient)
         rm.resource_groups.create_or_update("rg", {"location": "eastus"})
         rm.resource_groups.begin_delete("rg", polling=False)
@@ -52,19 +52,19 @@ def test_an_operation_in_flight_stays_in_flight_until_a_client_waits(tmp_path):
         assert rm.resource_groups.check_existence("rg") is False
 
 
-def test_the_clock_resumes_where_it_stopped_after_a_restart(tmp_path):
+def test_the_clock_resumes_where_it_stopped_after_a_restart(sandbox_dir):
     """A wall-driven sandbox moved on by `advance` (no commit since) restarts from there, not
     from the wall clock (which is an hour behind)."""
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         sb.advance(3600)
         stopped_at = sb.state.clock.now()
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         assert sb.state.clock.now() >= stopped_at
 
 
-def test_a_virtual_clock_resumes_exactly_after_a_restart(tmp_path):
-    with Sandbox(tmp_path / "s", virtual_clock=True) as sb:
+def test_a_virtual_clock_resumes_exactly_after_a_restart(sandbox_dir):
+    with Sandbox(sandbox_dir, virtual_clock=True) as sb:
         sb.sleep(1234.5)
         stopped_at = sb.state.clock.now()
-    with Sandbox(tmp_path / "s", virtual_clock=True) as sb:
+    with Sandbox(sandbox_dir, virtual_clock=True) as sb:
         assert sb.state.clock.now() == stopped_at

@@ -45,9 +45,9 @@ def cog(arm):
 
 
 @pytest.fixture
-def slow(tmp_path):
+def slow(sandbox_dir):
     """A sandbox whose clock moves only when told: for observing operations in progress."""
-    with Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         rm = sb.connection.client(ResourceManagementClient)
         rm.resource_groups.create_or_update("rg", {"location": "eastus"})
         yield sb, sb.connection.client(CognitiveServicesManagementClient)
@@ -288,8 +288,8 @@ def test_quota_refusal_counts_only_the_increase(cog, sandbox):
     assert standard.limit == default_quota("Standard", "gpt-4o-mini")
 
 
-def test_usages_and_deleted_accounts_page_like_arm(tmp_path, sdk_sleeps_follow_sandbox):
-    with Sandbox(tmp_path / "s", time_scale=sdk_sleeps_follow_sandbox, page_size=2) as sb:
+def test_usages_and_deleted_accounts_page_like_arm(sandbox_dir, sdk_sleeps_follow_sandbox):
+    with Sandbox(sandbox_dir, time_scale=sdk_sleeps_follow_sandbox, page_size=2) as sb:
         sb.connection.client(ResourceManagementClient).resource_groups.create_or_update(
             "rg", {"location": "eastus"}
         )

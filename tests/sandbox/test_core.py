@@ -121,13 +121,13 @@ def test_cloud_metadata_points_at_the_sandbox(http, sandbox):
     assert "https://management.azure.com/" in doc["authentication"]["audiences"]
 
 
-def test_throttling_burst_completes_through_sdk_retries(tmp_path, sdk_sleeps_follow_sandbox):
+def test_throttling_burst_completes_through_sdk_retries(sandbox_dir, sdk_sleeps_follow_sandbox):
     from sandbox import Sandbox
 
     # 0.05 tokens per simulated s at 100x = 5 per wall second: far below the request rate,
     # so the burst is throttled even on a slow machine; Retry-After 20 s = 0.2 s wall.
     config = ThrottleConfig(reads=Bucket(3, 0.05), writes=Bucket(2, 0.05))
-    with Sandbox(tmp_path / "t", time_scale=100, throttling=config) as sb:
+    with Sandbox(sandbox_dir, time_scale=100, throttling=config) as sb:
         from sandbox.testing import scaled_sdk_sleeps
 
         with scaled_sdk_sleeps(100):
@@ -143,10 +143,10 @@ def test_throttling_burst_completes_through_sdk_retries(tmp_path, sdk_sleeps_fol
         assert len(sb.requests.list(method="GET", status=200)) == 5
 
 
-def test_throttled_response_shape(tmp_path, sdk_sleeps_follow_sandbox):
+def test_throttled_response_shape(sandbox_dir, sdk_sleeps_follow_sandbox):
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "t", time_scale=1, throttling=ThrottleConfig(reads=Bucket(1, 0.1))) as sb:
+    with Sandbox(sandbox_dir, time_scale=1, throttling=ThrottleConfig(reads=Bucket(1, 0.1))) as sb:
         rm = sb.connection.client(ResourceManagementClient, retry_total=0)
         list(rm.resource_groups.list())
         with pytest.raises(HttpResponseError) as exc:
@@ -157,11 +157,11 @@ def test_throttled_response_shape(tmp_path, sdk_sleeps_follow_sandbox):
         assert "Number of 'read' requests for subscription" in exc.value.error.message
 
 
-def test_throttling_can_be_switched_off(tmp_path):
+def test_throttling_can_be_switched_off(sandbox_dir):
     from sandbox import Sandbox
 
     config = ThrottleConfig(enabled=False, reads=Bucket(1, 0.001))
-    with Sandbox(tmp_path / "t", throttling=config) as sb:
+    with Sandbox(sandbox_dir, throttling=config) as sb:
         rm = sb.connection.client(ResourceManagementClient, retry_total=0)
         for _ in range(5):
             list(rm.resource_groups.list())
@@ -203,10 +203,10 @@ def test_dropped_connection_is_retried_by_the_sdk(arm, sandbox):
         arm(ResourceManagementClient, retry_total=0).resource_groups.get("rg")
 
 
-def test_delay_fault_holds_the_response(tmp_path):
+def test_delay_fault_holds_the_response(sandbox_dir):
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "d", time_scale=10) as sb:
+    with Sandbox(sandbox_dir, time_scale=10) as sb:
         rm = sb.connection.client(ResourceManagementClient, retry_total=0)
         sb.faults.delay(3, path="/resourcegroups$", times=1)  # 3 simulated s = 0.3 s wall
         started = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import ssl
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -15,6 +16,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from sandbox import Sandbox
 from sandbox.arm.cognitive import ACCOUNT_SECONDS, DEPLOYMENT_SECONDS
 from sandbox.testing import scaled_sdk_sleeps
+from tests.conftest import built_state, clone_for
 
 SCOPE = "https://cognitiveservices.azure.com/.default"
 API = "2024-10-21"
@@ -99,9 +101,20 @@ def keys(sb: Sandbox) -> str:
     return sb.connection.client(CognitiveServicesManagementClient).accounts.list_keys("rg", "ragai").key1
 
 
+@pytest.fixture(scope="module")
+def provisioned_state(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -> Path:
+    return built_state(tmp_path_factory.mktemp("models") / "sandbox", sandbox_keys, provision)
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, sandbox_keys: Path, request: pytest.FixtureRequest) -> Path:
+    """A test using `models` opens its sandbox on a copy of `provision`'s account, built once."""
+    return clone_for(request, tmp_path, sandbox_keys, {"models": "provisioned_state"})
+
+
 @pytest.fixture
 def models(sandbox: Sandbox) -> Sandbox:
-    provision(sandbox)
+    """The sandbox holding `provision`'s account and deployments."""
     return sandbox
 
 
@@ -216,9 +229,9 @@ def test_public_network_disabled_refuses_outside_callers(sandbox: Sandbox) -> No
         azure_client(sandbox, cred, max_retries=0).embeddings.create(model="embed", input="x")
 
 
-def test_tokens_per_minute_follow_capacity_and_answer_429_with_retry_after(tmp_path) -> None:
+def test_tokens_per_minute_follow_capacity_and_answer_429_with_retry_after(sandbox_dir) -> None:
     one = {"embed": ("text-embedding-3-small", "1", "Standard", 1)}  # 1,000 TPM, 6 RPM
-    with scaled_sdk_sleeps(10_000), Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+    with scaled_sdk_sleeps(10_000), Sandbox(sandbox_dir, time_scale=1.0) as sb:
         provision(sb, advance=True, deployments=one)
         client = key_client(sb, keys(sb), max_retries=0)
         text = " ".join(["word"] * 300)
@@ -251,8 +264,8 @@ def test_the_openai_sdk_retry_waits_the_retry_after_on_the_sandbox_clock(sandbox
     assert sandbox.state.clock.now() - before >= 1
 
 
-def test_new_role_assignment_is_not_honoured_before_it_propagates(tmp_path) -> None:
-    with scaled_sdk_sleeps(10_000), Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+def test_new_role_assignment_is_not_honoured_before_it_propagates(sandbox_dir) -> None:
+    with scaled_sdk_sleeps(10_000), Sandbox(sandbox_dir, time_scale=1.0) as sb:
         account = provision(sb, advance=True, deployments={"embed": DEPLOYMENTS["embed"]})
         sp = sb.register_principal(client_id="11111111-2222-3333-4444-555555555555", secret="s3cret")
         sb.grant(sp["objectId"], "Cognitive Services OpenAI User", scope=account.id)

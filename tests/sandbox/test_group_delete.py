@@ -73,11 +73,11 @@ def test_apps_in_the_same_group_go_before_their_environment(rm, arm):
     assert not rm.resource_groups.check_existence("rg")
 
 
-def test_group_delete_blocked_by_a_resource_still_provisioning(tmp_path):
+def test_group_delete_blocked_by_a_resource_still_provisioning(sandbox_dir):
     """A search service still provisioning (300 simulated s) blocks a delete that ends at 60 s."""
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "slow", time_scale=1.0) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         conn = sb.connection
         verify = ssl.create_default_context(cafile=conn.ca_path)
         token = sb.issue_token("00000000-0000-4000-a000-0000000000d1")

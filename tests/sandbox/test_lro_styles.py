@@ -18,11 +18,11 @@ URL = f"/subscriptions/{SANDBOX_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Mic
 
 
 @pytest.fixture
-def sample(tmp_path, sdk_sleeps_follow_sandbox):
+def sample(sandbox_dir, sdk_sleeps_follow_sandbox):
     from sandbox import Sandbox
 
     with Sandbox(
-        tmp_path / "s",
+        sandbox_dir,
         time_scale=sdk_sleeps_follow_sandbox,
         extra_providers=[sample_provider.provider],
     ) as sb:

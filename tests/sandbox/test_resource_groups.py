@@ -54,10 +54,10 @@ def test_patch_replaces_tags(rm):
     assert rm.resource_groups.get("rg").tags == {"env": "dev"}
 
 
-def test_list_filters_by_tag_and_follows_absolute_next_links(tmp_path, sdk_sleeps_follow_sandbox):
+def test_list_filters_by_tag_and_follows_absolute_next_links(sandbox_dir, sdk_sleeps_follow_sandbox):
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "s", time_scale=sdk_sleeps_follow_sandbox, page_size=2) as sb:
+    with Sandbox(sandbox_dir, time_scale=sdk_sleeps_follow_sandbox, page_size=2) as sb:
         rm = sb.connection.client(ResourceManagementClient)
         for i in range(5):
             tags = {"env": "dev" if i % 2 == 0 else "prod"}
@@ -124,10 +124,10 @@ def test_delete_initial_response_has_absolute_location_and_retry_after(rm, sandb
     assert int(seen["retry-after"]) >= 1
 
 
-def test_writes_during_deletion_are_resource_group_being_deleted(tmp_path, sdk_sleeps_follow_sandbox):
+def test_writes_during_deletion_are_resource_group_being_deleted(sandbox_dir, sdk_sleeps_follow_sandbox):
     from sandbox import Sandbox
 
-    with Sandbox(tmp_path / "slow", time_scale=1.0) as sb:  # deletion takes 60 simulated=wall s
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:  # deletion takes 60 simulated=wall s
         rm = sb.connection.client(ResourceManagementClient)
         msi = sb.connection.client(ManagedServiceIdentityClient)
         rm.resource_groups.create_or_update("rg", {"location": "eastus"})

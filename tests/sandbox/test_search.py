@@ -280,8 +280,8 @@ def test_sku_change_needs_api_2025_05_01(search, arm):
     assert exc.value.error.message == "Cannot update sku for an existing search service."
 
 
-def test_in_flight_scale_survives_a_restart(tmp_path):
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
+def test_in_flight_scale_survives_a_restart(sandbox_dir):
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         sb.connection.client(ResourceManagementClient).resource_groups.create_or_update(
             "rg", {"location": "eastus"}
         )
@@ -291,7 +291,7 @@ def test_in_flight_scale_survives_a_restart(tmp_path):
         assert search.services.update("rg", "durable", _only(replica_count=3)).replica_count == 3
         sb.advance(SCALE_SECONDS / 2)
         assert search.services.get("rg", "durable").provisioning_state == "provisioning"
-    with Sandbox(tmp_path / "s", time_scale=1.0) as sb:
+    with Sandbox(sandbox_dir, time_scale=1.0) as sb:
         search = sb.connection.client(SearchManagementClient)
         assert search.services.get("rg", "durable").provisioning_state == "provisioning"
         with pytest.raises(ResourceExistsError):

@@ -33,11 +33,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from sandbox.dataplane.search import models
+
+if TYPE_CHECKING:  # numpy is imported where vectors are used: it is ~40% of a server's start
+    import numpy as np
 
 RRF_K = 60  # hybrid-search-ranking.md: "k ... set to 60"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -184,6 +185,8 @@ class Engine:
         self._conn.execute("DELETE FROM vectors WHERE svc=? AND idx=? AND key=?", (svc, name, key))
         for field in vfields:
             if doc.get(field):
+                import numpy as np
+
                 blob = np.asarray(doc[field], dtype=np.float32).tobytes()
                 row = (svc, name, field, key, blob)
                 self._conn.execute("INSERT INTO vectors VALUES (?, ?, ?, ?, ?)", row)
@@ -245,6 +248,8 @@ class Engine:
         matrix = self._matrix(svc, index["name"], field)
         if not matrix.keys or matrix.rows.shape[1] != len(vector):
             return []
+        import numpy as np
+
         query = np.asarray(vector, dtype=np.float64)
         cos = (matrix.rows @ query) / (matrix.norms * (float(np.linalg.norm(query)) or 1.0))
         scores = 1.0 / (1.0 + (1.0 - cos))
@@ -258,6 +263,8 @@ class Engine:
         cached = self._matrices.get((svc, idx, field))
         if cached is not None:
             return cached
+        import numpy as np
+
         rows = self._conn.execute(
             "SELECT key, v FROM vectors WHERE svc=? AND idx=? AND field=? ORDER BY key", (svc, idx, field)
         ).fetchall()
@@ -304,6 +311,8 @@ class _Tx:
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the `k` best scores, best first, ties in position (key) order; a partial
     partition keeps every score tied with the k-th so the tie order stays exact."""
+    import numpy as np
+
     if k < len(scores):
         kth = np.partition(scores, len(scores) - k)[len(scores) - k]
         candidates = np.flatnonzero(scores >= kth)

@@ -45,6 +45,7 @@ from azure.search.documents.indexes.models import (
 from azure.search.documents.models import VectorizedQuery
 
 from sandbox.constants import OPERATOR_OBJECT_ID
+from tests.conftest import built_state, clone_for
 
 DIMS = 4
 APP = "11111111-2222-3333-4444-555555555555"
@@ -60,15 +61,46 @@ class Token:
         return AccessToken(self.token, int(time.time()) + 3600)
 
 
+def _make_service(sb) -> None:
+    """A basic search service with RBAC on (aadOrApiKey)."""
+    arm = sb.connection.client
+    arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
+    auth = DataPlaneAuthOptions(aad_or_api_key=DataPlaneAadOrApiKeyAuthOption())
+    spec = SearchService(location="eastus", sku=Sku(name="basic"), auth_options=auth)
+    arm(SearchManagementClient).services.begin_create_or_update("rg", "srch1", spec).result()
+
+
+def _load(sb) -> None:
+    """The index created and loaded with an admin key."""
+    mgmt = sb.connection.client(SearchManagementClient)
+    key = mgmt.admin_keys.get("rg", "srch1").primary_key
+    index_client, search_client = _clients(sb, mgmt.services.get("rg", "srch1"), AzureKeyCredential(key))
+    index_client.create_index(_index())
+    results = search_client.upload_documents(DOCS)
+    assert [r.status_code for r in results] == [201, 201, 201]
+
+
+@pytest.fixture(scope="module")
+def service_state(tmp_path_factory, sandbox_keys):
+    return built_state(tmp_path_factory.mktemp("search-service") / "sandbox", sandbox_keys, _make_service)
+
+
+@pytest.fixture(scope="module")
+def loaded_state(tmp_path_factory, service_state):
+    return built_state(tmp_path_factory.mktemp("search-loaded") / "sandbox", service_state, _load)
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path, sandbox_keys, request):
+    """A test using `loaded` or `service` opens its sandbox on a copy of that setup, built once."""
+    return clone_for(request, tmp_path, sandbox_keys, {"loaded": "loaded_state", "service": "service_state"})
+
+
 @pytest.fixture
 def service(arm, sandbox):
     """A basic search service with RBAC on (aadOrApiKey), as ARM returns it."""
-    arm(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "eastus"})
     mgmt = arm(SearchManagementClient)
-    auth = DataPlaneAuthOptions(aad_or_api_key=DataPlaneAadOrApiKeyAuthOption())
-    spec = SearchService(location="eastus", sku=Sku(name="basic"), auth_options=auth)
-    svc = mgmt.services.begin_create_or_update("rg", "srch1", spec).result()
-    return svc, mgmt
+    return mgmt.services.get("rg", "srch1"), mgmt
 
 
 def _clients(sandbox, svc, credential, index="docs"):
@@ -139,9 +171,6 @@ def loaded(sandbox, service):
     svc, mgmt = service
     key = mgmt.admin_keys.get("rg", "srch1").primary_key
     index_client, search_client = _clients(sandbox, svc, AzureKeyCredential(key))
-    index_client.create_index(_index())
-    results = search_client.upload_documents(DOCS)
-    assert [r.status_code for r in results] == [201, 201, 201]
     return svc, index_client, search_client
 
 

@@ -22,7 +22,16 @@ from hypothesis import strategies as st
 
 from sandbox.dataplane.search.engine import Engine
 from sandbox.dataplane.search.query import search
-from tests.sandbox.dataplane.test_search_dataplane import DOCS, _clients, _index, loaded, service  # noqa: F401
+from tests.sandbox.dataplane.test_search_dataplane import (  # noqa: F401 (fixtures)
+    DOCS,
+    _clients,
+    _index,
+    loaded,
+    loaded_state,
+    sandbox_dir,
+    service,
+    service_state,
+)
 
 DIMS = 5
 INDEX = {

@@ -277,7 +277,8 @@ def run_program(
 # failed first). The SDK sets the same exception on every output that
 # depended on the failed resource; nobody awaits those, so when they are collected (the next render,
 # or the end of a long-lived process) asyncio would log each as "Future exception was never
-# retrieved" with its traceback: dozens of copies of an error that was already reported once.
+# retrieved" with its traceback: dozens of copies of an error that was already reported once
+# (`opsctl up` names every refused resource in its one line: opsctl/deploy.py `_with_others`).
 # The last few are kept (built-in exceptions take no weak references).
 _RAISED: collections.deque[BaseException] = collections.deque(maxlen=64)
 
@@ -307,7 +308,8 @@ def _without_source_positions() -> Iterator[None]:
     protobuf frame each) to tell the engine where the resource was declared, for its diagnostics.
     The mock monitor ignores it, so a mock run sends an empty trace: a third of what constructing a
     resource costs under a deep caller (a CLI command, a test). Private API: when the SDK no longer
-    has the function, nothing is patched."""
+    has the function, nothing is patched. One render runs at a time in a process (the SDK's
+    runtime state is global), so the swap and its restore cannot interleave."""
     module = pulumi.runtime.resource
     captured = getattr(module, "_get_stack_trace", None)
     if captured is None:

@@ -68,6 +68,9 @@ class SandboxMocks(ArmMocks):
         self.dry_run = dry_run
         self.report = DeployReport(dry_run=dry_run)
         self.failure: OpsError | None = None
+        # Every refused resource (name, error), in order: registrations run side by side, so one
+        # failure rarely comes alone.
+        self.failures: list[tuple[str, OpsError]] = []
         # Filled by infra.mockrun's monitor: (type, name) -> the resource's ignoreChanges paths.
         self.ignore_changes: dict[tuple[str, str], tuple[str, ...]] = {}
         self._lock = threading.Lock()
@@ -85,7 +88,9 @@ class SandboxMocks(ArmMocks):
         try:
             live = self._apply(args.typ, args.name, resource_id, api_version(args.typ), body, ignored)
         except OpsError as exc:
-            self.failure = self.failure or exc
+            with self._lock:
+                self.failure = self.failure or exc
+                self.failures.append((resource_id.rsplit("/", 1)[-1], exc))
             raise
         if live is None:  # a dry run of a resource not yet created: Azure's values are invented
             return super().new_resource(args)
@@ -331,7 +336,7 @@ def deploy(
         mocks.report.rendered = render(env.settings, subscription_id=subscription, mocks=mocks)
     except Exception:
         if mocks.failure is not None:
-            raise _with_purge_hint(mocks.failure, env) from None
+            raise _with_others(_with_purge_hint(mocks.failure, env), mocks.failures) from None
         raise
     return mocks.report
 
@@ -339,6 +344,15 @@ def deploy(
 # ARM's answers when a soft-deleted Cognitive Services account holds the name or subdomain
 # (learn.microsoft.com/azure/ai-services/recover-purge-resources).
 NAME_HELD = frozenset({"FlagMustBeSetForRestore", "CustomDomainInUse"})
+
+
+def _with_others(failure: OpsError, failures: list[tuple[str, OpsError]]) -> OpsError:
+    """The first refusal, naming the other resources refused in the same run (still one line, the
+    hint kept): the next `up` meets each of them too."""
+    others = [f"{name} [{exc.code}]" if exc.code else name for name, exc in failures if exc is not failure]
+    if others:
+        failure.message = f"{failure.message} (also refused: {', '.join(others)})"
+    return failure
 
 
 def _with_purge_hint(failure: OpsError, env: Environment) -> OpsError:

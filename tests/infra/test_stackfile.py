@@ -76,3 +76,16 @@ def test_each_load_of_the_same_text_is_its_own_document(tmp_path: Path) -> None:
     assert StackFile.load(path).config["ragstack:search"].get("replicas") != 3
     first.save()
     assert StackFile.load(path).config["ragstack:search"]["replicas"] == 3
+
+
+def test_a_save_keeps_merge_keys_and_anchors_as_written(tmp_path: Path) -> None:
+    """A deep copy of ruamel's document writes merged keys out and inlines aliases, so a file with
+    `<<:` would come back rewritten after an unrelated write-back (seen in review)."""
+    path = tmp_path / "Pulumi.dev.yaml"
+    extra = "  shared:base: &common\n    owner: team\n  shared:labels:\n    <<: *common\n    env: dev\n"
+    path.write_text((ROOT / "Pulumi.dev.yaml").read_text() + extra)
+    for _ in range(2):  # the second load is the one a cache would answer
+        stack_file = StackFile.load(path)
+        stack_file.set("ragstack:location", (), "eastus2")
+        stack_file.save()
+        assert extra in path.read_text()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import json
 import os
 import shutil
@@ -24,10 +23,9 @@ from azure.mgmt.search import SearchManagementClient
 from azure.mgmt.search.models import SearchServiceUpdate
 
 from infra.stackfile import StackFile
-from opsctl.cli import main
 from sandbox.constants import OPERATOR_CLIENT_ID, OPERATOR_OBJECT_ID
 from tests.conftest import built_state, clone_for
-from tests.opsctl.conftest import CliResult, _attach, copy_stack_files
+from tests.opsctl.conftest import _attach, copy_stack_files, invoke
 
 WRITES = ("PUT", "PATCH", "DELETE")
 DEVELOPER = "11111111-2222-4333-8444-555555555555"
@@ -82,7 +80,7 @@ def expired_previews(tmp_path_factory: pytest.TempPathFactory, request: pytest.F
                 with pytest.MonkeyPatch.context() as monkeypatch:
                     live = _attach(sb, project, monkeypatch)
                     for stack in PREVIEWS:
-                        deploy_expired_preview(live, _run_opsctl, stack)
+                        deploy_expired_preview(live, invoke, stack)
 
             built_state(root / "sandbox", request.getfixturevalue("deployed_dev"), deploy_previews)
             (root / "done").touch()
@@ -97,19 +95,6 @@ def _exclusive(lock: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _run_opsctl(*args: str) -> CliResult:
-    """The `opsctl` fixture's call, for a session fixture (no capsys)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        else:
-            code = 0
-    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

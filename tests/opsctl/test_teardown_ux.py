@@ -51,6 +51,10 @@ def test_a_teardown_without_purge_names_the_command_that_frees_the_names(live, o
     again = opsctl("up", *where, "--sandbox")
     assert again.code == 1
     assert "opsctl teardown --stack dev --purge" in again.err, again.err
+    # Both soft-deleted accounts hold their names, and the one line names both refusals.
+    env = live.env()
+    assert env.names.openai in again.err and env.names.document_intelligence in again.err, again.err
+    assert len(again.err.strip().splitlines()) == 1, again.err
 
     purged = opsctl("teardown", *where, "--purge", "--yes")
     assert purged.code == 0, purged.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import io
 import os
 import stat
 import tempfile
@@ -80,6 +81,12 @@ class StackFile:
         for part in path[:-1]:
             node = node[part] if isinstance(part, int) else node.setdefault(part, CommentedMap())
         node[path[-1]] = value
+
+    def text(self) -> str:
+        """The document as `save` would write it."""
+        buffer = io.StringIO()
+        _yaml().dump(self.document, buffer)
+        return buffer.getvalue()
 
     def save(self) -> None:
         """Write back atomically: a temp file of this writer's own (two writers never share one),

@@ -85,6 +85,22 @@ def new_ephemeral_stack(
     force: bool = False,
 ) -> Path:
     """Write `Pulumi.<name>.yaml` from `Pulumi.<base>.yaml`; nothing is written on any error."""
+    stack_file = ephemeral_stack_file(name, base=base, ttl=ttl, project_dir=project_dir, now=now, force=force)
+    stack_file.save()
+    return stack_file.path
+
+
+def ephemeral_stack_file(
+    name: str,
+    *,
+    base: str,
+    ttl: dt.timedelta | str = DEFAULT_TTL,
+    project_dir: Path | str = ".",
+    now: dt.datetime | None = None,
+    force: bool = False,
+) -> StackFile:
+    """The stack file `new_ephemeral_stack` would write, checked as it would be, unwritten (what
+    `opsctl stack new --dry-run` shows)."""
     lifetime = parse_ttl(ttl) if isinstance(ttl, str) else ttl
     if problem := naming.ENVIRONMENT_RULE.problem(name):
         raise InvalidInput(f"stack name {name!r}: {problem} (it becomes the environment name)")
@@ -126,8 +142,7 @@ def new_ephemeral_stack(
         result.settings()
     except SettingsError as exc:
         raise InvalidInput(f"the new stack would be invalid: {exc.one_line()}") from None
-    result.save()
-    return target
+    return result
 
 
 def _drop_sizing(config: Any) -> None:

@@ -20,33 +20,39 @@ def new(
     ttl: str = typer.Option("72h", "--ttl", help="Lifetime before the janitor may remove it: 30m, 24h, 3d."),
     project_dir: Path = PROJECT_DIR_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace an existing Pulumi.<name>.yaml."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the stack file it would write; write nothing."
+    ),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Create an ephemeral stack from BASE: dev profile, not protected, with an expiry."""
-    from infra.stackfile import StackFile
     from opsctl.cli.output import console, print_json, structured
-    from opsctl.stacks import new_ephemeral_stack
+    from opsctl.stacks import ephemeral_stack_file
 
-    path = new_ephemeral_stack(name, base=base, ttl=ttl, project_dir=project_dir, force=force)
-    settings = StackFile.load(path).settings()
+    stack_file = ephemeral_stack_file(name, base=base, ttl=ttl, project_dir=project_dir, force=force)
+    if not dry_run:
+        stack_file.save()
+    settings = stack_file.settings()
     expires = settings.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if settings.expires_at else None
     if structured(output):
-        print_json(
-            {
-                "stack": name,
-                "base": base,
-                "file": str(path),
-                "environment": settings.environment,
-                "profile": settings.profile,
-                "ephemeral": settings.ephemeral,
-                "expiresAt": expires,
-            }
-        )
+        document = {
+            "stack": name,
+            "base": base,
+            "file": str(stack_file.path),
+            "environment": settings.environment,
+            "profile": settings.profile,
+            "ephemeral": settings.ephemeral,
+            "expiresAt": expires,
+        }
+        print_json({**document, "dryRun": True, "content": stack_file.text()} if dry_run else document)
         return
+    verb = "would create" if dry_run else "created"
     console().print(
-        f"created {path} from Pulumi.{base}.yaml (profile {settings.profile}, expires {expires})",
+        f"{verb} {stack_file.path} from Pulumi.{base}.yaml (profile {settings.profile}, expires {expires})",
         soft_wrap=True,
     )
+    if dry_run:
+        typer.echo(stack_file.text(), nl=False)  # stdout: the file itself, for a pipe or a review
 
 
 @app.command("select")

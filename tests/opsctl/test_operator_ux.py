@@ -135,3 +135,29 @@ def test_down_dry_run_lists_what_would_go_and_removes_nothing(opsctl: Any, live:
     assert {"kind": "resource group", "name": "rg-ragstack-dev"} in document["remove"]
     status = opsctl("status", "--stack", "dev", "--project-dir", str(live.project), "-o", "json")
     assert status.code == 0 and "rg-ragstack-dev" in status.out
+
+
+def test_stack_new_dry_run_prints_the_file_it_would_write_and_writes_nothing(
+    opsctl: Any, project: Path
+) -> None:
+    args = ("stack", "new", "pr-5", "--from", "dev", "--ttl", "24h", "--project-dir", str(project))
+    preview = opsctl(*args, "--dry-run")
+    assert preview.code == 0, preview.err
+    assert preview.err.startswith(f"would create {project / 'Pulumi.pr-5.yaml'}"), preview.err
+    assert "ragstack:environment: pr-5" in preview.out and "ragstack:ephemeral: true" in preview.out
+    assert not (project / "Pulumi.pr-5.yaml").exists()
+
+    document = json.loads(opsctl(*args, "--dry-run", "-o", "json").out)
+    assert document["dryRun"] is True and document["profile"] == "dev"
+    created = opsctl(*args)
+    assert created.code == 0, created.err
+    written = (project / "Pulumi.pr-5.yaml").read_text()
+
+    # The file written is the one previewed, but for the creation time in its header comment.
+    def timeless(text: str) -> list[str]:
+        return [line for line in text.splitlines() if "created" not in line and "expires" not in line]
+
+    assert timeless(written) == timeless(document["content"])
+
+    refused = opsctl(*args, "--dry-run")  # a dry run is refused where the write would be
+    assert refused.code != 0 and "already exists" in refused.err

@@ -72,9 +72,15 @@ def _view(rev: Any) -> RevisionView:
 
 
 def begin_rollback(
-    env: Environment, target: Target, *, revision: str | None = None, progress: Progress = _quiet
+    env: Environment,
+    target: Target,
+    *,
+    revision: str | None = None,
+    progress: Progress = _quiet,
+    dry_run: bool = False,
 ) -> tuple[Rollout, str]:
-    """Run an earlier revision's template again as a new revision; returns it and the source name."""
+    """Run an earlier revision's template again as a new revision; returns it and the source name.
+    A dry run reads and checks as the rollback would (app busy, revision known), then stops."""
     client = _client(target)
     name = env.names.container_app
     with arm_errors(f"reading container app '{name}'"):
@@ -85,6 +91,8 @@ def begin_rollback(
     containers = [dict(c) for c in source.template.get("containers") or []]
     before = ((app.properties.template or {}).get("containers") or [{}])[0].get("image")
     result = Rollout(name, before, source.image or "", applied=False, url=_url(app))
+    if dry_run:
+        return result, source.name
     progress(f"creating a revision from '{source.name}'")
     updated = _roll_out(client, env, target, name, containers, progress, suffix=fresh_suffix("rb"))
     result.revision = updated.properties.latest_revision_name

@@ -123,6 +123,9 @@ def rollback(
     subscription: str | None = common.SUBSCRIPTION,
     sandbox: bool | None = common.SANDBOX,
     project_dir: Path = common.PROJECT_DIR,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say which revision it would copy; change nothing."
+    ),
     output: OutputFormat = OUTPUT_OPTION,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
@@ -132,18 +135,23 @@ def rollback(
 
     where = common.EnvArgs(stack, subscription, sandbox, project_dir)
     with where.locked(lock_timeout) as (env, target), console().status("rolling back") as status:
-        result, source = begin_rollback(env, target, revision=revision, progress=status.update)
-    if structured(output):
-        print_json(
-            {
-                "app": result.app,
-                "from": source,
-                "image": result.after,
-                "revision": result.revision,
-                "url": result.url,
-                "writtenBack": result.written_back,
-            }
+        result, source = begin_rollback(
+            env, target, revision=revision, progress=status.update, dry_run=dry_run
         )
+    if structured(output):
+        document = {
+            "app": result.app,
+            "from": source,
+            "image": result.after,
+            "revision": result.revision,
+            "url": result.url,
+            "writtenBack": result.written_back,
+        }
+        print_json({**document, "dryRun": True, "imageNow": result.before} if dry_run else document)
+        return
+    if dry_run:
+        now = f"it runs {result.before} now"
+        console().print(f"{result.app}: would create a revision from '{source}' ({result.after}); {now}")
         return
     console().print(
         f"{result.app}: revision '{result.revision}' runs the template of '{source}' ({result.after})"

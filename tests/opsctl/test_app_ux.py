@@ -77,6 +77,14 @@ def test_revisions_list_state_and_traffic_and_rollback_goes_back(live, opsctl) -
     table = opsctl("app", "revisions", *where)
     assert table.code == 0 and "ca-dev: revisions" in table.out, "the table names the app"
 
+    start = len(live.sandbox.requests.list())
+    preview = opsctl("app", "rollback", *where, "--dry-run", "-o", "json")
+    assert preview.code == 0, preview.err
+    planned = json.loads(preview.out)
+    assert planned["dryRun"] is True and planned["from"] == previous["name"] and planned["image"] == first
+    writes = [r for r in live.sandbox.requests.list()[start:] if r["method"] in ("PUT", "PATCH", "DELETE")]
+    assert writes == [] and running_image(live).endswith("rag-app:1")
+
     back = opsctl("app", "rollback", *where, "-o", "json")
     assert back.code == 0, back.err
     report = json.loads(back.out)

@@ -30,6 +30,18 @@ def sdk_sleeps_follow_sandbox() -> Iterator[float]:
         yield SANDBOX_TIME_SCALE
 
 
+def opsctl_exit_code(args: tuple[str, ...]) -> int:
+    """Run `opsctl ARGS` through the console entry point in this process; its exit code as a shell
+    would see it (output is the caller's to capture)."""
+    from opsctl.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0
+
+
 @pytest.fixture(scope="session")
 def sandbox_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A state dir holding only the keys a first start makes (RSA signing key, TLS CA, admin key),

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from opsctl.cli import main
-from tests.conftest import AZURE_ENV, SANDBOX_TIME_SCALE
+from tests.conftest import AZURE_ENV, SANDBOX_TIME_SCALE, opsctl_exit_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,12 +30,7 @@ def invoke(*args: str) -> CliResult:
     """`opsctl ARGS...` with its own capture, for session fixtures (no `capsys` there)."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        else:
-            code = 0
+        code = opsctl_exit_code(args)
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
@@ -46,12 +40,7 @@ def opsctl(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        else:
-            code = 0
+        code = opsctl_exit_code(args)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opsctl.cli import main
 from sandbox import Sandbox
 from sandbox.control import read_info
+from tests.conftest import opsctl_exit_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,12 +52,7 @@ def opsctl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) 
     def run(*args: str, home: Path) -> Ran:
         monkeypatch.setenv("RAGSTACK_SANDBOX_HOME", str(home))
         capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        else:
-            code = 0
+        code = opsctl_exit_code(args)
         captured = capsys.readouterr()
         return Ran(code, captured.out, captured.err)
 

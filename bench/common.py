@@ -6,8 +6,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -27,3 +28,15 @@ def time_command(argv: Sequence[str], *, runs: int, cwd: Path = ROOT) -> list[fl
 def describe(samples: list[float]) -> str:
     ms = sorted(s * 1000 for s in samples)
     return f"median {statistics.median(ms):7.1f} ms  (min {ms[0]:.1f}, max {ms[-1]:.1f}, n={len(ms)})"
+
+
+def median_ms(fn: Callable[[], Any], runs: int, *, warm_up: bool = True) -> float:
+    """Median milliseconds of `runs` calls of `fn` in this process, after an untimed one (`warm_up`)."""
+    if warm_up:
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)

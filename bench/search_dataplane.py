@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.common import median_ms
+
 DIMS = 64
-
-
-def _median_ms(fn: Callable[[], Any], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -96,7 +88,7 @@ def main() -> None:
         print(f"{args.docs} documents loaded in {load:.2f} s ({args.docs / load:.0f} docs/s)")
         print("| query | median | over baseline |\n|---|---|---|")
         for name, fn in cases:
-            med = _median_ms(fn, args.runs)
+            med = median_ms(fn, args.runs, warm_up=False)
             base = base or med
             over = "-" if name.startswith("baseline") else f"+{med - base:.1f} ms"
             print(f"| {name} | {med:.1f} ms | {over} |")

@@ -13,26 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from bench.common import median_ms
+
 DIMS, K = 1536, 50
-
-
-def _median_ms(fn: Callable[[], Any], runs: int) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def _python_scan(bodies: list[str], query: list[float]) -> list[tuple[str, float]]:
@@ -65,8 +53,12 @@ def _sqlite_vec(matrix: np.ndarray, query: np.ndarray, runs: int) -> dict[str, f
     knn = "SELECT rowid, distance FROM v WHERE embedding MATCH ? AND k = ?"
     scan = "SELECT key, vec_distance_cosine(v, ?) d FROM b ORDER BY d LIMIT ?"
     return {
-        "sqlite-vec vec0 KNN (apsw)": _median_ms(lambda: db.execute(knn, (blob, K)).fetchall(), runs),
-        "sqlite-vec vec_distance_cosine": _median_ms(lambda: db.execute(scan, (blob, K)).fetchall(), runs),
+        "sqlite-vec vec0 KNN (apsw)": median_ms(
+            lambda: db.execute(knn, (blob, K)).fetchall(), runs, warm_up=True
+        ),
+        "sqlite-vec vec_distance_cosine": median_ms(
+            lambda: db.execute(scan, (blob, K)).fetchall(), runs, warm_up=True
+        ),
     }
 
 
@@ -101,10 +93,12 @@ def _measure(n: int, runs: int, rng: np.random.Generator) -> dict[str, float]:
 
     bodies = [json.dumps(d) for d in engine.documents("svc", "b")]
     return {
-        "engine: cached numpy matrix": _median_ms(cached, runs),
-        "engine: first query after a write": _median_ms(after_write, max(3, runs // 4)),
+        "engine: cached numpy matrix": median_ms(cached, runs),
+        "engine: first query after a write": median_ms(after_write, max(3, runs // 4)),
         **_sqlite_vec(matrix, query, runs),
-        "baseline: Python scan over JSON (before)": _median_ms(lambda: _python_scan(bodies, q), 3),
+        "baseline: Python scan over JSON (before)": median_ms(
+            lambda: _python_scan(bodies, q), 3, warm_up=True
+        ),
     }
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,11 +117,26 @@ def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -
     `live` test opens its own sandbox on a copy (`Sandbox.clone_state`), so it may change
     anything. The deploy runs as `live` ran it: same stack files, clock, scale and environment."""
     from opsctl.deploy import deploy
+
+    root = tmp_path_factory.mktemp("deployed-dev")
+    with _building(root, sandbox_keys) as live:
+        deploy(live.env(), live.target)
+        # An environment at rest, as an operator meets it minutes after `up`: every role assignment
+        # propagated whatever simulated time the deploy's own waits happened to take (AcrPull is not
+        # waited for by `up` while the app runs the bootstrap image). Tests that need a fresh,
+        # unpropagated assignment make one.
+        live.sandbox.advance(SETTLE_SECONDS)
+    return root / "sandbox"
+
+
+@contextlib.contextmanager
+def _building(root: Path, source: Path) -> Iterator[Live]:
+    """A template being built: a sandbox on a copy of `source` in `root/sandbox`, the stack files in
+    `root/project`, attached as `live` attaches (same clock, scale and environment)."""
     from sandbox import Sandbox
     from sandbox.testing import sdk_sleeps_follow
 
-    root = tmp_path_factory.mktemp("deployed-dev")
-    Sandbox.clone_state(sandbox_keys, root / "sandbox")
+    Sandbox.clone_state(source, root / "sandbox")
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         Sandbox(root / "sandbox", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
@@ -128,14 +144,7 @@ def deployed_dev(tmp_path_factory: pytest.TempPathFactory, sandbox_keys: Path) -
     ):
         for name in AZURE_ENV:
             monkeypatch.delenv(name, raising=False)
-        live = _attach(sb, copy_stack_files(root / "project"), monkeypatch)
-        deploy(live.env(), live.target)
-        # An environment at rest, as an operator meets it minutes after `up`: every role assignment
-        # propagated whatever simulated time the deploy's own waits happened to take (AcrPull is not
-        # waited for by `up` while the app runs the bootstrap image). Tests that need a fresh,
-        # unpropagated assignment make one.
-        sb.advance(SETTLE_SECONDS)
-    return root / "sandbox"
+        yield _attach(sb, copy_stack_files(root / "project"), monkeypatch)
 
 
 SANDBOX_SUBSCRIPTION = "00000000-0000-4000-a000-000000000001"
@@ -173,18 +182,7 @@ def _deploy_on_dev(root: Path, dev: Path, prepare: Callable[[Live], str]) -> Dep
     """On a copy of `dev`: write the stack file `prepare` makes, `opsctl up` it and apply its
     indexes, as a test did with `up` on `live` before its own steps. The clock is left where `up`
     left it (no settling): those tests met the stack right after `up`, and still do."""
-    from sandbox import Sandbox
-    from sandbox.testing import sdk_sleeps_follow
-
-    Sandbox.clone_state(dev, root / "sandbox")
-    with (
-        pytest.MonkeyPatch.context() as monkeypatch,
-        Sandbox(root / "sandbox", time_scale=SANDBOX_TIME_SCALE, virtual_clock=True) as sb,
-        sdk_sleeps_follow(sb.sleep),
-    ):
-        for name in AZURE_ENV:
-            monkeypatch.delenv(name, raising=False)
-        live = _attach(sb, copy_stack_files(root / "project"), monkeypatch)
+    with _building(root, dev) as live:
         stack = prepare(live)
         result = invoke("up", "--stack", stack, "--sandbox", "--project-dir", str(live.project), "-o", "json")
         assert result.code == 0, result.out + result.err

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from sandbox.constants import ADMIN_KEY_HEADER
 from sandbox.core.preview import change_preview, reset_preview
+from sandbox.core.principals import PrincipalExists
 from sandbox.core.rbac import grant_role
 from sandbox.core.state import SandboxState
 
@@ -231,24 +232,12 @@ def _routes(state: SandboxState) -> list[Route]:
     ]
 
 
-class PrincipalExists(ValueError):
-    """A registration for an object id the directory already holds (409 at the admin API)."""
-
-
 def add_principal(state: SandboxState, spec: dict[str, Any]) -> dict[str, Any]:
     """Register a user, a group (with `members`) or a service principal (with `client_id` and
     `secret` it can sign in; `client_id` defaults to a new GUID), then grant its `roles`
     (`[{role, scope, condition}]`, scope defaulting to the subscription)."""
     kind = str(spec.get("principal_type") or "ServicePrincipal")
     oid = str(spec.get("object_id") or uuid.uuid4()).lower()
-    existing = state.directory.get(oid)
-    if existing is not None:
-        # Entra refuses a second object with the same id; replacing it would drop its app
-        # registration (client id, secret, federated credentials) and lock it out of sign-in.
-        raise PrincipalExists(
-            f"object id {oid} already exists ({existing['principalType']} "
-            f"'{existing['displayName']}'); grant it roles with `principal grant`"
-        )
     visible_at = state.clock.now() + float(spec.get("replication_delay", 0))
     name = spec.get("display_name")
     with state.store.transaction():

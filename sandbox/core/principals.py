@@ -50,9 +50,25 @@ def federated_credential(spec: dict[str, Any], index: int = 0) -> dict[str, Any]
     return doc
 
 
+class PrincipalExists(ValueError):
+    """A registration for an object id the directory already holds (409 at the admin API)."""
+
+
 class Directory:
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    def _refuse_taken(self, object_id: str, app_id: str | None = None) -> None:
+        """Entra holds one object per id: registering a taken id (other than re-registering the
+        same app) would replace that principal and drop its app registration (client id, secret,
+        federated credentials), locking it out of sign-in."""
+        existing = self.get(object_id.lower())
+        if existing is None or (app_id and existing.get("appId") == app_id.lower()):
+            return
+        raise PrincipalExists(
+            f"object id {object_id.lower()} already exists ({existing['principalType']} "
+            f"'{existing['displayName']}'); grant it roles with `principal grant`"
+        )
 
     def add(
         self,
@@ -71,6 +87,7 @@ class Directory:
             raise ValueError(f"principal_type must be one of {PRINCIPAL_TYPES}")
         if members and principal_type != "Group":
             raise ValueError("only a Group has members")
+        self._refuse_taken(object_id)
         doc = {
             "objectId": object_id.lower(),
             "principalType": principal_type,
@@ -99,6 +116,8 @@ class Directory:
         if not client_id:
             raise ValueError("client_id is required")
         creds = [federated_credential(spec, i) for i, spec in enumerate(federated or [])]
+        if object_id:
+            self._refuse_taken(object_id, client_id)
         existing = self.by_app_id(client_id)
         oid = object_id or (existing or {}).get("objectId")
         oid = oid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-app:{client_id.lower()}"))

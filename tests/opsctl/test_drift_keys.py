@@ -124,8 +124,8 @@ def grant(live, scope: str, role: str, principal: str, principal_type: str = "Se
 def test_privileged_grants_on_the_group_and_the_stack_identity_anywhere_are_drift(live, opsctl) -> None:
     env = live.env()
     identity = drift_principal(live)
-    someone = "11111111-2222-4333-8444-555555555555"
-    live.sandbox.add_principal(someone, "User")
+    someone = "11111111-2222-4333-8444-555555555555"  # the dev stack's developer: `up` registered it
+    assert live.sandbox.state.directory.get(someone) is not None
     grant(live, env.resource_group_id, "User Access Administrator", someone, "User")
     grant(live, env.resource_group_id, "Reader", someone, "User")  # not privileged: not this stack's business
     grant(live, f"/subscriptions/{live.target.subscription_id}", "Contributor", identity)

@@ -18,6 +18,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from sandbox import SandboxAdmin
 from sandbox.constants import ARM_SCOPE, OPERATOR_OBJECT_ID
+from sandbox.core.principals import PrincipalExists
 
 
 def _csc(conn, client_id, secret):
@@ -79,5 +80,7 @@ def test_registering_an_object_id_that_exists_is_refused_and_keeps_its_sign_in(s
         admin.add_principal(OPERATOR_OBJECT_ID, "ServicePrincipal")
     assert refused.value.response.status_code == 409
     assert refused.value.response.json()["error"]["code"] == "PrincipalExists"
+    with pytest.raises(PrincipalExists):  # the directory itself refuses, whoever registers
+        sandbox.add_principal(OPERATOR_OBJECT_ID, "User")
     assert sandbox.state.directory.get(OPERATOR_OBJECT_ID)["appId"] == conn.client_id
     assert conn.credential().get_token(ARM_SCOPE).token.count(".") == 2
